@@ -1,0 +1,43 @@
+"""Exceptions raised by neurogeom.
+
+Every error derives from :class:`NeurogeomError`; the specific ones also derive from
+the builtin exception they refine, so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LayerError",
+    "NeurogeomError",
+    "NonFiniteError",
+    "NotPositiveSemidefiniteError",
+    "ShapeError",
+    "SingularMetricError",
+]
+
+
+class NeurogeomError(Exception):
+    """Root of all neurogeom errors."""
+
+
+class ShapeError(NeurogeomError, ValueError):
+    """An array has the wrong number of dimensions or the wrong size."""
+
+
+class NonFiniteError(NeurogeomError, ValueError):
+    """An input holds NaN or infinite values."""
+
+
+class LayerError(NeurogeomError, KeyError):
+    """A requested layer does not exist in the model."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0]) if self.args else ""
+
+
+class NotPositiveSemidefiniteError(NeurogeomError, ValueError):
+    """A matrix given as a metric is not symmetric positive semidefinite."""
+
+
+class SingularMetricError(NeurogeomError, ValueError):
+    """A metric is singular where a full-rank one was required."""

@@ -1,0 +1,273 @@
+"""Volume elements and spectra of metrics, computed in log space."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, overload
+
+import numpy as np
+import torch
+
+from .._arrays import check_finite, like, to_tensor
+from ..errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
+
+
+
+def _as_metric(g: Any) -> torch.Tensor:
+    """Validate a batch of square matrices and return it as a float64 tensor."""
+    t = to_tensor(g)
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise ShapeError(
+            f"metric has shape {tuple(t.shape)}; expected (..., d, d) square matrices."
+        )
+    check_finite(t, "metric")
+    return t.to(torch.float64)
+
+
+def _tolerances(g: torch.Tensor, eig: torch.Tensor) -> torch.Tensor:
+    """Eigenvalue magnitude below which a metric's eigenvalue is numerically zero."""
+    d = g.shape[-1]
+    scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(g.dtype).tiny)
+    return 10.0 * d * torch.finfo(g.dtype).eps * scale
+
+
+def _first_bad(mask: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(i) for i in torch.nonzero(mask)[0])
+
+
+def metric_spectrum(g: Any, *, check: bool = True) -> Any:
+    """Eigenvalues of symmetric positive semidefinite metrics, in descending order.
+
+    Parameters
+    ----------
+    g : array, shape (..., d, d)
+        Metrics.
+    check : bool
+        Verify that every ``g`` is symmetric positive semidefinite (see :func:`check_metric`).
+
+    Returns
+    -------
+    array, shape (..., d)
+        Eigenvalues, largest first, float64, numpy or torch like ``g``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> metric_spectrum(np.diag([1.0, 4.0])[None])
+    array([[4., 1.]])
+    """
+    t = _as_metric(g)
+    eig = _spectrum(t, check=check)
+    return like(eig, g)
+
+
+def _spectrum(t: torch.Tensor, *, check: bool) -> torch.Tensor:
+    if check:
+        _check_symmetric(t)
+    eig = torch.linalg.eigvalsh(0.5 * (t + t.mT)).flip(-1)
+    if check:
+        _check_psd(t, eig)
+    return eig
+
+
+def _check_symmetric(t: torch.Tensor) -> None:
+    scale = t.abs().amax(dim=(-2, -1), keepdim=True)
+    asym = (t - t.mT).abs() > math.sqrt(torch.finfo(t.dtype).eps) * scale
+    if bool(asym.any()):
+        idx = _first_bad(asym.any(dim=-1).any(dim=-1)) if t.ndim > 2 else ()
+        raise NotPositiveSemidefiniteError(
+            f"metric at batch index {idx} is not symmetric; a metric must equal its "
+            "transpose (symmetrise with 0.5 * (g + g.T) if the asymmetry is rounding)."
+        )
+
+
+def _check_psd(t: torch.Tensor, eig: torch.Tensor) -> None:
+    tol = _tolerances(t, eig)
+    bad = eig[..., -1] < -tol
+    if bool(bad.any()):
+        idx = _first_bad(bad) if bad.ndim else ()
+        raise NotPositiveSemidefiniteError(
+            f"metric at batch index {idx} has a negative eigenvalue "
+            f"{float(eig[..., -1][idx]):.3g} (largest {float(eig[..., 0][idx]):.3g}); "
+            "a metric must be positive semidefinite. Estimated metrics can be indefinite "
+            "after bias correction: inspect them rather than clipping."
+        )
+
+
+def check_metric(g: Any) -> None:
+    """Raise unless every ``g`` is a finite, symmetric, positive semidefinite matrix.
+
+    Parameters
+    ----------
+    g : array, shape (..., d, d)
+        Matrices to check.
+
+    Raises
+    ------
+    ShapeError
+        If ``g`` is not a batch of square matrices.
+    NonFiniteError
+        If ``g`` holds NaN or infinite values.
+    NotPositiveSemidefiniteError
+        If a matrix is not symmetric, or has an eigenvalue below ``-10 d eps lambda_max``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_metric(np.eye(2)[None])
+    >>> check_metric(np.diag([1.0, -1.0])[None])
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.NotPositiveSemidefiniteError: metric at batch index (0,) has a negative ...
+    """
+    _spectrum(_as_metric(g), check=True)
+
+
+@overload
+def log_volume_element(
+    g: Any, rank: int | Literal["auto"] | None = ..., *, return_rank: Literal[False] = ...
+) -> Any: ...
+@overload
+def log_volume_element(
+    g: Any, rank: int | Literal["auto"] | None = ..., *, return_rank: Literal[True]
+) -> tuple[Any, Any]: ...
+def log_volume_element(
+    g: Any, rank: int | Literal["auto"] | None = None, *, return_rank: bool = False
+) -> Any:
+    r"""Natural log of the volume element, :math:`\tfrac12 \log\det g`, per point.
+
+    Computed from the eigenvalues of ``g`` in float64, so values far below the float64
+    range of :math:`\sqrt{\det g}` itself (say :math:`-4000`) come out finite and exact.
+
+    Parameters
+    ----------
+    g : array, shape (..., d, d)
+        Symmetric positive semidefinite metrics.
+    rank : int, "auto" or None
+        ``None``: the full determinant; a singular metric raises
+        :class:`~neurogeom.errors.SingularMetricError` rather than returning ``-inf``.
+        ``k``: the top-``k`` pseudo-determinant, the product of the ``k`` largest
+        eigenvalues (``k`` must not exceed the numerical rank).
+        ``"auto"``: the pseudo-determinant over the numerical rank of each point.
+    return_rank : bool
+        Also return the rank used at each point.
+
+    Returns
+    -------
+    log_volume : array, shape (...)
+        :math:`\tfrac12 \sum_{i \le k} \log \lambda_i`.
+    rank : array of int, shape (...)
+        The number of eigenvalues used; only if ``return_rank``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.diag([4.0, 9.0])[None]
+    >>> np.exp(log_volume_element(g))
+    array([6.])
+    >>> W = np.array([[1.0, 2.0, 0.0]])          # 1 x 3 map: rank-1 metric W.T @ W
+    >>> log_volume_element((W.T @ W)[None], rank=1, return_rank=True)
+    (array([0.80471896]), array([1]))
+    """
+    t = _as_metric(g)
+    eig = _spectrum(t, check=True)
+    logvol, used = _log_volume_from_spectrum(eig, rank, _tolerances(t, eig))
+    out = like(logvol, g)
+    return (out, like(used, g)) if return_rank else out
+
+
+def log_volume_from_spectrum(
+    eigenvalues: Any, rank: int | Literal["auto"] | None = None, *, d: int | None = None
+) -> tuple[Any, Any]:
+    """Log volume element and rank used from descending metric eigenvalues.
+
+    Parameters
+    ----------
+    eigenvalues : array, shape (..., d)
+        Eigenvalues of metrics in descending order (as :func:`metric_spectrum` returns).
+    rank : int, "auto" or None
+        As in :func:`log_volume_element`.
+    d : int, optional
+        Dimension of the metric, for the numerical-zero tolerance; default ``eigenvalues``'
+        last axis.
+
+    Returns
+    -------
+    log_volume : array, shape (...)
+    rank : array of int, shape (...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> log_volume_from_spectrum(np.array([[4.0, 1.0]]))
+    (array([0.69314718]), array([2]))
+    """
+    eig = to_tensor(eigenvalues).to(torch.float64)
+    dim = eig.shape[-1] if d is None else d
+    scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(eig.dtype).tiny)
+    tol = 10.0 * dim * torch.finfo(eig.dtype).eps * scale
+    logvol, used = _log_volume_from_spectrum(eig, rank, tol)
+    return like(logvol, eigenvalues), like(used, eigenvalues)
+
+
+def _log_volume_from_spectrum(
+    eig: torch.Tensor, rank: int | str | None, tol: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    d = eig.shape[-1]
+    positive = eig > tol.unsqueeze(-1)
+    numerical_rank = positive.sum(dim=-1)
+    if rank == "auto":
+        used = numerical_rank
+    elif rank is None or (isinstance(rank, (int, np.integer)) and not isinstance(rank, bool)):
+        k = d if rank is None else int(rank)
+        if not 1 <= k <= d:
+            raise ValueError(f"rank={rank} is outside 1..{d} for {d}x{d} metrics.")
+        short = numerical_rank < k
+        if bool(short.any()):
+            idx = _first_bad(short) if short.ndim else ()
+            have = int(numerical_rank[idx])
+            hint = "pass rank=k to use the top-k pseudo-determinant, or rank='auto'"
+            raise SingularMetricError(
+                f"metric at batch index {idx} has numerical rank {have} < {k} "
+                f"(of dimension {d}); its log-determinant would be -inf. To measure the "
+                f"volume on the {have}-dimensional subspace the representation resolves, {hint}."
+            )
+        used = torch.full_like(numerical_rank, k)
+    else:
+        raise ValueError(f"rank must be None, a positive int or 'auto'; got {rank!r}.")
+    keep = torch.arange(d, device=eig.device) < used.unsqueeze(-1)
+    logs = torch.where(keep, torch.log(torch.where(keep, eig, 1.0)), 0.0)
+    return 0.5 * logs.sum(dim=-1), used
+
+
+def volume_element(g: Any, rank: int | Literal["auto"] | None = None) -> Any:
+    r"""Volume element :math:`\sqrt{\det g}` (or the top-``rank`` pseudo-determinant's root).
+
+    Prefer :func:`log_volume_element`: for wide layers the volume element is far below
+    the smallest float64; this function raises instead of returning 0.
+
+    Parameters
+    ----------
+    g : array, shape (..., d, d)
+        Metrics.
+    rank : int, "auto" or None
+        As in :func:`log_volume_element`.
+
+    Returns
+    -------
+    array, shape (...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> volume_element(np.diag([4.0, 9.0])[None])
+    array([6.])
+    """
+    logvol = to_tensor(log_volume_element(to_tensor(g), rank))
+    limit = math.log(torch.finfo(torch.float64).max)
+    if bool((logvol.abs() > limit - 1).any()):
+        raise OverflowError(
+            f"the volume element spans e^{float(logvol.min()):.0f}..e^{float(logvol.max()):.0f}, "
+            "outside float64; use log_volume_element instead."
+        )
+    return like(torch.exp(logvol), g)

@@ -1,0 +1,6 @@
+"""Response maps: the common interface over networks and sampled recordings."""
+
+from .base import ResponseMap
+from .torch import TorchResponseMap
+
+__all__ = ["ResponseMap", "TorchResponseMap"]

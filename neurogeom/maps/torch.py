@@ -1,0 +1,289 @@
+"""Exact Jacobians of torch networks with ``torch.func``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from .._arrays import check_finite, check_ndim, is_torch, like, to_tensor
+from ..errors import LayerError, ShapeError
+from .base import ResponseMap
+
+__all__ = ["TorchResponseMap"]
+
+Mode = Literal["auto", "forward", "reverse"]
+OUTPUT = "output"
+
+
+class _StopForward(Exception):
+    """Raised by a hook once every requested layer has been captured."""
+
+
+class TorchResponseMap(ResponseMap):
+    """Response map of a torch network, with exact Jacobians by ``torch.func``.
+
+    Parameters
+    ----------
+    model : nn.Module or callable
+        Takes a batch of stimuli ``(m, *stimulus_shape)`` and returns a batch of outputs.
+        Samples must not interact (the module is put in eval mode while measuring, so
+        batch norm uses its running statistics).
+    layers : str, sequence of str, or None
+        Module paths as in ``model.named_modules()`` (e.g. ``"layer3.1"``) whose outputs are
+        measured, all in one forward pass that stops after the last of them. ``None``
+        measures the model's output. A sequence (even of one name) makes the public
+        methods return dicts keyed by layer name.
+    dtype : torch.dtype, optional
+        Compute in this floating dtype (e.g. ``torch.float64``) without modifying the
+        model; default the model's parameter dtype (float32 for parameter-free callables).
+    device : torch.device or str, optional
+        Where to compute; default the device of the model's parameters (CPU for callables).
+    chunk_size : int
+        Largest number of (point, direction) pairs pushed through the network at once.
+        Memory grows with it like the batch size of a forward pass grows memory.
+    mode : {"auto", "forward", "reverse"}
+        Forward mode pushes one tangent per input direction (cost ~ d or k passes),
+        reverse mode pulls back one cotangent per response (~ n passes); ``"auto"``
+        picks the side that is smaller.
+
+    Examples
+    --------
+    >>> import torch, numpy as np
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    >>> rm = TorchResponseMap(net, layers="1", dtype=torch.float64)
+    >>> x = np.zeros((4, 2))
+    >>> rm.jacobian(x).shape
+    (4, 3, 2)
+    >>> rm.metric(x, tangents=np.array([[1.0, 0.0]])).shape
+    (4, 1, 1)
+    """
+
+    def __init__(
+        self,
+        model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+        layers: str | Sequence[str] | None = None,
+        *,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+        chunk_size: int = 4096,
+        mode: Mode = "auto",
+    ) -> None:
+        if not callable(model):
+            raise TypeError(f"model must be an nn.Module or a callable; got {type(model).__name__}.")
+        if mode not in ("auto", "forward", "reverse"):
+            raise ValueError(f"mode={mode!r}; use 'auto', 'forward' or 'reverse'.")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size={chunk_size} must be a positive integer.")
+        self.model = model
+        self.returns_dict = layers is not None and not isinstance(layers, str)
+        self._modules = self._resolve_layers(model, layers)
+        self.layers = tuple(self._modules) if self._modules else (OUTPUT,)
+        self.dtype = dtype or _param_attr(model, "dtype", torch.float32)
+        if not self.dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating dtype; got {self.dtype}.")
+        self.device = torch.device(device) if device is not None else _param_attr(
+            model, "device", torch.device("cpu")
+        )
+        self.chunk_size = int(chunk_size)
+        self.mode = mode
+
+    # -- construction helpers -------------------------------------------------------------
+    @staticmethod
+    def _resolve_layers(model: Any, layers: str | Sequence[str] | None) -> dict[str, nn.Module]:
+        if layers is None:
+            return {}
+        names = [layers] if isinstance(layers, str) else list(layers)
+        if not isinstance(model, nn.Module):
+            raise LayerError(
+                f"layers={names!r} needs an nn.Module to look them up; a plain callable "
+                "only exposes its output (use layers=None)."
+            )
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"layers must be distinct module names; got {names!r}.")
+        available = dict(model.named_modules())
+        missing = [n for n in names if n not in available or n == ""]
+        if missing:
+            valid = [n for n in available if n]
+            raise LayerError(
+                f"no layer named {missing[0]!r} in {type(model).__name__}. "
+                f"Valid names: {', '.join(valid)}."
+            )
+        return {n: available[n] for n in names}
+
+    # -- forward pass ------------------------------------------------------------------------
+    def _call(self, x: torch.Tensor) -> Any:
+        model = self.model
+        if isinstance(model, nn.Module) and _needs_cast(model, self.dtype, self.device):
+            state = {
+                k: v.to(device=self.device, dtype=self.dtype) if v.is_floating_point() else v
+                for k, v in (*model.named_parameters(), *model.named_buffers())
+            }
+            return torch.func.functional_call(model, state, (x,))
+        return model(x)
+
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Flattened responses ``(m, n_layer)`` of every measured layer."""
+        m = x.shape[0]
+        if not self._modules:
+            return (_flatten_output(self._call(x), OUTPUT, m),)
+        captured: dict[str, Any] = {}
+        handles = [mod.register_forward_hook(self._hook(name, captured)) for name, mod in self._modules.items()]
+        try:
+            self._call(x)
+        except _StopForward:
+            pass
+        finally:
+            for h in handles:
+                h.remove()
+        return tuple(_flatten_output(captured[name], name, m) for name in self._modules)
+
+    def _hook(self, name: str, captured: dict[str, Any]) -> Callable[..., None]:
+        def hook(module: nn.Module, args: Any, output: Any) -> None:
+            captured.setdefault(name, output)
+            if len(captured) == len(self._modules):
+                raise _StopForward
+
+        return hook
+
+    @contextmanager
+    def _measuring(self) -> Iterator[None]:
+        """Eval mode and no graph, restoring the module's training flags afterwards."""
+        model = self.model
+        if not isinstance(model, nn.Module):
+            with torch.no_grad():
+                yield
+            return
+        flags = {mod: mod.training for mod in model.modules()}
+        model.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            for mod, flag in flags.items():
+                mod.training = flag
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _points(self, x: Any) -> torch.Tensor:
+        check_ndim(x, 2, "points", "(m, *stimulus_shape)")
+        check_finite(x, "points")
+        return to_tensor(x, dtype=self.dtype, device=self.device)
+
+    def _tangents(self, tangents: Any, points: torch.Tensor) -> torch.Tensor:
+        T = to_tensor(tangents, dtype=self.dtype, device=self.device)
+        stim = tuple(points.shape[1:])
+        if T.ndim == 1 and len(stim) == 1:
+            raise ShapeError(
+                f"tangents has shape {tuple(T.shape)}; expected (k, {stim[0]}). "
+                "Use tangents[None] for a single direction."
+            )
+        if tuple(T.shape[1:]) != stim or T.shape[0] < 1:
+            raise ShapeError(
+                f"tangents has shape {tuple(T.shape)}; expected (k, *stimulus_shape) = "
+                f"(k, {', '.join(map(str, stim))}) to match the points."
+            )
+        check_finite(T, "tangents")
+        return T
+
+    # -- public per-layer API --------------------------------------------------------------------
+    def layer_responses(self, x: Any) -> dict[str, Any]:
+        """Responses per layer, each ``(m, n_layer)``; see :meth:`responses`."""
+        pts = self._points(x)
+        with self._measuring():
+            outs = [self._forward(chunk) for chunk in pts.split(self.chunk_size)]
+        return {
+            name: like(torch.cat([o[i] for o in outs]), x) for i, name in enumerate(self.layers)
+        }
+
+    def layer_jacobians(self, x: Any, tangents: Any = None) -> dict[str, Any]:
+        """Jacobians per layer, ``(m, n_layer, d)`` or ``(m, n_layer, k)``; see :meth:`jacobian`."""
+        pts = self._points(x)
+        T = None if tangents is None else self._tangents(tangents, pts)
+        with self._measuring():
+            widths = [o.shape[1] for o in self._forward(pts[:1])]
+            k = math.prod(pts.shape[1:]) if T is None else T.shape[0]
+            forward = self.mode == "forward" or (self.mode == "auto" and k <= sum(widths))
+            per_dir = k if forward else sum(widths)
+            step = max(1, self.chunk_size // per_dir)
+            parts = [
+                self._jacobian_forward(c, T) if forward else self._jacobian_reverse(c, T, widths)
+                for c in pts.split(step)
+            ]
+        return {
+            name: like(torch.cat([p[i] for p in parts]), x) for i, name in enumerate(self.layers)
+        }
+
+    # -- the two modes -----------------------------------------------------------------------------
+    def _directions_per_pass(self, total: int, m: int) -> int | None:
+        per = max(1, self.chunk_size // m)
+        return None if per >= total else per
+
+    def _jacobian_forward(
+        self, x: torch.Tensor, T: torch.Tensor | None
+    ) -> tuple[torch.Tensor, ...]:
+        """``J Tᵀ`` (or ``J``) by one Jacobian-vector product per direction, all points at once."""
+        m, stim = x.shape[0], x.shape[1:]
+        if T is None:
+            d = math.prod(stim)
+            T = torch.eye(d, dtype=x.dtype, device=x.device).reshape(d, *stim)
+        V = T.unsqueeze(1).expand(T.shape[0], *x.shape)
+
+        def push(v: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            return torch.func.jvp(self._forward, (x,), (v,))[1]
+
+        outs = torch.func.vmap(push, chunk_size=self._directions_per_pass(T.shape[0], m))(V)
+        return tuple(o.permute(1, 2, 0) for o in outs)
+
+    def _jacobian_reverse(
+        self, x: torch.Tensor, T: torch.Tensor | None, widths: list[int]
+    ) -> tuple[torch.Tensor, ...]:
+        """``J`` by one vector-Jacobian product per response unit, then ``J Tᵀ`` if asked."""
+        m, total = x.shape[0], sum(widths)
+
+        def concat(z: torch.Tensor) -> torch.Tensor:
+            return torch.cat(self._forward(z), dim=1)
+
+        _, pull = torch.func.vjp(concat, x)
+        eye = torch.eye(total, dtype=x.dtype, device=x.device)
+        U = eye.unsqueeze(1).expand(total, m, total)
+        (rows,) = torch.func.vmap(pull, chunk_size=self._directions_per_pass(total, m))(U)
+        J = rows.reshape(total, m, -1).permute(1, 0, 2)
+        if T is not None:
+            J = J @ T.reshape(T.shape[0], -1).mT
+        return tuple(J.split(widths, dim=1))
+
+    def __repr__(self) -> str:
+        name = type(self.model).__name__
+        return f"TorchResponseMap({name}, layers={list(self.layers)}, dtype={self.dtype}, device={self.device})"
+
+
+def _flatten_output(out: Any, name: str, m: int) -> torch.Tensor:
+    if not is_torch(out):
+        raise TypeError(
+            f"layer {name!r} returned {type(out).__name__}, not a tensor; measure a submodule "
+            "that returns a single tensor."
+        )
+    if out.ndim < 1 or out.shape[0] != m:
+        raise ShapeError(
+            f"layer {name!r} returned shape {tuple(out.shape)} for a batch of {m} points; "
+            "the first axis must index points."
+        )
+    return out.reshape(m, -1)
+
+
+def _param_attr(model: Any, attr: str, default: Any) -> Any:
+    if isinstance(model, nn.Module):
+        for p in model.parameters():
+            return getattr(p, attr)
+    return default
+
+
+def _needs_cast(model: nn.Module, dtype: torch.dtype, device: torch.device) -> bool:
+    tensors = [*model.parameters(), *model.buffers()]
+    return any(
+        (t.is_floating_point() and t.dtype != dtype) or t.device != device for t in tensors
+    )
