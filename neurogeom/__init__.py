@@ -35,3 +35,15 @@ __all__ = [
     "save",
     "volume_element",
 ]
+
+from . import estimators, simulate  # noqa: E402
+from .estimators import available_estimators, get_estimator  # noqa: E402
+from .maps import SampledResponseMap  # noqa: E402
+
+__all__ += [
+    "SampledResponseMap",
+    "available_estimators",
+    "estimators",
+    "get_estimator",
+    "simulate",
+]
