@@ -62,9 +62,9 @@ def test_place_field_metric_closed_form_2d():
 
 
 def test_place_field_poisson_fisher_2d():
-    # f'^2/f is a Gaussian of width sigma (not sigma/sqrt2): aliasing needs a finer lattice
-    pop = sim.PlaceFields.lattice(2, 0.05, (0.0, 3.0), 0.35, amplitude=2.0, baseline=1e-300)
-    fi = pop.fisher_information(np.array([[1.5, 1.5]]), "poisson")[0]
+    # f'^2/f decays like exp(-r^2/(2 sigma^2)), not exp(-r^2/sigma^2): keep 5.7 sigma from edges
+    pop = sim.PlaceFields.lattice(2, 0.05, (0.0, 4.0), 0.35, amplitude=2.0, baseline=1e-300)
+    fi = pop.fisher_information(np.array([[2.0, 2.0]]), "poisson")[0]
     np.testing.assert_allclose(fi, 2 * np.pi * 2.0 / 0.05**2 * np.eye(2), rtol=1e-6, atol=1e-6)
 
 
