@@ -199,4 +199,6 @@ def propagate(C: np.ndarray, variances: Any = None) -> np.ndarray:
 def apply_weights(C: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Jacobians ``(m, n, d)`` from weights ``C`` (m, d, M) and responses ``R`` (M, n)."""
     m, d, M = C.shape
+    if m == 0:
+        return np.zeros((0, R.shape[1], d))
     return (C.reshape(m * d, M) @ R).reshape(m, d, -1).transpose(0, 2, 1)

@@ -11,6 +11,7 @@ from sklearn.covariance import ledoit_wolf
 from .._arrays import is_torch, to_tensor
 from ..errors import InsufficientSamplesError, NonFiniteError, OutOfDomainError, ShapeError
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
+from ..geometry.intervals import bootstrap_intervals
 from ..geometry.metric import Scale, check_scale
 from .base import ResponseMap
 
@@ -490,8 +491,31 @@ class SampledResponseMap(ResponseMap):
                 g = self._metric(xs, np.take_along_axis(self.trials, idx[:, :, None], 1), C=C)
             else:
                 g = self._resample_presentations(xs, rng)
-            out.append(self._fill(valid, self._project(g, tangents, scale), ()))
+            g = self._project(g, tangents, scale)
+            out.append(self._fill(valid, g, g.shape[1:]))
         return {self.layers[0]: np.stack(out)}
+
+    def confidence_intervals(
+        self,
+        x: Any,
+        tangents: Any = None,
+        *,
+        level: float = 0.95,
+        n_resamples: int | None = None,
+        scale: Scale = "none",
+    ) -> dict[str, np.ndarray]:
+        """Bootstrap percentile intervals of log-volume and eigenvalues at ``x``.
+
+        See :func:`~neurogeom.geometry.bootstrap_intervals` for the returned arrays. The
+        intervals cover the smoothed target (what the estimator converges to at this
+        bandwidth), not the true metric: smoothing bias is not in them.
+        """
+        B = self.n_bootstrap if n_resamples is None else int(n_resamples)
+        if B <= 0:
+            raise ValueError("no resamples: pass n_resamples= or build with n_bootstrap > 0.")
+        res = self.layer_metric_resamples(x, tangents, scale=scale, n_resamples=B)
+        assert res is not None
+        return bootstrap_intervals(res[self.layers[0]], level)
 
     def _resample_presentations(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         P = len(self.stimuli)
