@@ -354,19 +354,22 @@ class SampledResponseMap(ResponseMap):
         trials: np.ndarray,
         weights: np.ndarray | None = None,
         C: np.ndarray | None = None,
+        correction: Any = "default",
     ) -> np.ndarray:
         """Corrected metric ``(m, d, d)`` at validated points from trials ``(P, T, n)``."""
+        correction = self.correction if correction == "default" else correction
         kind, inv_rate = self._metric_weights(x)
-        if self.correction == "crossfit":
+        if correction == "crossfit":
             return self._crossfit(x, trials, kind, inv_rate, C)
         means = trials.mean(1)
         if C is None and self.estimator.linear:
             C = self.estimator.linear_weights(x)
         J = apply_weights(C, means) if C is not None else self.estimator.jacobian(x)
         Jw = self._weighted(J, kind, inv_rate)
-        g = np.einsum("mna,mnb->mab", Jw, Jw) * self.wishart_factor_
-        if self.correction == "analytic":
+        g = np.einsum("mna,mnb->mab", Jw, Jw)
+        if correction == "analytic":
             assert C is not None
+            g = g * self.wishart_factor_
             g = g - propagate(C, self._tau(kind, inv_rate, trials, means, weights))
         return 0.5 * (g + np.swapaxes(g, 1, 2))
 
@@ -471,7 +474,10 @@ class SampledResponseMap(ResponseMap):
 
         Trials are resampled within each presentation (T ≥ 2) or presentations are resampled
         (T = 1); the estimator's hyperparameters (bandwidth) stay fixed and the corrected
-        estimate is recomputed in each resample. Returns None when ``n_bootstrap`` is 0.
+        estimate is recomputed in each resample. In the bootstrap world the observed means
+        are the truth, so the resamples estimate the naive plug-in; they are recentred by
+        the correction of the full data (``+ ĝ − ĝ_naive``) so that their spread is
+        around the corrected point estimate. Returns None when ``n_bootstrap`` is 0.
         The intervals they give cover the smoothed target ``J_h``, not ``J``.
         """
         check_scale(scale)
@@ -484,6 +490,12 @@ class SampledResponseMap(ResponseMap):
         P, T, _ = self.trials.shape
         xs = pts[valid]
         C = self.estimator.linear_weights(xs) if self.estimator.linear else None
+        # The bootstrap world's truth is the plug-in estimate of the full data (its means
+        # are the observed means), so resampled corrected estimates scatter around the
+        # naive estimate: recentre them on the corrected point estimate.
+        shift = self._metric(xs, self.trials, C=C) - self._metric(
+            xs, self.trials, C=C, correction=None
+        )
         out = []
         for _ in range(B):
             if T >= 2:
@@ -491,7 +503,7 @@ class SampledResponseMap(ResponseMap):
                 g = self._metric(xs, np.take_along_axis(self.trials, idx[:, :, None], 1), C=C)
             else:
                 g = self._resample_presentations(xs, rng)
-            g = self._project(g, tangents, scale)
+            g = self._project(g + shift, tangents, scale)
             out.append(self._fill(valid, g, g.shape[1:]))
         return {self.layers[0]: np.stack(out)}
 
