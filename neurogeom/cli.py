@@ -13,8 +13,9 @@ __all__ = ["main"]
 def _demo(args: argparse.Namespace) -> int:
     from .experiments.demo import DemoConfig, run_demo
 
-    config = DemoConfig(epochs=args.epochs, width=args.width, resolution=args.resolution,
-                        seed=args.seed)
+    config = DemoConfig(
+        epochs=args.epochs, width=args.width, resolution=args.resolution, seed=args.seed
+    )
     paths = run_demo(args.out, config)
     for kind, path in paths.items():
         print(f"wrote {kind}: {path}")
