@@ -36,9 +36,9 @@ __all__ = [
     "volume_element",
 ]
 
-from . import estimators, simulate  # noqa: E402
-from .estimators import available_estimators, get_estimator  # noqa: E402
-from .maps import SampledResponseMap  # noqa: E402
+from . import estimators, simulate
+from .estimators import available_estimators, get_estimator
+from .maps import SampledResponseMap
 
 __all__ += [
     "SampledResponseMap",

@@ -84,7 +84,7 @@ def as_2d(x: Any, name: str, d: int | None = None) -> np.ndarray:
     return arr
 
 
-class JacobianEstimator(BaseEstimator):  # type: ignore[misc]
+class JacobianEstimator(BaseEstimator):
     """Base of derivative estimators: ``fit(X, R)`` then Jacobians at query points.
 
     ``X`` is ``(M, d)`` stimuli, ``R`` is ``(M, n)`` responses (one row per sample, e.g. a

@@ -99,7 +99,9 @@ class StencilDifferences(JacobianEstimator):
         if np.linalg.matrix_rank(U) < c.shape[1]:
             raise ValueError("stencil directions do not span the stimulus space.")
         h = float(self.step)
-        pts = c[:, None, None, :] + h * np.array([1.0, -1.0])[None, None, :, None] * U[None, :, None]
+        pts = (
+            c[:, None, None, :] + h * np.array([1.0, -1.0])[None, None, :, None] * U[None, :, None]
+        )
         pts = np.repeat(pts[:, :, :, None, :], int(self.repeats), axis=3)
         return pts.reshape(-1, c.shape[1])
 

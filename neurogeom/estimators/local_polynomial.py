@@ -97,13 +97,14 @@ class LocalPolynomial(JacobianEstimator):
                 f"{len(X)} samples cannot fit a degree-{self.degree} polynomial in {d} "
                 f"dimensions ({self.n_coefficients_for(d)} coefficients)."
             )
+        self.cv_scores_: np.ndarray | None = None
         if isinstance(self.bandwidth, str):
             self.bandwidth_, self.cv_scores_ = self._select(X, R)
         else:
             h = np.broadcast_to(np.asarray(self.bandwidth, dtype=np.float64), (d,)).copy()
             if not (np.isfinite(h).all() and (h > 0).all()):
                 raise ValueError(f"bandwidth={self.bandwidth!r}; expected positive widths.")
-            self.bandwidth_, self.cv_scores_ = h, None
+            self.bandwidth_ = h
 
     def n_coefficients_for(self, d: int) -> int:
         """Number of local coefficients ``p`` for ``d`` stimulus dimensions."""

@@ -59,7 +59,9 @@ class SmoothingSpline(JacobianEstimator):
         self.w_ = None if w is None else w[self.rows_]
         if self.lam is None:
             span = x[-1] - x[0]
-            grid = np.geomspace(1e-9, 1e-1, 25) * span**3 if self.lam_grid is None else self.lam_grid
+            grid = (
+                np.geomspace(1e-9, 1e-1, 25) * span**3 if self.lam_grid is None else self.lam_grid
+            )
             scores = [self._gcv(R[self.rows_], float(lam)) for lam in grid]
             self.lam_ = float(grid[int(np.argmin(scores))])
         else:
@@ -135,8 +137,10 @@ class GridSpline2D(JacobianEstimator):
             raise ShapeError("some grid nodes are missing or repeated; give every node once.")
         if self.s is None:
             d2 = np.concatenate(
-                [np.diff(Z, 2, axis=0).reshape(-1, R.shape[1]),
-                 np.diff(Z, 2, axis=1).reshape(-1, R.shape[1])]
+                [
+                    np.diff(Z, 2, axis=0).reshape(-1, R.shape[1]),
+                    np.diff(Z, 2, axis=1).reshape(-1, R.shape[1]),
+                ]
             )
             s = len(X) * (d2**2).mean(0) / 6.0
         else:

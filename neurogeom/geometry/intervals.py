@@ -11,7 +11,9 @@ from ..errors import ShapeError
 __all__ = ["bootstrap_intervals"]
 
 
-def bootstrap_intervals(resamples: Any, level: float = 0.95) -> dict[str, np.ndarray]:
+def bootstrap_intervals(
+    resamples: Any, level: float = 0.95, rank: int | None = None
+) -> dict[str, np.ndarray]:
     r"""Percentile intervals of :math:`\tfrac12\log\det g` and of the eigenvalues of ``g``.
 
     Resampled estimates may be indefinite (bias-corrected metrics can be): such a resample
@@ -27,6 +29,8 @@ def bootstrap_intervals(resamples: Any, level: float = 0.95) -> dict[str, np.nda
     level : float
         Two-sided confidence level (percentiles ``(1 ± level)/2``, conservative order
         statistics: the lower bound rounds down, the upper up).
+    rank : int, optional
+        Use the top-``rank`` pseudo-determinant (as ``log_volume_element(g, rank=k)``).
 
     Returns
     -------
@@ -48,14 +52,18 @@ def bootstrap_intervals(resamples: Any, level: float = 0.95) -> dict[str, np.nda
         raise ShapeError(f"resamples have shape {g.shape}; expected (B, m, k, k).")
     if not 0 < level < 1:
         raise ValueError(f"level={level}; expected a confidence level in (0, 1).")
-    B, m = g.shape[:2]
     finite = np.isfinite(g).all(axis=(0, 2, 3))
     eig = np.full(g.shape[:3], np.nan)
     eig[:, finite] = np.linalg.eigvalsh(0.5 * (g[:, finite] + np.swapaxes(g[:, finite], 2, 3)))
     eig = eig[..., ::-1]
-    positive = (eig > 0).all(-1)
+    k = g.shape[-1] if rank is None else int(rank)
+    if not 1 <= k <= g.shape[-1]:
+        raise ValueError(f"rank={rank} is outside 1..{g.shape[-1]}.")
+    top = eig[..., :k]
+    positive = np.asarray((top > 0).all(-1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        logvol = np.where(positive, 0.5 * np.log(np.where(positive[..., None], eig, 1.0)).sum(-1), -np.inf)
+        logs = np.log(np.where(positive[..., None], top, 1.0))
+        logvol = np.where(positive, 0.5 * logs.sum(-1), -np.inf)
     logvol[:, ~finite] = np.nan
     lo_q, hi_q = (1 - level) / 2, (1 + level) / 2
     out: dict[str, np.ndarray] = {}
@@ -66,6 +74,6 @@ def bootstrap_intervals(resamples: Any, level: float = 0.95) -> dict[str, np.nda
         out["eigenvalues_ci_high"] = np.quantile(eig, hi_q, axis=0, method="higher")
     out["log_volume_element_unbounded"] = np.isneginf(out["log_volume_element_ci_low"])
     out["log_volume_element_bootstrap"] = logvol.T.copy()
-    frac = np.where(finite, (~positive).mean(0), np.nan)
+    frac = np.where(finite, (~(eig > 0).all(-1)).mean(0), np.nan)
     out["indefinite_fraction"] = frac
     return out

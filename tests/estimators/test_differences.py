@@ -24,8 +24,9 @@ def test_stencil_exact_on_quadratic_and_s_closed_form():
 
 def test_random_directions_least_squares_exact_on_linear():
     W = np.array([[1.0, 2.0], [-1.0, 0.5]])
-    est = StencilDifferences(centers=np.zeros((1, 2)), step=0.1, directions="random",
-                             n_directions=5, random_state=3)
+    est = StencilDifferences(
+        centers=np.zeros((1, 2)), step=0.1, directions="random", n_directions=5, random_state=3
+    )
     X = est.design()
     est.fit(X, X @ W.T)
     np.testing.assert_allclose(est.jacobian(np.zeros((1, 2)))[0], W, atol=1e-12)

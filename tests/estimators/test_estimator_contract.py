@@ -15,7 +15,7 @@ def problem(name):
     """(estimator, X, R, query) for a small linear population suited to each estimator."""
     W = np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 0.0]])
     if name == "stencil":
-        est = get_estimator(name, centers=np.zeros((2, 2)) + [[0.0], [0.3]], step=0.1)
+        est = get_estimator(name, centers=[[0.0, 0.0], [0.3, 0.3]], step=0.1)
         X = est.design()
         return est, X, X @ W.T, est.centers[:1]
     if name in ("grid_differences", "spline2d"):

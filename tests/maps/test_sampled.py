@@ -21,9 +21,7 @@ RING_EST = {"bandwidth": 0.12, "period": 2 * np.pi}
 
 def ring_map(seed, correction, repetitions=2, **kw):
     R = RING.sample(RING_X, repetitions, noise="poisson", random_state=seed)
-    return ng.SampledResponseMap(
-        RING_X, R, estimator_params=RING_EST, correction=correction, **kw
-    )
+    return ng.SampledResponseMap(RING_X, R, estimator_params=RING_EST, correction=correction, **kw)
 
 
 def smoothed_ring_target():
@@ -48,8 +46,11 @@ def test_exact_recovery_noise_free_linear_and_quadratic():
     np.testing.assert_allclose(rmq.metric(q), quad.metric(q), atol=1e-8)
     np.testing.assert_allclose(rmq.responses(q), quad.mean(q), atol=1e-8)
     T = np.array([[0.6, 0.8]])
-    np.testing.assert_allclose(rmq.metric(q, tangents=T)[:, 0, 0],
-                               np.einsum("a,mab,b->m", T[0], quad.metric(q), T[0]), atol=1e-8)
+    np.testing.assert_allclose(
+        rmq.metric(q, tangents=T)[:, 0, 0],
+        np.einsum("a,mab,b->m", T[0], quad.metric(q), T[0]),
+        atol=1e-8,
+    )
 
 
 def test_bias_removed_on_poisson_ring():
@@ -90,8 +91,7 @@ def kanitscheider_run(seed, correction, N=20, T=200, ds=0.1, info=13.14):
     X = est.design()  # s + ds/2, s - ds/2
     means = 5.0 + X @ fprime[None]
     R = means[:, None, :] + rng.multivariate_normal(np.zeros(N), cov, size=(2, T))
-    rm = ng.SampledResponseMap(X, R, est, noise="empirical", correction=correction,
-                               domain=None)
+    rm = ng.SampledResponseMap(X, R, est, noise="empirical", correction=correction, domain=None)
     return float(rm.metric([[0.0]])[0, 0, 0])
 
 
@@ -108,8 +108,11 @@ def test_kanitscheider_two_stimulus_bias_correction():
     assert abs(naive.mean() - expected_naive) < 3 * se_n
     assert expected_naive == pytest.approx(34.9, abs=0.15)
     assert abs(corrected.mean() - info) < 3 * se_c
-    var = 2 * info**2 / (2 * T - N - 5) * (
-        1 + 4 * (2 * T - 3) / (T * info * ds**2) + 4 * N * (2 * T - 3) / (T * info * ds**2) ** 2
+    var = (
+        2
+        * info**2
+        / (2 * T - N - 5)
+        * (1 + 4 * (2 * T - 3) / (T * info * ds**2) + 4 * N * (2 * T - 3) / (T * info * ds**2) ** 2)
     )
     assert corrected.std(ddof=1) == pytest.approx(np.sqrt(var), rel=0.15)
 
@@ -160,10 +163,13 @@ def test_inputs_validated():
     with pytest.raises(ValueError, match="correction"):
         ng.SampledResponseMap(X, R, correction="magic")
     with pytest.raises(ValueError, match="crossfit"):
-        ng.SampledResponseMap(np.random.default_rng(0).uniform(size=(36, 2)).round(1) * 0
-                              + np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1)
-                              .reshape(-1, 2), np.ones((36, 2)) + np.arange(36)[:, None],
-                              "spline2d", correction="analytic")
+        ng.SampledResponseMap(
+            np.random.default_rng(0).uniform(size=(36, 2)).round(1) * 0
+            + np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2),
+            np.ones((36, 2)) + np.arange(36)[:, None],
+            "spline2d",
+            correction="analytic",
+        )
     with pytest.raises(InsufficientSamplesError, match="trials"):
         ng.SampledResponseMap(X, R[:, 0], noise="empirical")
 
@@ -192,12 +198,20 @@ def test_outside_region_and_sparse_points_raise_or_flag():
             rm.metric(hull_only)
     dense = np.random.default_rng(5).uniform(0, 1, (2000, 2))
     sparse_X = np.vstack([dense[dense[:, 0] < 0.5], [[0.99, 0.5], [0.99, 0.45], [0.98, 0.55]]])
-    rs = ng.SampledResponseMap(sparse_X, pop.sample(sparse_X, 2, noise=0.1, random_state=1),
-                               estimator_params={"bandwidth": 0.03}, domain="box")
+    rs = ng.SampledResponseMap(
+        sparse_X,
+        pop.sample(sparse_X, 2, noise=0.1, random_state=1),
+        estimator_params={"bandwidth": 0.03},
+        domain="box",
+    )
     with pytest.raises(InsufficientSamplesError, match="effective samples"):
         rs.metric([[0.8, 0.5]])
-    flagged = ng.SampledResponseMap(sparse_X, pop.sample(sparse_X, 2, noise=0.1, random_state=1),
-                                    estimator_params={"bandwidth": 0.03}, on_invalid="flag")
+    flagged = ng.SampledResponseMap(
+        sparse_X,
+        pop.sample(sparse_X, 2, noise=0.1, random_state=1),
+        estimator_params={"bandwidth": 0.03},
+        on_invalid="flag",
+    )
     q = np.array([[0.25, 0.5], [0.8, 0.5], [1.5, 0.5]])
     g = flagged.metric(q)
     flags = flagged.point_flags(q)
@@ -225,9 +239,12 @@ def test_bootstrap_resamples_shapes_and_intervals():
     ci = rm.confidence_intervals(RING_Q[:3])
     assert (ci["log_volume_element_ci_low"] < ci["log_volume_element_ci_high"]).all()
     point = ng.log_volume_element(rm.metric(RING_Q[:3]))
-    assert ((ci["log_volume_element_ci_low"] <= point) & (point <= ci["log_volume_element_ci_high"])).all()
-    single = ng.SampledResponseMap(RING_X, RING.sample(RING_X, None, random_state=0),
-                                   estimator_params=RING_EST, n_bootstrap=5)
+    assert (
+        (ci["log_volume_element_ci_low"] <= point) & (point <= ci["log_volume_element_ci_high"])
+    ).all()
+    single = ng.SampledResponseMap(
+        RING_X, RING.sample(RING_X, None, random_state=0), estimator_params=RING_EST, n_bootstrap=5
+    )
     assert single.layer_metric_resamples(RING_Q[:2])["responses"].shape == (5, 2, 1, 1)
     assert ng.SampledResponseMap(RING_X, RING.mean(RING_X)).layer_metric_resamples(RING_Q) is None
 
@@ -259,8 +276,10 @@ def test_bootstrap_coverage_of_smoothed_target():
     for seed in range(150):
         rm = ring_map(1000 + seed, "analytic", repetitions=4, n_bootstrap=300)
         ci = rm.confidence_intervals(RING_Q[:4])
-        hits.append((ci["log_volume_element_ci_low"] <= target)
-                    & (target <= ci["log_volume_element_ci_high"]))
+        hits.append(
+            (ci["log_volume_element_ci_low"] <= target)
+            & (target <= ci["log_volume_element_ci_high"])
+        )
     coverage = np.mean(hits)
     assert coverage >= 0.85, coverage
 
@@ -269,3 +288,34 @@ def smoothed_ring_target_at(q):
     est = ng.get_estimator("local_linear", **RING_EST).fit(RING_X, RING.mean(RING_X))
     J = est.jacobian(q)
     return np.einsum("mna,mnb->mab", J, J)[:, 0, 0]
+
+
+def test_geometry_dataset_has_intervals_and_flags():
+    pop = sim.PlaceFields.lattice(2, 0.2, (0.0, 1.0), 0.25, amplitude=5.0, baseline=0.5)
+    X = pop.uniform_stimuli(400, random_state=0)
+    R = pop.sample(X, 3, noise="poisson", random_state=1)
+    rm = ng.SampledResponseMap(
+        X, R, estimator_params={"bandwidth": 0.1}, n_bootstrap=20, on_invalid="flag"
+    )
+    ds = ng.geometry(rm, ng.Line([0.0, 0.5], [1.3, 0.5], steps=6), keep_resamples=True)
+    for name in (
+        "log_volume_element_ci_low",
+        "log_volume_element_ci_high",
+        "eigenvalues_ci_low",
+        "eigenvalues_ci_high",
+        "indefinite",
+        "outside",
+    ):
+        assert name in ds and "long_name" in ds[name].attrs
+    assert ds.log_volume_element_bootstrap.dims == ("t", "bootstrap")
+    out = ds.outside.values
+    assert out[-1] and not out[2]
+    assert np.isnan(ds.log_volume_element.values[out]).all()
+    inside = ~out & ~ds.indefinite.values
+    lv = ds.log_volume_element.values[inside]
+    assert (ds.log_volume_element_ci_low.values[inside] <= lv).all()
+    assert (lv <= ds.log_volume_element_ci_high.values[inside]).all()
+    g = rm.metric(
+        ng.Line([0.0, 0.5], [1.3, 0.5], steps=6).points[2:3], tangents=np.array([[1.0, 0.0]])
+    )
+    assert ds.log_volume_element.values[2] == pytest.approx(0.5 * np.log(g[0, 0, 0]), rel=1e-12)
