@@ -163,9 +163,8 @@ class LocalPolynomial(JacobianEstimator):
         E[sel, np.arange(len(sel))] = 1.0
         for s in range(0, len(Xq), step):
             u = self._scaled_diff(Xq[s : s + step], h)
-            w = sw * np.exp(-0.5 * (u**2).sum(-1))
-            sum_w, sum_w2 = w.sum(-1), (w**2).sum(-1)
-            ne = np.where(sum_w2 > 0, sum_w**2 / np.where(sum_w2 > 0, sum_w2, 1.0), 0.0)
+            w = self._weights(u)
+            ne = _kish(w)
             neff[s : s + step] = ne
             if check and (ne < p).any():
                 bad = s + int(np.argmax(ne < p))
@@ -174,9 +173,9 @@ class LocalPolynomial(JacobianEstimator):
                     f"under the kernel (bandwidth {h}); a degree-{self.degree} fit needs at "
                     f"least {p}. Widen the bandwidth, add samples there, or drop the point."
                 )
-            D = _design(u, self.degree)
-            Dw = D * w[..., None]
-            G = np.swapaxes(Dw, 1, 2) @ D
+            D = _design(u, self.degree)  # (c, p, M)
+            Dw = D * w[:, None, :]
+            G = Dw @ np.swapaxes(D, 1, 2)
             try:
                 A = np.linalg.solve(G, np.broadcast_to(E, (len(G), p, len(sel))))
             except np.linalg.LinAlgError as err:
@@ -184,19 +183,27 @@ class LocalPolynomial(JacobianEstimator):
                     "the local design is singular at some query point (samples too few or "
                     "collinear under the kernel); widen the bandwidth or add samples."
                 ) from err
-            out[s : s + step] = np.swapaxes(Dw @ A, 1, 2)
+            out[s : s + step] = np.swapaxes(A, 1, 2) @ Dw
         if not intercept:
             out /= h[None, :, None]
         return out, neff
 
-    def _scaled_diff(self, Xq: np.ndarray, h: np.ndarray) -> np.ndarray:
-        diff = self.X_[None, :, :] - Xq[:, None, :]
-        per = self.period_
-        if np.isfinite(per).any():
-            P = np.where(np.isfinite(per), per, 1.0)
-            wrapped = diff - P * np.round(diff / P)
-            diff = np.where(np.isfinite(per), wrapped, diff)
-        return diff / h
+    def _scaled_diff(self, Xq: np.ndarray, h: np.ndarray) -> list[np.ndarray]:
+        """Per dimension ``(xᵢ − x₀)/h`` (wrapped where periodic), each ``(c, M)``."""
+        out = []
+        for a in range(self.X_.shape[1]):
+            diff = self.X_[None, :, a] - Xq[:, a, None]
+            P = self.period_[a]
+            if np.isfinite(P):
+                diff = diff - P * np.round(diff / P)
+            out.append(diff / h[a])
+        return out
+
+    def _weights(self, u: list[np.ndarray]) -> np.ndarray:
+        sq = u[0] * u[0]
+        for ua in u[1:]:
+            sq += ua * ua
+        return np.asarray(self.sample_weight_ * np.exp(-0.5 * sq))
 
     # -- estimates -----------------------------------------------------------------------
     def linear_weights(self, Xq: Any) -> np.ndarray:
@@ -211,10 +218,13 @@ class LocalPolynomial(JacobianEstimator):
     def effective_samples(self, Xq: Any) -> np.ndarray:
         """Kish effective sample size ``(Σw)²/Σw²`` under the kernel at each query, ``(m,)``."""
         Xq = self._query(Xq)
-        u = self._scaled_diff(Xq, self.bandwidth_)
-        w = self.sample_weight_ * np.exp(-0.5 * (u**2).sum(-1))
-        s2 = (w**2).sum(-1)
-        return np.where(s2 > 0, w.sum(-1) ** 2 / np.where(s2 > 0, s2, 1.0), 0.0)
+        step = max(1, int(self.chunk_elements) // len(self.X_))
+        return np.concatenate(
+            [
+                _kish(self._weights(self._scaled_diff(Xq[s : s + step], self.bandwidth_)))
+                for s in range(0, len(Xq), step)
+            ]
+        )
 
     def residual_variances(self) -> np.ndarray:
         """Per-sample estimates of the total noise variance ``tr Cov(rₖ)``, shape ``(M,)``.
@@ -247,10 +257,16 @@ def _periods(period: Any, d: int) -> np.ndarray:
     return np.array([np.inf if p is None else float(p) for p in seq])
 
 
-def _design(u: np.ndarray, degree: int) -> np.ndarray:
-    """Local design ``[1, uₐ, uₐu_b (a ≤ b)]`` of shape ``(c, M, p)``."""
-    cols = [np.ones(u.shape[:-1]), *np.moveaxis(u, -1, 0)]
+def _kish(w: np.ndarray) -> np.ndarray:
+    """Kish effective sample size ``(Σw)²/Σw²`` per row (0 where all weights vanish)."""
+    s1, s2 = w.sum(-1), (w * w).sum(-1)
+    return np.where(s2 > 0, s1**2 / np.where(s2 > 0, s2, 1.0), 0.0)
+
+
+def _design(u: list[np.ndarray], degree: int) -> np.ndarray:
+    """Local design ``[1, uₐ, uₐu_b (a ≤ b)]`` of shape ``(c, p, M)``."""
+    cols = [np.ones_like(u[0]), *u]
     if degree == 2:
-        d = u.shape[-1]
-        cols += [u[..., a] * u[..., b] for a in range(d) for b in range(a, d)]
-    return np.stack(cols, axis=-1)
+        d = len(u)
+        cols += [u[a] * u[b] for a in range(d) for b in range(a, d)]
+    return np.stack(cols, axis=1)

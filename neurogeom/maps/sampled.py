@@ -257,7 +257,11 @@ class SampledResponseMap(ResponseMap):
         return neff < self.estimator.n_coefficients(), neff
 
     def _valid(self, x: np.ndarray) -> np.ndarray:
-        outside, (sparse, neff) = self._outside(x), self._sparse(x)
+        outside = self._outside(x)
+        if self.on_invalid == "raise" and not outside.any():
+            # the estimator itself raises InsufficientSamplesError for sparse points
+            return np.ones(len(x), bool)
+        sparse, neff = self._sparse(x)
         if self.on_invalid == "raise":
             if outside.any():
                 i = int(np.argmax(outside))
