@@ -35,3 +35,15 @@ __all__ = [
     "save",
     "volume_element",
 ]
+
+from . import estimators, simulate
+from .estimators import available_estimators, get_estimator
+from .maps import SampledResponseMap
+
+__all__ += [
+    "SampledResponseMap",
+    "available_estimators",
+    "estimators",
+    "get_estimator",
+    "simulate",
+]

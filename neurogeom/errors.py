@@ -7,10 +7,12 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "InsufficientSamplesError",
     "LayerError",
     "NeurogeomError",
     "NonFiniteError",
     "NotPositiveSemidefiniteError",
+    "OutOfDomainError",
     "ShapeError",
     "SingularMetricError",
 ]
@@ -41,3 +43,11 @@ class NotPositiveSemidefiniteError(NeurogeomError, ValueError):
 
 class SingularMetricError(NeurogeomError, ValueError):
     """A metric is singular where a full-rank one was required."""
+
+
+class InsufficientSamplesError(NeurogeomError, ValueError):
+    """Too few samples (e.g. under an estimator's kernel) to estimate what was asked."""
+
+
+class OutOfDomainError(NeurogeomError, ValueError):
+    """A query point lies outside the region the stimuli sampled."""

@@ -1,5 +1,6 @@
 """Pure math on Jacobians and metrics: pullback metric, volume element, spectrum."""
 
+from .intervals import bootstrap_intervals
 from .metric import pullback_metric
 from .volume import (
     check_metric,
@@ -10,6 +11,7 @@ from .volume import (
 )
 
 __all__ = [
+    "bootstrap_intervals",
     "check_metric",
     "log_volume_element",
     "log_volume_from_spectrum",
