@@ -47,3 +47,21 @@ __all__ += [
     "get_estimator",
     "simulate",
 ]
+
+from . import compare as comparison  # noqa: E402
+from .compare import (  # noqa: E402
+    affine_invariant_distance,
+    compare,
+    correlation_test,
+    log_euclidean_distance,
+    principal_agreement,
+)
+
+__all__ += [
+    "affine_invariant_distance",
+    "compare",
+    "comparison",
+    "correlation_test",
+    "log_euclidean_distance",
+    "principal_agreement",
+]

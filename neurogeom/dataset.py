@@ -58,7 +58,28 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "sparse": ((), "too few effective samples under the estimator's kernel (flag)", "1"),
     "effective_samples": ((), "effective number of samples under the estimator's kernel", "1"),
     "excluded_neurons": ((), "neurons left out of the Poisson Fisher sum (rate <= min_rate)", "1"),
+    # comparisons of two geometry fields (neurogeom.compare)
+    "compared": ((), "point used in the comparison (finite and unflagged in both)", "1"),
+    "log_volume_difference": ((), "log volume element of b minus that of a", "1"),
+    "affine_invariant_distance": ((), "affine-invariant Riemannian distance of metrics", "1"),
+    "log_euclidean_distance": ((), "log-Euclidean distance of metrics", "1"),
+    "direction_agreement": ((), "overlap of top principal subspaces, |U_a^T U_b|_F^2 / r", "1"),
+    "n_compared": ((), "number of points compared", "1"),
 }
+_STATISTICS = {
+    "pearson_r": "Pearson correlation of the log volume elements",
+    "spearman_r": "Spearman rank correlation of the log volume elements",
+    "log_volume_difference_mean": "mean log volume difference (b minus a)",
+    "affine_invariant_distance_mean": "mean affine-invariant distance of metrics",
+    "log_euclidean_distance_mean": "mean log-Euclidean distance of metrics",
+    "direction_agreement_mean": "mean overlap of top principal subspaces",
+}
+for _name, _long in _STATISTICS.items():
+    VARIABLES[_name] = ((), _long, "1")
+    VARIABLES[_name + "_ci_low"] = ((), f"lower bootstrap bound: {_long}", "1")
+    VARIABLES[_name + "_ci_high"] = ((), f"upper bootstrap bound: {_long}", "1")
+for _name in ("pearson", "spearman"):
+    VARIABLES[_name + "_p_value"] = ((), f"permutation p-value of the {_name} correlation", "1")
 
 
 def _attrs(name: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
