@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-__all__ = ["volume_map"]
+__all__ = ["compare_fields", "volume_map"]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -131,3 +131,83 @@ def _decision_boundary(sub: xr.Dataset, ax: Axes) -> None:
         level = list(np.unique(field)[:-1] + 0.5)
     if np.nanmin(field) < level[0] < np.nanmax(field):
         ax.contour(sub.u, sub.v, field, levels=level, colors="white", linewidths=1.2)
+
+
+def compare_fields(
+    a: xr.Dataset,
+    b: xr.Dataset,
+    axes: Any = None,
+    *,
+    layer_a: str | None = None,
+    layer_b: str | None = None,
+    labels: tuple[str, str] = ("a", "b"),
+    cmap: str = "viridis",
+    diff_cmap: str = "RdBu_r",
+) -> Any:
+    """Two volume-element fields side by side with their difference.
+
+    Panels: ``log10 √det g`` of ``a``, of ``b`` (one shared colour scale), and
+    ``b − a`` (the log10 volume ratio, on a diverging scale centred at 0).
+
+    Parameters
+    ----------
+    a, b : xarray.Dataset
+        From :func:`neurogeom.geometry` on the same 2-D slice (dims ``u``, ``v``); checked
+        as in :func:`neurogeom.compare.compare`.
+    axes : sequence of 3 matplotlib Axes, optional
+        Where to draw; a new 1 × 3 figure if omitted.
+    layer_a, layer_b : str, optional
+        The layer of a Dataset with a ``layer`` dim.
+    labels : (str, str)
+        Panel titles of ``a`` and ``b``.
+    cmap, diff_cmap : str
+        Colour maps of the fields and of their difference.
+
+    Returns
+    -------
+    array of 3 matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import torch, neurogeom as ng
+    >>> grid = ng.Grid([(-1, 1), (-1, 1)], resolution=8)
+    >>> a = ng.geometry(ng.TorchResponseMap(torch.tanh, dtype=torch.float64), grid)
+    >>> b = ng.geometry(ng.TorchResponseMap(torch.sin, dtype=torch.float64), grid)
+    >>> [ax.get_title() for ax in compare_fields(a, b, labels=("tanh", "sin"))]
+    ['tanh', 'sin', 'sin − tanh']
+    """
+    from .compare import _select_layer, check_same_points
+
+    sa, sb = _select_layer(a, layer_a, "a"), _select_layer(b, layer_b, "b")
+    check_same_points(sa, sb)
+    if set(sa["log_volume_element"].dims) != {"u", "v"}:
+        raise ValueError(
+            f"compare_fields needs 2-D fields over (u, v); log_volume_element has dims "
+            f"{sa['log_volume_element'].dims}. Select the other dims first."
+        )
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        axes = plt.subplots(1, 3, figsize=(12.6, 3.6), constrained_layout=True)[1]
+    if len(axes) != 3:
+        raise ValueError(f"axes has {len(axes)} entries; expected 3 (a, b, b − a).")
+    fa, fb = (log10_volume(s).transpose("v", "u") for s in (sa, sb))
+    both = np.concatenate([fa.values.ravel(), fb.values.ravel()])
+    vmin, vmax = float(np.nanmin(both)), float(np.nanmax(both))
+    diff = fb - fa
+    lim = float(np.nanmax(np.abs(diff.values))) or 1.0
+    ratio = f"log10 volume ratio {labels[1]} / {labels[0]}"
+    panels = (
+        (fa, labels[0], cmap, vmin, vmax, fa.attrs["long_name"]),
+        (fb, labels[1], cmap, vmin, vmax, fb.attrs["long_name"]),
+        (diff, f"{labels[1]} − {labels[0]}", diff_cmap, -lim, lim, ratio),
+    )
+    for ax, (data, title, cm, lo, hi, label) in zip(axes, panels):
+        mesh = ax.pcolormesh(sa.u, sa.v, data, cmap=cm, vmin=lo, vmax=hi, shading="auto")
+        ax.figure.colorbar(mesh, ax=ax, label=label)
+        ax.set_title(title)
+        ax.set_xlabel("u")
+        ax.set_ylabel("v")
+        ax.set_aspect("equal")
+    return axes
