@@ -65,3 +65,7 @@ __all__ += [
     "log_euclidean_distance",
     "principal_agreement",
 ]
+
+from . import scale  # noqa: E402
+
+__all__ += ["scale"]

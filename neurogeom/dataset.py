@@ -134,7 +134,7 @@ def build_dataset(
     data_vars = {}
     for name, value in fields.items():
         extra_dims = VARIABLES[name][0] if name in VARIABLES else ()
-        arr = np.asarray(value)
+        arr = value if hasattr(value, "dask") else np.asarray(value)  # keep dask lazy
         per_layer = layers is not None and arr.ndim >= 2 and arr.shape[:2] == (len(layers), m)
         lead: tuple[str, ...] = ("layer",) if per_layer else ()
         point_axis = 1 if per_layer else 0
