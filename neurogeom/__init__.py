@@ -69,3 +69,7 @@ __all__ += [
 from . import scale  # noqa: E402
 
 __all__ += ["scale"]
+
+from .pipeline import NetworkGeometry, SampledGeometry  # noqa: E402
+
+__all__ += ["NetworkGeometry", "SampledGeometry"]

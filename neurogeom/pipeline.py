@@ -1,0 +1,415 @@
+"""scikit-learn transformers that turn stimuli into geometry features.
+
+:class:`NetworkGeometry` measures a torch network's geometry at the stimuli it transforms;
+:class:`SampledGeometry` fits a :class:`~neurogeom.SampledResponseMap` to recorded
+``(stimuli, responses)`` and measures the estimated geometry at query stimuli. Both
+return one row of features per stimulus (log-volume, metric components, spectrum, per
+layer), support ``get_feature_names_out`` and ``set_output(transform="pandas")``, and give
+the full labelled result of :func:`neurogeom.geometry` with ``to_dataset``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import xarray as xr
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .geometry.metric import check_scale
+from .maps.base import ResponseMap
+from .measure import geometry
+from .slices import Points
+
+__all__ = ["FEATURES", "NetworkGeometry", "SampledGeometry"]
+
+#: Features a transformer can return, per layer, in this order.
+FEATURES = ("log_volume_element", "metric", "eigenvalues")
+_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def _check_features(features: Any) -> tuple[str, ...]:
+    feats = (features,) if isinstance(features, str) else tuple(features)
+    unknown = [f for f in feats if f not in FEATURES]
+    if not feats or unknown or len(set(feats)) != len(feats):
+        raise ValueError(
+            f"features={features!r}; choose distinct names among {FEATURES} (at least one)."
+        )
+    return feats
+
+
+def _feature_names(features: tuple[str, ...], layers: Sequence[str], k: int) -> np.ndarray:
+    names: list[str] = []
+    for layer in layers:
+        for feature in features:
+            if feature == "log_volume_element":
+                names.append(f"{layer}_log_volume_element")
+            elif feature == "metric":
+                names += [f"{layer}_metric_{i}_{j}" for i in range(k) for j in range(i, k)]
+            else:
+                names += [f"{layer}_eigenvalue_{i}" for i in range(k)]
+    return np.asarray(names, dtype=object)
+
+
+def _feature_matrix(ds: xr.Dataset, features: tuple[str, ...], k: int) -> np.ndarray:
+    """``(m, n_features_out)`` from a Dataset over ``point`` (and maybe ``layer``)."""
+    per_layer = "layer" in ds.dims
+    cols: list[np.ndarray] = []
+    layers = range(ds.sizes["layer"]) if per_layer else [None]
+    iu = np.triu_indices(k)
+    for index in layers:
+        sub = ds.isel(layer=index) if index is not None else ds
+        for feature in features:
+            values = sub[feature].transpose("point", ...).values.astype(np.float64)
+            if feature == "log_volume_element":
+                cols.append(values[:, None])
+            elif feature == "metric":
+                cols.append(values[:, iu[0], iu[1]])
+            else:
+                cols.append(values)
+    return np.concatenate(cols, axis=1)
+
+
+class _GeometryTransformer(TransformerMixin, BaseEstimator):
+    """Shared transform / feature-name / to_dataset logic."""
+
+    features: Any
+    tangents: Any
+    rank: Any
+    scale: Any
+    stimulus_shape: Any = None
+
+    def _check_common(self, n_features: int) -> None:
+        self.features_ = _check_features(self.features)
+        check_scale(self.scale)
+        if not (self.rank is None or self.rank == "auto" or isinstance(self.rank, int)):
+            raise ValueError(f"rank={self.rank!r}; use None, a positive int or 'auto'.")
+        shape = (n_features,) if self.stimulus_shape is None else tuple(self.stimulus_shape)
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"stimulus_shape={self.stimulus_shape!r} has {math.prod(shape)} entries but X "
+                f"has {n_features} features; rows of X are flattened stimuli."
+            )
+        self.stimulus_shape_ = shape
+        if self.tangents is None:
+            self.tangents_ = None
+            self.n_directions_ = n_features
+        else:
+            T = np.asarray(self.tangents, dtype=np.float64)
+            T = T.reshape(len(T), -1) if T.ndim > 1 else T.reshape(1, -1)
+            if T.shape[1] != n_features:
+                raise ValueError(
+                    f"tangents have {T.shape[1]} entries per direction; X has {n_features}."
+                )
+            self.tangents_ = T.reshape(len(T), *shape)
+            self.n_directions_ = len(T)
+
+    def _points(self, X: Any) -> Points:
+        pts = np.asarray(X, dtype=np.float64).reshape(len(X), *self.stimulus_shape_)
+        return Points(pts, self.tangents_)
+
+    def _measure(self, X: Any, **kwargs: Any) -> xr.Dataset:
+        return geometry(
+            self.response_map_,
+            self._points(X),
+            rank=self.rank,
+            scale=self.scale,
+            keep_metric="metric" in self.features_,
+            **kwargs,
+        )
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Geometry features at each stimulus.
+
+        Parameters
+        ----------
+        X : array, shape (m, n_features_in_)
+            Stimuli, one (flattened) per row.
+
+        Returns
+        -------
+        ndarray, shape (m, n_features_out)
+            Per layer: the log-volume element, the metric's upper triangle (row by row)
+            and its eigenvalues (largest first), as ``features`` asks; names from
+            :meth:`get_feature_names_out`.
+        """
+        check_is_fitted(self, "response_map_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return _feature_matrix(self._measure(X), self.features_, self.n_directions_)
+
+    def to_dataset(self, X: Any, **kwargs: Any) -> xr.Dataset:
+        """The full labelled result of :func:`neurogeom.geometry` at stimuli ``X``.
+
+        Parameters
+        ----------
+        X : array, shape (m, n_features_in_)
+        **kwargs
+            Further arguments of :func:`~neurogeom.geometry` (e.g. ``classifier``).
+
+        Returns
+        -------
+        xarray.Dataset
+            Over dim ``point`` (and ``layer`` when several layers are measured).
+        """
+        check_is_fitted(self, "response_map_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._measure(X, **kwargs)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the columns :meth:`transform` returns, e.g. ``hidden0_metric_0_1``."""
+        check_is_fitted(self, "response_map_")
+        return _feature_names(self.features_, self.response_map_.layers, self.n_directions_)
+
+
+class NetworkGeometry(_GeometryTransformer):
+    """Geometry features of a torch network at the stimuli it transforms.
+
+    Parameters
+    ----------
+    model : nn.Module or callable
+        Takes a batch of stimuli ``(m, *stimulus_shape)``. Shared, never copied: cloning
+        the transformer (``sklearn.base.clone``, as ``GridSearchCV`` does) reuses the same
+        model object, and measuring never changes it.
+    layers : str, sequence of str, or None
+        As in :class:`~neurogeom.TorchResponseMap`; ``None`` measures the output.
+    tangents : array, shape (k, n_features), optional
+        Orthonormal directions: measure the metric induced on their span (``k × k``)
+        instead of the full ``d × d`` metric.
+    features : sequence of str
+        Among :data:`FEATURES`: ``"log_volume_element"``, ``"metric"`` (upper triangle),
+        ``"eigenvalues"``.
+    rank : None, int or "auto"
+        Pseudo-determinant rank of the log-volume (see :func:`~neurogeom.log_volume_element`).
+    scale : {"none", "width"}
+    dtype : {"float64", "float32"}
+        Compute dtype of the Jacobians.
+    stimulus_shape : tuple of int, optional
+        Shape of one stimulus when rows of ``X`` are flattened images (e.g. ``(1, 28, 28)``).
+
+    Attributes
+    ----------
+    response_map_ : TorchResponseMap
+    n_features_in_ : int
+    n_directions_ : int
+        ``k`` (tangents) or ``d``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.Tanh())
+    >>> pipe = make_pipeline(NetworkGeometry(net, layers="1", features=("log_volume_element",
+    ...                      "eigenvalues")), StandardScaler())
+    >>> pipe.fit_transform(np.random.default_rng(0).normal(size=(10, 2))).shape
+    (10, 3)
+    >>> pipe[0].get_feature_names_out().tolist()
+    ['1_log_volume_element', '1_eigenvalue_0', '1_eigenvalue_1']
+    """
+
+    def __init__(
+        self,
+        model: Any = None,
+        layers: str | Sequence[str] | None = None,
+        tangents: Any = None,
+        features: Sequence[str] = ("log_volume_element",),
+        rank: int | Literal["auto"] | None = None,
+        scale: str = "none",
+        dtype: str = "float64",
+        stimulus_shape: tuple[int, ...] | None = None,
+    ) -> None:
+        self.model = model
+        self.layers = layers
+        self.tangents = tangents
+        self.features = features
+        self.rank = rank
+        self.scale = scale
+        self.dtype = dtype
+        self.stimulus_shape = stimulus_shape
+
+    def fit(self, X: Any, y: Any = None) -> NetworkGeometry:
+        """Validate the parameters and stimuli; wrap the model. Learns nothing from X.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        from .maps.torch import TorchResponseMap
+
+        X = validate_data(self, X, dtype=np.float64)
+        if self.model is None or not callable(self.model):
+            raise ValueError(f"model={self.model!r}; pass an nn.Module or a callable.")
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype={self.dtype!r}; use one of {sorted(_DTYPES)}.")
+        self._check_common(X.shape[1])
+        layers = list(self.layers) if isinstance(self.layers, (list, tuple)) else self.layers
+        self.response_map_ = TorchResponseMap(self.model, layers, dtype=_DTYPES[self.dtype])
+        return self
+
+    def __sklearn_clone__(self) -> NetworkGeometry:
+        """A clone with the same (shared, not copied) model and cloned other parameters."""
+        params = self.get_params(deep=False)
+        model = params.pop("model")
+        return type(self)(model=model, **{k: clone(v, safe=False) for k, v in params.items()})
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.non_deterministic = False
+        return tags
+
+
+class SampledGeometry(_GeometryTransformer):
+    """Geometry estimated from recorded responses, as a transformer and a scored model.
+
+    ``fit(stimuli, responses)`` builds a :class:`~neurogeom.SampledResponseMap`;
+    ``transform(queries)`` returns the estimated geometry features there; ``score(X, y)``
+    is the negative mean squared error of the estimator's predicted mean responses at
+    held-out stimuli, so ``GridSearchCV`` can choose the bandwidth by cross-validation.
+
+    Parameters
+    ----------
+    estimator : str or JacobianEstimator
+        As in :class:`~neurogeom.SampledResponseMap`.
+    bandwidth : float, array, "cv", "gcv" or None
+        Passed to the estimator as ``bandwidth`` (None: the estimator's default).
+    estimator_params : dict, optional
+        Further estimator parameters.
+    noise, correction, domain, on_invalid, n_bootstrap, random_state
+        As in :class:`~neurogeom.SampledResponseMap`.
+    tangents, features, rank, scale, stimulus_shape
+        As in :class:`NetworkGeometry`.
+
+    Attributes
+    ----------
+    response_map_ : SampledResponseMap
+    n_features_in_ : int
+    n_outputs_ : int
+        Number of neurons.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, (300, 2))
+    >>> R = np.c_[np.sin(2 * X[:, 0]), X[:, 1] ** 2] + 0.05 * rng.normal(size=(300, 2))
+    >>> search = GridSearchCV(SampledGeometry(domain=None), {"bandwidth": [0.2, 0.5, 3.0]})
+    >>> search.fit(X, R).best_params_
+    {'bandwidth': 0.2}
+    """
+
+    def __init__(
+        self,
+        estimator: Any = "local_linear",
+        bandwidth: Any = None,
+        estimator_params: dict[str, Any] | None = None,
+        noise: Any = None,
+        correction: str | None = "analytic",
+        domain: str | None = "hull",
+        on_invalid: str = "raise",
+        n_bootstrap: int = 0,
+        random_state: int = 0,
+        tangents: Any = None,
+        features: Sequence[str] = ("log_volume_element",),
+        rank: int | Literal["auto"] | None = None,
+        scale: str = "none",
+        stimulus_shape: tuple[int, ...] | None = None,
+    ) -> None:
+        self.estimator = estimator
+        self.bandwidth = bandwidth
+        self.estimator_params = estimator_params
+        self.noise = noise
+        self.correction = correction
+        self.domain = domain
+        self.on_invalid = on_invalid
+        self.n_bootstrap = n_bootstrap
+        self.random_state = random_state
+        self.tangents = tangents
+        self.features = features
+        self.rank = rank
+        self.scale = scale
+        self.stimulus_shape = stimulus_shape
+
+    def fit(self, X: Any, y: Any) -> SampledGeometry:
+        """Fit the derivative estimator to stimuli and responses.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            Stimuli, one per presentation.
+        y : array, shape (n_samples,) or (n_samples, n_neurons)
+            Responses (trial averages) per presentation.
+
+        Returns
+        -------
+        self
+        """
+        from .maps.sampled import SampledResponseMap
+
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        self._check_common(X.shape[1])
+        R = y.reshape(len(y), -1)
+        self.n_outputs_ = R.shape[1]
+        params = dict(self.estimator_params or {})
+        if self.bandwidth is not None:
+            params["bandwidth"] = self.bandwidth
+        self.response_map_: ResponseMap = SampledResponseMap(
+            X.reshape(len(X), -1),
+            R,
+            self.estimator,
+            noise=self.noise,
+            correction=self.correction,  # type: ignore[arg-type]
+            estimator_params=params,
+            domain=self.domain,  # type: ignore[arg-type]
+            on_invalid=self.on_invalid,  # type: ignore[arg-type]
+            n_bootstrap=self.n_bootstrap,
+            random_state=self.random_state,
+        )
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Estimated mean responses at stimuli ``X``, ``(m, n_neurons)`` (or ``(m,)``).
+
+        The estimator's regression, evaluated wherever it is defined (no domain check:
+        held-out stimuli just outside the training hull are extrapolated).
+        """
+        check_is_fitted(self, "response_map_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        f = self.response_map_.estimator.predict(X)  # type: ignore[attr-defined]
+        return np.asarray(f[:, 0] if self.n_outputs_ == 1 and f.ndim == 2 else f)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Negative mean squared error of :meth:`predict` against responses ``y``.
+
+        Parameters
+        ----------
+        X : array, shape (m, n_features)
+        y : array, shape (m,) or (m, n_neurons)
+        sample_weight : array, shape (m,), optional
+
+        Returns
+        -------
+        float
+            Higher is better (as scikit-learn's model selection expects).
+        """
+        pred = self.predict(X).reshape(len(X), -1)
+        target = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
+        err = ((target - pred) ** 2).mean(axis=1)
+        return -float(np.average(err, weights=sample_weight))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
