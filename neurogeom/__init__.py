@@ -73,3 +73,7 @@ __all__ += ["scale"]
 from .pipeline import NetworkGeometry, SampledGeometry  # noqa: E402
 
 __all__ += ["NetworkGeometry", "SampledGeometry"]
+
+from .data.neural import Recording, read_arrays, read_netcdf, read_nwb  # noqa: E402
+
+__all__ += ["Recording", "read_arrays", "read_netcdf", "read_nwb"]

@@ -7,6 +7,7 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "FileFormatError",
     "InsufficientSamplesError",
     "LayerError",
     "NeurogeomError",
@@ -51,3 +52,7 @@ class InsufficientSamplesError(NeurogeomError, ValueError):
 
 class OutOfDomainError(NeurogeomError, ValueError):
     """A query point lies outside the region the stimuli sampled."""
+
+
+class FileFormatError(NeurogeomError, ValueError):
+    """A file is not in the format a reader expects (or lacks a required part)."""

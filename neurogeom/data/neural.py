@@ -1,0 +1,352 @@
+"""Readers for recorded responses: NWB files, plain ``.npz``/``.npy`` arrays, xarray netCDF.
+
+Each reader returns a :class:`Recording` — stimuli ``(P, d)`` and responses ``(P, n)`` or
+``(P, T, n)`` — ready for :class:`~neurogeom.SampledResponseMap`
+(:meth:`Recording.response_map` builds one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import FileFormatError, NonFiniteError, ShapeError
+
+__all__ = ["Recording", "read_arrays", "read_netcdf", "read_nwb"]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Stimuli and responses of a recording, one row per presentation.
+
+    Attributes
+    ----------
+    stimuli : ndarray, shape (P, d)
+        Stimulus parameters per presentation (or per condition when trials are grouped).
+    responses : ndarray, shape (P, n) or (P, T, n)
+        Responses (e.g. spike counts) per presentation (and repetition) and neuron.
+    stimulus_names : tuple of str
+        Names of the stimulus parameters (columns of ``stimuli``).
+    unit_ids : ndarray, shape (n,)
+        Identifiers of the neurons.
+    source : str
+        Where the data came from.
+    """
+
+    stimuli: np.ndarray
+    responses: np.ndarray
+    stimulus_names: tuple[str, ...]
+    unit_ids: np.ndarray
+    source: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        X, R = self.stimuli, self.responses
+        if X.ndim != 2 or R.ndim not in (2, 3) or len(X) != len(R):
+            raise ShapeError(
+                f"stimuli {X.shape} and responses {R.shape}: expected (P, d) and (P, n) or "
+                "(P, T, n) with one row per presentation."
+            )
+        if len(self.stimulus_names) != X.shape[1] or len(self.unit_ids) != R.shape[-1]:
+            raise ShapeError("stimulus_names / unit_ids do not match the arrays' sizes.")
+        for arr, what in ((X, "stimuli"), (R, "responses")):
+            if not np.isfinite(arr).all():
+                raise NonFiniteError(f"{what} of {self.source or 'the recording'} hold NaN/inf.")
+
+    def response_map(self, **kwargs: Any) -> Any:
+        """A :class:`~neurogeom.SampledResponseMap` of this recording.
+
+        Parameters
+        ----------
+        **kwargs
+            Passed on (``estimator``, ``noise``, ``correction``, ``n_bootstrap``, ...).
+
+        Returns
+        -------
+        SampledResponseMap
+        """
+        from ..maps.sampled import SampledResponseMap
+
+        return SampledResponseMap(self.stimuli, self.responses, **kwargs)
+
+
+# -- NWB -------------------------------------------------------------------------------------
+def _pynwb() -> Any:
+    try:
+        import pynwb
+    except ImportError as err:
+        raise ImportError("reading NWB files needs pynwb: pip install 'neurogeom[nwb]'.") from err
+    return pynwb
+
+
+def read_nwb(
+    path: str | Path,
+    stimulus: str | Sequence[str],
+    *,
+    window: tuple[float, float] | None = None,
+    units: Sequence[Any] | None = None,
+    rate: bool = False,
+    group_repetitions: bool = False,
+) -> Recording:
+    """Spike counts per trial and the trials' stimulus parameters from an NWB file.
+
+    Parameters
+    ----------
+    path : str or Path
+        An NWB (HDF5) file with a ``units`` table (``spike_times``) and a ``trials`` table.
+    stimulus : str or sequence of str
+        Columns of the trials table holding the (numeric) stimulus parameters.
+    window : (float, float), optional
+        Count spikes in ``[start_time + window[0], start_time + window[1])`` of each trial;
+        default the trial's own ``[start_time, stop_time)``.
+    units : sequence, optional
+        Ids of the units to keep (default all, in table order).
+    rate : bool
+        Divide counts by the window length (spikes per second).
+    group_repetitions : bool
+        Group trials with identical stimulus parameters into repetitions: responses
+        ``(conditions, T, n)``; every condition must have the same number ``T`` of trials.
+
+    Returns
+    -------
+    Recording
+        ``extra`` holds the trials' ``start_time`` (and ``condition`` indices when
+        grouped).
+
+    Raises
+    ------
+    FileFormatError
+        Not an NWB file, no trials or units table, a missing or non-numeric stimulus
+        column, unequal repetitions.
+
+    Examples
+    --------
+    >>> import tempfile, os, datetime, numpy as np
+    >>> from pynwb import NWBFile, NWBHDF5IO
+    >>> nwb = NWBFile("demo", "id", datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc))
+    >>> nwb.add_trial_column("orientation", "stimulus orientation (rad)")
+    >>> for i in range(3):
+    ...     nwb.add_trial(start_time=float(i), stop_time=i + 0.5, orientation=0.1 * i)
+    >>> nwb.add_unit(spike_times=[0.1, 0.2, 1.1, 2.6])
+    >>> path = os.path.join(tempfile.mkdtemp(), "demo.nwb")
+    >>> with NWBHDF5IO(path, "w") as io:
+    ...     io.write(nwb)
+    >>> rec = read_nwb(path, "orientation")
+    >>> rec.stimuli[:, 0].tolist(), rec.responses[:, 0].tolist()
+    ([0.0, 0.1, 0.2], [2.0, 1.0, 0.0])
+    """
+    pynwb = _pynwb()
+    names = (stimulus,) if isinstance(stimulus, str) else tuple(stimulus)
+    if not names:
+        raise ValueError("stimulus names no columns; pass at least one trials column.")
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no file at {p}.")
+    try:
+        io = pynwb.NWBHDF5IO(str(p), "r")
+        nwb = io.read()
+    except Exception as err:
+        raise FileFormatError(f"{p} is not a readable NWB file ({err}).") from err
+    try:
+        starts, stops, X = _trials(nwb, names, p)
+        ids, spikes = _units(nwb, units, p)
+    finally:
+        io.close()
+    lo, hi = (starts, stops) if window is None else (starts + window[0], starts + window[1])
+    if np.any(hi <= lo):
+        raise ValueError(f"empty counting windows in {p}: window={window!r}.")
+    counts = np.stack(
+        [np.searchsorted(s, hi, "left") - np.searchsorted(s, lo, "left") for s in spikes],
+        axis=1,
+    ).astype(np.float64)
+    if rate:
+        counts = counts / (hi - lo)[:, None]
+    extra: dict[str, Any] = {"start_time": starts}
+    if group_repetitions:
+        X, counts, extra["condition"] = _group(X, counts, p)
+    return Recording(X, counts, names, ids, source=str(p), extra=extra)
+
+
+def _trials(nwb: Any, names: tuple[str, ...], p: Path) -> tuple[Any, Any, np.ndarray]:
+    trials = nwb.trials
+    if trials is None or len(trials) == 0:
+        raise FileFormatError(f"{p} has no trials table; add trials with NWBFile.add_trial.")
+    columns = list(trials.colnames)
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise FileFormatError(
+            f"{p}: trials table has no column {missing[0]!r}; columns are {columns}."
+        )
+    X = []
+    for n in names:
+        col = np.asarray(trials[n].data[:])
+        if not np.issubdtype(col.dtype, np.number):
+            raise FileFormatError(
+                f"{p}: trials column {n!r} is {col.dtype}, not numeric; stimulus parameters "
+                "must be numbers (encode categories as numbers first)."
+            )
+        X.append(col.astype(np.float64))
+    starts = np.asarray(trials["start_time"].data[:], dtype=np.float64)
+    stops = np.asarray(trials["stop_time"].data[:], dtype=np.float64)
+    return starts, stops, np.stack(X, axis=1)
+
+
+def _units(nwb: Any, keep: Sequence[Any] | None, p: Path) -> tuple[np.ndarray, list[np.ndarray]]:
+    table = nwb.units
+    if table is None or len(table) == 0 or "spike_times" not in table.colnames:
+        raise FileFormatError(f"{p} has no units table with spike_times; add units first.")
+    ids = np.asarray(table.id.data[:])
+    rows = list(range(len(ids)))
+    if keep is not None:
+        index = {v: i for i, v in enumerate(ids.tolist())}
+        absent = [u for u in keep if u not in index]
+        if absent:
+            raise KeyError(f"unit ids {absent} are not in {p}; ids are {ids.tolist()}.")
+        rows = [index[u] for u in keep]
+    spikes = [np.sort(np.asarray(table["spike_times"][i], dtype=np.float64)) for i in rows]
+    return ids[rows], spikes
+
+
+def _group(X: np.ndarray, R: np.ndarray, p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    conditions, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    if len(set(counts.tolist())) != 1:
+        raise FileFormatError(
+            f"{p}: conditions have unequal numbers of trials ({sorted(set(counts.tolist()))}); "
+            "group_repetitions needs the same number per condition (or use False)."
+        )
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    T = int(counts[0])
+    return conditions, R[order].reshape(len(conditions), T, -1), inverse
+
+
+# -- arrays and netCDF ---------------------------------------------------------------------------
+def _stimuli_2d(X: np.ndarray) -> np.ndarray:
+    return X[:, None] if X.ndim == 1 else X.reshape(len(X), -1)
+
+
+def read_arrays(path: str | Path) -> Recording:
+    """Stimuli and responses saved as numpy arrays.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npz`` file with arrays named ``stimuli`` (P, d) or (P,) and ``responses``
+        (P, n) or (P, T, n); or a folder holding ``stimuli.npy`` and ``responses.npy``.
+
+    Returns
+    -------
+    Recording
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np
+    >>> p = os.path.join(tempfile.mkdtemp(), "rec.npz")
+    >>> np.savez(p, stimuli=np.arange(4.0), responses=np.ones((4, 3)))
+    >>> read_arrays(p).stimuli.shape
+    (4, 1)
+    """
+    p = Path(path)
+    if p.is_dir():
+        files = {k: p / f"{k}.npy" for k in ("stimuli", "responses")}
+        absent = [str(f) for f in files.values() if not f.exists()]
+        if absent:
+            raise FileNotFoundError(
+                f"missing {absent}; a folder needs stimuli.npy and responses.npy."
+            )
+        arrays = {k: np.load(f, allow_pickle=False) for k, f in files.items()}
+    else:
+        if not p.exists():
+            raise FileNotFoundError(f"no file at {p}.")
+        try:
+            with np.load(p, allow_pickle=False) as npz:
+                keys = list(npz.keys())
+                missing = [k for k in ("stimuli", "responses") if k not in keys]
+                if missing:
+                    raise FileFormatError(
+                        f"{p} has arrays {keys}; expected 'stimuli' and 'responses' "
+                        "(np.savez(path, stimuli=..., responses=...))."
+                    )
+                arrays = {k: npz[k] for k in ("stimuli", "responses")}
+        except (ValueError, OSError, AttributeError) as err:
+            raise FileFormatError(f"{p} is not an .npz archive of named arrays ({err}).") from err
+    X = _stimuli_2d(np.asarray(arrays["stimuli"], dtype=np.float64))
+    R = np.asarray(arrays["responses"], dtype=np.float64)
+    names = tuple(f"stimulus_{i}" for i in range(X.shape[1]))
+    return Recording(X, R, names, np.arange(R.shape[-1]), source=str(p))
+
+
+def read_netcdf(
+    path: str | Path, *, stimuli: str = "stimuli", responses: str = "responses"
+) -> Recording:
+    """Stimuli and responses stored as xarray DataArrays in a netCDF file.
+
+    Parameters
+    ----------
+    path : str or Path
+    stimuli : str
+        Variable with dims ``(presentation,)`` or ``(presentation, <parameter dim>)``.
+    responses : str
+        Variable with dims ``(presentation, neuroid)`` or
+        ``(presentation, repetition, neuroid)`` (any order; transposed to these).
+
+    Returns
+    -------
+    Recording
+        ``unit_ids`` from the ``neuroid`` coordinate when present.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np, xarray as xr
+    >>> ds = xr.Dataset({"stimuli": ("presentation", np.arange(3.0)),
+    ...                  "responses": (("neuroid", "presentation"), np.ones((2, 3)))})
+    >>> p = os.path.join(tempfile.mkdtemp(), "r.nc"); ds.to_netcdf(p)
+    >>> read_netcdf(p).responses.shape
+    (3, 2)
+    """
+    import xarray as xr
+
+    from ..dataset import _engine
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no file at {p}.")
+    try:
+        ds = xr.open_dataset(p, engine=_engine()).load()
+    except (ValueError, OSError) as err:
+        raise FileFormatError(f"{p} is not a readable netCDF file ({err}).") from err
+    for name in (stimuli, responses):
+        if name not in ds:
+            raise FileFormatError(f"{p} has no variable {name!r}; it has {list(ds.data_vars)}.")
+    R = ds[responses]
+    want = (
+        ("presentation", "repetition", "neuroid")
+        if "repetition" in R.dims
+        else (
+            "presentation",
+            "neuroid",
+        )
+    )
+    if set(R.dims) != set(want):
+        raise FileFormatError(
+            f"{p}: {responses!r} has dims {R.dims}; expected (presentation, neuroid) or "
+            "(presentation, repetition, neuroid)."
+        )
+    S = ds[stimuli]
+    if S.dims[:1] != ("presentation",) and "presentation" not in S.dims:
+        raise FileFormatError(f"{p}: {stimuli!r} has dims {S.dims}; expected a presentation dim.")
+    S = S.transpose("presentation", ...)
+    X = _stimuli_2d(np.asarray(S.values, dtype=np.float64))
+    if S.ndim == 2:
+        other = S.dims[1]
+        names = tuple(str(v) for v in S[other].values) if other in S.coords else None
+    else:
+        names = (stimuli,)
+    names = names or tuple(f"stimulus_{i}" for i in range(X.shape[1]))
+    units = R["neuroid"].values if "neuroid" in R.coords else np.arange(R.sizes["neuroid"])
+    values = np.asarray(R.transpose(*want).values, dtype=np.float64)
+    return Recording(X, values, names, np.asarray(units), source=str(p))
