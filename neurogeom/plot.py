@@ -143,11 +143,13 @@ def compare_fields(
     labels: tuple[str, str] = ("a", "b"),
     cmap: str = "viridis",
     diff_cmap: str = "RdBu_r",
+    shared_scale: bool = True,
 ) -> Any:
     """Two volume-element fields side by side with their difference.
 
-    Panels: ``log10 √det g`` of ``a``, of ``b`` (one shared colour scale), and
-    ``b − a`` (the log10 volume ratio, on a diverging scale centred at 0).
+    Panels: ``log10 √det g`` of ``a``, of ``b`` (one shared colour scale unless
+    ``shared_scale=False``), and ``b − a`` (the log10 volume ratio, on a diverging scale
+    centred at 0).
 
     Parameters
     ----------
@@ -162,6 +164,9 @@ def compare_fields(
         Panel titles of ``a`` and ``b``.
     cmap, diff_cmap : str
         Colour maps of the fields and of their difference.
+    shared_scale : bool
+        One colour scale for both fields (default); ``False`` gives each its own, for
+        fields in different units (a network layer and spike counts).
 
     Returns
     -------
@@ -194,13 +199,15 @@ def compare_fields(
         raise ValueError(f"axes has {len(axes)} entries; expected 3 (a, b, b − a).")
     fa, fb = (log10_volume(s).transpose("v", "u") for s in (sa, sb))
     both = np.concatenate([fa.values.ravel(), fb.values.ravel()])
-    vmin, vmax = float(np.nanmin(both)), float(np.nanmax(both))
+    limits = [(float(np.nanmin(both)), float(np.nanmax(both)))] * 2
+    if not shared_scale:
+        limits = [(float(np.nanmin(f.values)), float(np.nanmax(f.values))) for f in (fa, fb)]
     diff = fb - fa
     lim = float(np.nanmax(np.abs(diff.values))) or 1.0
     ratio = f"log10 volume ratio {labels[1]} / {labels[0]}"
     panels = (
-        (fa, labels[0], cmap, vmin, vmax, fa.attrs["long_name"]),
-        (fb, labels[1], cmap, vmin, vmax, fb.attrs["long_name"]),
+        (fa, labels[0], cmap, *limits[0], fa.attrs["long_name"]),
+        (fb, labels[1], cmap, *limits[1], fb.attrs["long_name"]),
         (diff, f"{labels[1]} − {labels[0]}", diff_cmap, -lim, lim, ratio),
     )
     for ax, (data, title, cm, lo, hi, label) in zip(axes, panels):

@@ -45,3 +45,17 @@ def test_compare_fields_needs_2d_fields_on_the_same_points():
     g2 = ng.geometry(rm, ng.Grid([(-1, 1), (-1, 1)], resolution=5))
     with pytest.raises(ng.errors.ShapeError):
         compare_fields(g1, g2)
+
+
+def test_compare_fields_separate_scales_for_different_units():
+    grid = ng.Grid([(-1, 1), (-1, 1)], resolution=4)
+    a = ng.geometry(ng.TorchResponseMap(torch.tanh, dtype=torch.float64), grid)
+    b = ng.geometry(ng.TorchResponseMap(scaled_tanh, dtype=torch.float64), grid)
+    axes = compare_fields(a, b, shared_scale=False)
+    lims = [ax.collections[0].get_clim() for ax in axes[:2]]
+    assert lims[1][0] == pytest.approx(lims[0][0] + 2.0) and lims[1][1] == pytest.approx(
+        lims[0][1] + 2.0
+    )
+    shared = compare_fields(a, b)
+    assert shared[0].collections[0].get_clim() == shared[1].collections[0].get_clim()
+    plt.close("all")
