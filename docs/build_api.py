@@ -20,6 +20,10 @@ MODULES = [
     "neurogeom.models",
     "neurogeom.data",
     "neurogeom.errors",
+    "neurogeom.compare",
+    "neurogeom.pipeline",
+    "neurogeom.scale",
+    "neurogeom.data.neural",
 ]
 
 
