@@ -275,6 +275,10 @@ class SampledGeometry(_GeometryTransformer):
     ``transform(queries)`` returns the estimated geometry features there; ``score(X, y)``
     is the negative mean squared error of the estimator's predicted mean responses at
     held-out stimuli, so ``GridSearchCV`` can choose the bandwidth by cross-validation.
+    As in :func:`~neurogeom.geometry` on an estimated map, a query whose bias-corrected
+    metric is not positive definite (or that ``on_invalid="flag"`` flags) gets NaN
+    log-volume features; with the default ``on_invalid="raise"`` a query outside the
+    sampled region raises.
 
     Parameters
     ----------

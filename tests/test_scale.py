@@ -130,3 +130,9 @@ def test_local_cluster_two_workers_equals_eager():
     xr.testing.assert_identical(result, eager)
     xr.testing.assert_identical(shipped_lambda, ng.geometry(doubled, grid, block_size=10))
     assert time.perf_counter() - start < 60
+
+
+def test_missing_dask_is_a_clear_import_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "dask", None)
+    with pytest.raises(ImportError, match=r"neurogeom\[dask\]"):
+        lazy_geometry(ng.TorchResponseMap(torch.tanh), ng.Points(np.zeros((2, 2))))
