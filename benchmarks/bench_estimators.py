@@ -20,25 +20,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import neurogeom as ng  # noqa: E402
-from neurogeom import simulate as sim  # noqa: E402
+import neurogeom as ng
+from neurogeom import simulate as sim
 
 RING = sim.VonMisesRing(24, amplitude=10.0, kappa=2.0)
 TRUTH = 0.5 * np.log(sim.von_mises_metric(24, 10.0, 2.0))
 QUERY = np.linspace(0.3, 2 * np.pi - 0.3, 20)[:, None]
 T = 4
-
-
-def ring_data(P: int, seed: int, regular: bool) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    if regular:
-        X = np.linspace(0, 2 * np.pi, P, endpoint=False)[:, None]
-    else:
-        X = rng.uniform(0, 2 * np.pi, (P, 1))
-    return X, RING.sample(X, T, noise="poisson", random_state=rng)
 
 
 def log_volume_error(g: np.ndarray) -> tuple[float, float]:
@@ -49,74 +40,105 @@ def log_volume_error(g: np.ndarray) -> tuple[float, float]:
     return float(np.sqrt(np.mean(err**2))) if ok.any() else np.nan, float(1 - ok.mean())
 
 
-def estimate(name: str, P: int, seed: int, correction: str | None) -> np.ndarray:
-    period = {"period": 2 * np.pi}
+def estimate(
+    name: str,
+    P: int,
+    seed: int,
+    correction: str | None,
+    trials: int = T,
+    bandwidth: float | None = None,
+) -> np.ndarray:
+    period: dict[str, object] = {"period": 2 * np.pi}
+    if bandwidth is not None:
+        period["bandwidth"] = bandwidth
     if name == "stencil":
         repeats = max(1, P // (2 * len(QUERY)))
         est = ng.get_estimator("stencil", centers=QUERY, step=0.15, repeats=repeats)
         X = est.design()
-        R = RING.sample(X, T, noise="poisson", random_state=seed)
+        R = RING.sample(X, trials, noise="poisson", random_state=seed)
         rm = ng.SampledResponseMap(X, R, est, correction=correction, domain=None)
         return np.asarray(rm.metric(QUERY))
-    regular = name == "spline"
-    X, R = ring_data(P, seed, regular)
-    params = {
-        "local_linear": period,
-        "local_quadratic": period,
-        "gaussian_process": {},
-        "spline": {},
-    }[name]
+    rng = np.random.default_rng(seed)
+    if name == "spline":
+        X = np.linspace(0, 2 * np.pi, P, endpoint=False)[:, None]
+    else:
+        X = rng.uniform(0, 2 * np.pi, (P, 1))
+    R = RING.sample(X, trials, noise="poisson", random_state=rng)
+    params = period if name.startswith("local") else {}
     rm = ng.SampledResponseMap(X, R, name, estimator_params=params, correction=correction)
     return np.asarray(rm.metric(QUERY))
 
 
-def accuracy(quick: bool) -> dict[str, dict[str, list[tuple[int, float, float]]]]:
+Rows = list[tuple[int, float, float]]
+
+
+def sweep(label: str, points: list[int], run, seeds: range) -> Rows:  # type: ignore[no-untyped-def]
+    rows = []
+    for v in points:
+        res = [log_volume_error(run(v, 1000 * v + s)) for s in seeds]
+        rows.append(
+            (v, float(np.nanmean([r[0] for r in res])), float(np.mean([r[1] for r in res])))
+        )
+        print(
+            f"{label:<40} {v:<6} RMSE log-vol {rows[-1][1]:.4f}  indefinite {rows[-1][2]:.2f}",
+            flush=True,
+        )
+    return rows
+
+
+def accuracy(quick: bool) -> dict[str, dict[str, Rows]]:
     sizes = [100, 300, 1000] if quick else [100, 300, 1000, 3000]
     seeds = range(2 if quick else 4)
-    runs: dict[str, dict[str, list[tuple[int, float, float]]]] = {}
-    configs = [
-        ("local_linear", "analytic"),
-        ("local_linear", None),
-        ("local_linear", "crossfit"),
-        ("local_quadratic", "analytic"),
-        ("spline", "analytic"),
-        ("stencil", "analytic"),
-        ("gaussian_process", "analytic"),
-    ]
-    for name, corr in configs:
-        label = f"{name} ({corr or 'naive'})"
-        runs[label] = {}
-        rows = []
-        for P in sizes:
-            if name == "gaussian_process" and P > 300:
-                continue
-            errs, indef = [], []
-            for s in seeds:
-                e, f = log_volume_error(estimate(name, P, 1000 * P + s, corr))
-                errs.append(e)
-                indef.append(f)
-            rows.append((P, float(np.nanmean(errs)), float(np.mean(indef))))
-            print(f"{label:<34} P={P:<5} RMSE log-vol {rows[-1][1]:.4f}  "
-                  f"indefinite {rows[-1][2]:.2f}", flush=True)
-        runs[label]["rows"] = rows
-    return runs
+    panels: dict[str, dict[str, Rows]] = {"estimators": {}, "presentations": {}, "trials": {}}
+    limits = {"gaussian_process": 300, "spline": 1000}
+    for name in ("local_linear", "local_quadratic", "spline", "stencil", "gaussian_process"):
+        ps = [P for P in sizes if P <= limits.get(name, 10**9)]
+        panels["estimators"][name] = sweep(
+            f"{name} (analytic)", ps, lambda P, s, n=name: estimate(n, P, s, "analytic"), seeds
+        )
+    h = 0.1
+    for corr in (None, "analytic", "crossfit"):
+        label = f"h = {h}, {corr or 'naive'}"
+        panels["presentations"][label] = sweep(
+            label,
+            [
+                P for P in sizes if P >= 300
+            ],  # h = 0.1 needs >= 300 on the ring lambda P, s, c=corr: estimate("local_linear", P, s, c, T, h), seeds
+        )
+        panels["trials"][label] = sweep(
+            label + " (P = 300)",
+            [1, 2, 4, 8, 16],
+            lambda t, s, c=corr: estimate("local_linear", 300, s, c, t, h),
+            seeds,
+        )
+    return panels
 
 
-def figure(runs: dict[str, dict[str, list[tuple[int, float, float]]]], out: Path) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), dpi=90)
-    for label, res in runs.items():
-        rows = res["rows"]
-        ax = axes[1] if label.startswith("local_linear") else axes[0]
-        if label == "local_linear (analytic)":
-            axes[0].loglog([r[0] for r in rows], [r[1] for r in rows], "o-", label=label)
-        ax.loglog([r[0] for r in rows], [r[1] for r in rows], "o-", label=label)
-    for ax, title in zip(axes, ("estimators (bias-corrected)", "local linear: bias cures")):
-        ax.set_xlabel(f"presentations (× {T} trials)")
+def figure(panels: dict[str, dict[str, Rows]], out: Path) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), dpi=80)
+    titles = {
+        "estimators": "estimators, analytic correction,\ndata-chosen smoothing (T = 4)",
+        "presentations": "local linear, h = 0.1 rad, T = 4",
+        "trials": "local linear, h = 0.1 rad, 300 presentations",
+    }
+    xlabels = {
+        "estimators": "presentations",
+        "presentations": "presentations",
+        "trials": "trials per presentation",
+    }
+    for ax, (key, curves) in zip(axes, panels.items()):
+        for label, rows in curves.items():
+            ax.loglog([r[0] for r in rows], [r[1] for r in rows], "o-", label=label, ms=4)
+        ax.set_title(titles[key], fontsize=9)
+        ax.set_xlabel(xlabels[key])
         ax.set_ylabel("RMSE of log √det g")
-        ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
-    fig.suptitle("Poisson von Mises ring, N = 24: error of the log volume element", fontsize=10)
+    fig.suptitle(
+        "Poisson von Mises ring (N = 24, peak 10 counts): error of the log volume "
+        "element against the exact metric",
+        fontsize=10,
+    )
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)
@@ -140,8 +162,10 @@ def speed() -> None:
     t_cv = time.perf_counter() - t0
     print("\nSpeed: 100 neurons, 4000 presentations x 2 trials, 1000 query points, d = 2")
     print(f"  fit + corrected metrics, fixed bandwidth:   {t_fixed:.2f} s  ({g.shape})")
-    print(f"  fit + corrected metrics, LOO-CV bandwidth:   {t_cv:.2f} s  "
-          f"(h = {rm_cv.estimator.bandwidth_.round(3)})")
+    print(
+        f"  fit + corrected metrics, LOO-CV bandwidth:   {t_cv:.2f} s  "
+        f"(h = {rm_cv.estimator.bandwidth_.round(3)})"
+    )
     from statsmodels.nonparametric.kernel_regression import KernelReg
 
     means = R.mean(1)
@@ -155,8 +179,10 @@ def speed() -> None:
     ours = rm.jacobian(q[:q_kr])[:, :n_kr, :]
     agree = max(np.abs(ours[:, i, :] - slopes[i]).max() for i in range(n_kr))
     t_ours = t_fixed / (100 * 1000)
-    print(f"  KernelReg (statsmodels, local linear): {1e6 * t_kr:.1f} us per neuron-query "
-          f"({n_kr} neurons x {q_kr} queries)")
+    print(
+        f"  KernelReg (statsmodels, local linear): {1e6 * t_kr:.1f} us per neuron-query "
+        f"({n_kr} neurons x {q_kr} queries)"
+    )
     print(f"  neurogeom local linear:                {1e6 * t_ours:.2f} us per neuron-query")
     print(f"  speed ratio {t_kr / t_ours:.0f}x; max |slope difference| {agree:.1e}")
 
