@@ -319,3 +319,47 @@ def test_geometry_dataset_has_intervals_and_flags():
         ng.Line([0.0, 0.5], [1.3, 0.5], steps=6).points[2:3], tangents=np.array([[1.0, 0.0]])
     )
     assert ds.log_volume_element.values[2] == pytest.approx(0.5 * np.log(g[0, 0, 0]), rel=1e-12)
+
+
+def test_crossfit_with_nonlinear_grid_spline_is_unbiased_for_linear_population():
+    u = np.linspace(0, 1, 8)
+    X = np.stack(np.meshgrid(u, u, indexing="ij"), -1).reshape(-1, 2)
+    W = np.array([[1.0, 0.5], [-0.5, 2.0], [0.0, 1.0]])
+    pop = sim.LinearPopulation(W)
+    vals = []
+    for s in range(30):
+        R = pop.sample(X, 4, noise=0.05, random_state=s)
+        rm = ng.SampledResponseMap(X, R, "spline2d", correction="crossfit", random_state=s)
+        vals.append(rm.metric([[0.5, 0.5]])[0])
+    vals = np.array(vals)
+    se = vals.std(0, ddof=1) / np.sqrt(len(vals))
+    assert (np.abs(vals.mean(0) - W.T @ W) < 3.5 * se + 1e-3).all()
+    with pytest.raises(ValueError, match="crossfit"):
+        ng.SampledResponseMap(X, R, "spline2d")
+
+
+def test_empirical_noise_ledoit_wolf_when_trials_are_few():
+    pop = sim.LinearPopulation(np.random.default_rng(0).normal(size=(40, 2)))
+    X = pop.uniform_stimuli(10, random_state=1)
+    R = pop.sample(X, 2, noise=0.3, random_state=2)  # nu = 10 < n + 5 = 45
+    rm = ng.SampledResponseMap(
+        X,
+        R,
+        "local_linear",
+        noise="empirical",
+        correction="crossfit",
+        estimator_params={"bandwidth": 2.0},
+        domain=None,
+    )
+    assert rm.noise_dof_ == 10 and rm.wishart_factor_ == 1.0
+    assert np.linalg.eigvalsh(rm.noise_covariance_)[0] > 0
+    assert np.isfinite(rm.metric(np.zeros((1, 2)))).all()
+
+
+def test_gaussian_process_map_recovers_smooth_metric():
+    ring = sim.VonMisesRing(8, amplitude=5.0, kappa=1.0)
+    X = np.linspace(0.5, 5.5, 120)[:, None]
+    R = ring.sample(X, 4, noise=0.05, random_state=0)
+    rm = ng.SampledResponseMap(X, R, "gaussian_process")
+    q = np.array([[2.0], [3.0]])
+    np.testing.assert_allclose(rm.metric(q)[:, 0, 0], ring.metric(q)[:, 0, 0], rtol=0.05)
