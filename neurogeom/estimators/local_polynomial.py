@@ -152,7 +152,7 @@ class LocalPolynomial(JacobianEstimator):
         self, Xq: np.ndarray, h: np.ndarray, *, intercept: bool, check: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
         """Selected rows of ``(XᵀWX)⁻¹XᵀW`` at each query: ``(m, r, M)`` and n_eff ``(m,)``."""
-        X, sw = self.X_, self.sample_weight_
+        X = self.X_
         M, d = X.shape
         p = self.n_coefficients_for(d)
         sel = [0] if intercept else list(range(1, d + 1))
