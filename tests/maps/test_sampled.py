@@ -56,7 +56,7 @@ def test_exact_recovery_noise_free_linear_and_quadratic():
 def test_bias_removed_on_poisson_ring():
     """Corrected and cross-fitted means within 3 SE of J_hᵀJ_h; the naive one is biased."""
     target = smoothed_ring_target()
-    seeds = range(40)
+    seeds = range(100)
     results = {}
     for corr in (None, "analytic", "crossfit"):
         vals = np.array([ring_map(s, corr).metric(RING_Q)[:, 0, 0].mean() for s in seeds])
