@@ -290,7 +290,7 @@ def smoothed_ring_target_at(q):
     return np.einsum("mna,mnb->mab", J, J)[:, 0, 0]
 
 
-def test_geometry_dataset_has_intervals_and_flags():
+def test_geometry_dataset_has_intervals_and_flags(tmp_path):
     pop = sim.PlaceFields.lattice(2, 0.2, (0.0, 1.0), 0.25, amplitude=5.0, baseline=0.5)
     X = pop.uniform_stimuli(400, random_state=0)
     R = pop.sample(X, 3, noise="poisson", random_state=1)
@@ -319,6 +319,7 @@ def test_geometry_dataset_has_intervals_and_flags():
         ng.Line([0.0, 0.5], [1.3, 0.5], steps=6).points[2:3], tangents=np.array([[1.0, 0.0]])
     )
     assert ds.log_volume_element.values[2] == pytest.approx(0.5 * np.log(g[0, 0, 0]), rel=1e-12)
+    xr.testing.assert_identical(ng.load(ng.save(ds, tmp_path / "sampled.nc")), ds)
 
 
 def test_crossfit_with_nonlinear_grid_spline_is_unbiased_for_linear_population():
