@@ -72,7 +72,7 @@ class LocalPolynomial(JacobianEstimator):
         scale: Any = None,
         period: Any = None,
         cv_max_points: int = 500,
-        chunk_elements: int = 2_000_000,
+        chunk_elements: int = 300_000,
         random_state: int = 0,
     ) -> None:
         self.degree = degree
