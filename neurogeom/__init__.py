@@ -24,3 +24,7 @@ __all__ = [
     "pullback_metric",
     "volume_element",
 ]
+
+from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
+
+__all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
