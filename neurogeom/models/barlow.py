@@ -42,13 +42,8 @@ class Projector(nn.Sequential):
 
     Examples
     --------
-    >>> Projector(16, (32, 8))
-    Projector(
-      (0): Linear(in_features=16, out_features=32, bias=False)
-      (1): BatchNorm1d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
-      (2): ReLU()
-      (3): Linear(in_features=32, out_features=8, bias=False)
-    )
+    >>> [type(m).__name__ for m in Projector(16, (32, 8))]
+    ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
     """
 
     def __init__(self, in_features: int, sizes: Sequence[int]) -> None:
