@@ -8,7 +8,8 @@ random images (``neurogeom.slices.Plane``), and on the same device and weights t
 (b) neurogeom's full-space metric ``rm.metric(x)`` (d = 3072);
 (c) neurogeom's metric induced on the plane ``rm.metric(x, tangents=plane.tangents)``;
 (d) a batched forward pass;
-and, to show where (b)'s time goes, (b') the full Jacobian alone (``rm.jacobian(x)``);
+and, to show where the time goes, (a') and (b') the Jacobians alone, without the Gram
+product ``Jᵀ J`` (``rm.jacobian(x)`` for neurogeom);
 
 checks (b) against (a) and (c) against ``T g Tᵀ`` from (b), and prints ms per point, the
 ratios to (d) and to (a), the peak GPU memory of each method (CUDA only) and the
@@ -51,8 +52,11 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def timed(fn: Callable[[], Any], device: torch.device, repeats: int) -> tuple[float, Any, int]:
-    """Best wall time of ``repeats`` calls after one warm-up, the last result, peak bytes."""
+    """Best time of ``repeats`` calls after one warm-up (by ``CLOCK``), last result, peak bytes."""
     out = fn()
     _sync(device)
     best = math.inf
@@ -60,13 +64,25 @@ def timed(fn: Callable[[], Any], device: torch.device, repeats: int) -> tuple[fl
     for _ in range(repeats):
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         out = fn()
         _sync(device)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, CLOCK() - t0)
         if device.type == "cuda":
             peak = max(peak, torch.cuda.max_memory_allocated(device))
     return best, out, peak
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -80,6 +96,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--chunk-size", type=int, default=4096)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="wall time, or CPU time of this process (steadier on a shared CPU; CPU only)",
+    )
     p.add_argument("--json", default=None, help="also write the numbers here")
     return p.parse_args(argv)
 
@@ -90,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         ("cuda" if torch.cuda.is_available() else "cpu") if a.device == "auto" else a.device
     )
     cuda = dev.type == "cuda"
+    if a.clock == "cpu":
+        if cuda:
+            raise SystemExit("--clock cpu measures CPU work only; use wall time on CUDA.")
+        global CLOCK
+        CLOCK = time.process_time
     width = a.width if a.width is not None else (1.0 if cuda else 0.125)
     n_plane = a.points if a.points is not None else (1024 if cuda else 64)
     n_full = a.full_points if a.full_points is not None else (32 if cuda else 5)
@@ -108,11 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     d = 3 * 32 * 32
     n = net.feature_dim
 
-    kind = torch.cuda.get_device_name(dev) if cuda else f"CPU ({platform.processor() or 'x86'})"
+    kind = torch.cuda.get_device_name(dev) if cuda else f"{cpu_name()}, {os.cpu_count()} cores"
     print(f"device: {kind}; torch {torch.__version__}; neurogeom {ng.__version__}")
-    print(
-        f"threads: {torch.get_num_threads()}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}"
-    )
+    omp = os.environ.get("OMP_NUM_THREADS")
+    print(f"threads: {torch.get_num_threads()}; OMP_NUM_THREADS={omp}; clock: {a.clock}")
     if not cuda:
         print(
             f"NOTE: no CUDA device - CPU variant at reduced width {width} "
@@ -131,13 +157,18 @@ def main(argv: list[str] | None = None) -> int:
     # (a) the reference way
     x_ref = pts[:n_ref].clone()
 
-    def reference() -> torch.Tensor:
+    def reference_jacobian() -> torch.Tensor:
         J = torch.autograd.functional.jacobian(lambda z: features(z).sum(0), x_ref, vectorize=False)
-        J = J.reshape(n, n_ref, d).permute(1, 0, 2)
+        return J.reshape(n, n_ref, d).permute(1, 0, 2)
+
+    def reference() -> torch.Tensor:
+        J = reference_jacobian()
         return J.mT @ J
 
     t, g_ref, peak = timed(reference, dev, 1)
     rows["reference"] = {"ms": 1e3 * t / n_ref, "peak": peak}
+    t, _, peak = timed(reference_jacobian, dev, 1)
+    rows["reference_jacobian"] = {"ms": 1e3 * t / n_ref, "peak": peak}
 
     # (b) neurogeom full-space metric
     x_full = pts[: max(n_full, n_ref)]
@@ -167,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = {
         "forward": "(d) batched forward pass",
         "reference": "(a) reference: autograd.functional.jacobian, 5 points",
+        "reference_jacobian": "(a') of which: the reference Jacobian alone",
         "full": "(b) neurogeom full-space metric (d = 3072)",
         "full_jacobian": "(b') of which: the full Jacobian alone (rm.jacobian)",
         "plane": "(c) neurogeom metric induced on the plane (k = 2)",
@@ -177,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         head += " peak GPU memory |"
     print(head)
     print("|---" * (head.count("|") - 1) + "|")
-    for key in ("reference", "full", "full_jacobian", "plane", "forward"):
+    keys = ("reference", "reference_jacobian", "full", "full_jacobian", "plane", "forward")
+    for key in keys:
         ms = rows[key]["ms"]
         plane_s = PLANE_POINTS * ms / 1e3
         total = f"{plane_s / 60:.1f} min" if plane_s >= 120 else f"{plane_s:.2f} s"
@@ -193,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             "cuda": cuda,
             "torch": str(torch.__version__),
             "neurogeom": ng.__version__,
+            "clock": a.clock,
             "depth": a.depth,
             "width": width,
             "features": n,

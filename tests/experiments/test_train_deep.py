@@ -115,3 +115,13 @@ def test_config_round_trip_and_validation():
         1e-4,
         1024,
     )
+
+
+def test_command_line_smoke_run(tmp_path, capsys):
+    from neurogeom.experiments.train_deep import main
+
+    args = ["--synthetic", "16", "--depth", "18", "--width", "0.0625", "--epochs", "1"]
+    assert main([*args, "--batch-size", "8", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "data: synthetic (16 images)" in out
+    assert load_checkpoint(tmp_path / "epoch_0001.pt").data["source"] == "synthetic"
