@@ -283,7 +283,7 @@ def train(
             )
         model.load_state_dict(raw["model"])
         opt.load_state_dict(raw["optimizer"])
-        gen.set_state(raw["generator"])
+        gen.set_state(raw["generator"].cpu())
         history, start = list(raw["history"]), int(raw["epoch"])
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
 
@@ -342,7 +342,8 @@ def extract_features(
     """Pooled backbone features ``(N, F)`` of normalised images ``(N, 3, H, W)``, eval mode.
 
     For a :class:`BarlowTwins` model its backbone is used; for a :class:`ResNet`, its
-    :meth:`~neurogeom.models.ResNet.features`.
+    :meth:`~neurogeom.models.ResNet.features`. The backbone is moved to ``device``; its
+    training flags are restored afterwards. Features are returned on the CPU.
     """
     backbone = model.backbone if isinstance(model, BarlowTwins) else model
     if not isinstance(backbone, ResNet):

@@ -125,3 +125,17 @@ def test_command_line_smoke_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "data: synthetic (16 images)" in out
     assert load_checkpoint(tmp_path / "epoch_0001.pt").data["source"] == "synthetic"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("method", ["supervised", "barlow"])
+def test_training_and_resume_on_cuda(tmp_path, data, method):
+    cfg = config(method)
+    with pytest.raises(Stop):
+        train(cfg, data, tmp_path, device="cuda", log=stop_after_first_epoch)
+    history = train(cfg, data, tmp_path, device="cuda", log=None)
+    assert [h["epoch"] for h in history] == [1, 2]
+    model = load_checkpoint(tmp_path / "epoch_0002.pt", map_location="cuda").model
+    feats = extract_features(model, data.images, device="cuda")
+    assert feats.shape[0] == 24 and torch.isfinite(feats).all()

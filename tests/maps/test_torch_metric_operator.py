@@ -70,3 +70,15 @@ def test_layer_must_be_named(setup):
         rm.metric_operator(x, layer="stage3")
     with pytest.raises(ValueError, match="scale"):
         rm.metric_operator(x, layer="stage1", scale="n")  # type: ignore[arg-type]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_metric_operator_on_cuda_matches_cpu(setup):
+    rm, x, g = setup
+    net = rm.model
+    cuda_rm = TorchResponseMap(net, layers="pooled2", dtype=torch.float64, device="cuda")
+    op = cuda_rm.metric_operator(x.cuda())
+    top = top_eigenvalues(op, 5, n_iter=40).eigenvalues.cpu()
+    exact = torch.linalg.eigvalsh(g["pooled2"]).flip(-1)[:, :5]
+    assert float(((top - exact) / exact).abs().max()) < 1e-6

@@ -138,3 +138,18 @@ def test_probe_rejects_bad_shapes():
         LinearProbe().fit(np.zeros(5), np.zeros(5))
     with pytest.raises(ShapeError):
         LinearProbe().fit(np.zeros((5, 2)), np.zeros(4))
+
+
+def test_backbone_of_barlow_model_is_measurable_in_both_modes():
+    from neurogeom import TorchResponseMap
+
+    torch.manual_seed(0)
+    model = BarlowTwins(ResNet(18, None, width=1 / 16, stage_pool=8), (16, 8)).eval()
+    x = torch.rand(2, 3, 8, 8, dtype=torch.float64)
+    T = torch.randn(2, 3, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    layers = ["backbone.pooled3", "backbone.pool"]
+    Jf = TorchResponseMap(model, layers, dtype=torch.float64, mode="forward").jacobian(x, T)
+    Jr = TorchResponseMap(model, layers, dtype=torch.float64, mode="reverse").jacobian(x, T)
+    for name in layers:
+        torch.testing.assert_close(Jf[name], Jr[name], rtol=1e-10, atol=1e-12)
+    assert Jf["backbone.pool"].shape == (2, 32, 2)
