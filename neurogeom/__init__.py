@@ -35,3 +35,7 @@ __all__ = [
     "save",
     "volume_element",
 ]
+
+from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
+
+__all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
