@@ -82,7 +82,7 @@ def test_barlow_model_and_backbone_layers():
     x = torch.rand(6, 3, 8, 8)
     loss = model.loss(x, x.flip(-1))
     loss.backward()
-    assert math.isfinite(float(loss)) and model.backbone.stem[0].weight.grad is not None
+    assert math.isfinite(float(loss.detach())) and model.backbone.stem[0].weight.grad is not None
     with pytest.raises(ValueError, match="n_classes=None"):
         BarlowTwins(ResNet(18, 10, width=1 / 16))
 
