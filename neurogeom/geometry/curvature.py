@@ -1,0 +1,365 @@
+r"""Curvature of a metric field: Christoffel symbols, Riemann and Ricci tensors, Ricci scalar.
+
+A *metric field* is a torch callable ``c ↦ g(c)`` that takes the ``k`` coordinates of one
+point, shape ``(k,)``, and returns the metric there, shape ``(k, k)``. Its first and second
+coordinate derivatives are taken exactly by nested ``torch.func.jacfwd`` (no finite
+differences) and vectorised over points with ``torch.func.vmap``; the field must therefore
+be written in differentiable torch operations.
+
+Conventions (all indices run over the ``k`` coordinates; ``∂_e = ∂/∂c^e``)::
+
+    Γᵃ_bc  = ½ gᵃᵈ (∂_b g_dc + ∂_c g_db − ∂_d g_bc)                 christoffel[..., a, b, c]
+    Rᵃ_bcd = ∂_c Γᵃ_db − ∂_d Γᵃ_cb + Γᵃ_ce Γᵉ_db − Γᵃ_de Γᵉ_cb       riemann[..., a, b, c, d]
+    R_bd   = Rᵃ_bad                                                  ricci[..., b, d]
+    R      = gᵇᵈ R_bd                                                scalar[...]
+
+so that the round sphere of radius ``a`` has ``R = 2/a²`` (in two dimensions ``R = 2K``,
+twice the Gaussian curvature). On a one-dimensional space (a curve) the Riemann tensor,
+Ricci tensor and scalar are identically zero: a curve has no intrinsic curvature.
+
+Singular metrics. Where ``g`` has numerical rank below ``k`` (an eigenvalue below
+``10 k ε λ_max``, the tolerance :func:`~neurogeom.geometry.log_volume_element` uses) the
+inverse metric and hence every curvature quantity is undefined. ``on_singular="raise"``
+raises :class:`~neurogeom.errors.SingularMetricError` naming the first such point;
+``on_singular="nan"`` sets every quantity at those points to NaN and reports them in
+:attr:`Curvature.singular`. No value is ever computed from a pseudo-inverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import torch
+
+from .._arrays import check_finite
+from ..errors import ShapeError, SingularMetricError
+from .volume import _check_psd, _check_symmetric, _tolerances
+
+__all__ = [
+    "Curvature",
+    "MetricField",
+    "OnSingular",
+    "curvature_from_jets",
+    "field_curvature",
+    "metric_jet",
+    "metric_jets",
+    "singular_points",
+]
+
+#: A metric field: coordinates ``(k,)`` of one point → metric ``(k, k)`` there.
+MetricField: TypeAlias = Callable[[torch.Tensor], torch.Tensor]
+OnSingular = Literal["raise", "nan"]
+ON_SINGULAR: tuple[str, ...] = ("raise", "nan")
+
+Jet = tuple[torch.Tensor, ...]
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """Curvature of a metric at ``m`` points of a ``k``-dimensional coordinate space.
+
+    Attributes
+    ----------
+    metric : Tensor, shape (m, k, k)
+        ``g_bc``.
+    christoffel : Tensor, shape (m, k, k, k)
+        ``Γᵃ_bc`` at ``[:, a, b, c]`` (symmetric in ``b, c``).
+    riemann : Tensor, shape (m, k, k, k, k) or None
+        ``Rᵃ_bcd`` at ``[:, a, b, c, d]``; ``None`` when only Christoffel symbols were asked.
+    ricci : Tensor, shape (m, k, k) or None
+        ``R_bd = Rᵃ_bad``.
+    scalar : Tensor, shape (m,) or None
+        Ricci scalar ``R = gᵇᵈ R_bd`` (``2/a²`` on a sphere of radius ``a``).
+    singular : Tensor of bool, shape (m,)
+        Points where the metric is singular (numerical rank < ``k``); every other field is
+        NaN there.
+    """
+
+    metric: torch.Tensor
+    christoffel: torch.Tensor
+    riemann: torch.Tensor | None
+    ricci: torch.Tensor | None
+    scalar: torch.Tensor | None
+    singular: torch.Tensor
+
+
+def check_on_singular(on_singular: str) -> None:
+    """Raise ``ValueError`` for an unknown singular-metric policy."""
+    if on_singular not in ON_SINGULAR:
+        raise ValueError(
+            f"on_singular={on_singular!r} is not a known policy; use 'raise' (error at a "
+            "singular metric) or 'nan' (NaN there, reported in the `singular` mask)."
+        )
+
+
+def metric_jet(metric_field: MetricField, c: torch.Tensor, order: int = 2) -> Jet:
+    """Metric and its exact coordinate derivatives at one point (composable with ``vmap``).
+
+    Parameters
+    ----------
+    metric_field : callable
+        ``c ↦ g(c)``, ``(k,) → (k, k)``, written in differentiable torch operations.
+    c : Tensor, shape (k,)
+        Coordinates of the point.
+    order : {0, 1, 2}
+        Highest derivative order returned.
+
+    Returns
+    -------
+    tuple of Tensor
+        ``g`` ``(k, k)``; then ``∂g`` ``(k, k, k)`` with ``∂g[i, j, l] = ∂_l g_ij`` if
+        ``order ≥ 1``; then ``∂∂g`` ``(k, k, k, k)`` with ``∂∂g[i, j, l, e] = ∂_e ∂_l g_ij``
+        if ``order = 2``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> def field(c):   # polar chart: g = diag(1, rho^2)
+    ...     return torch.diag(torch.stack([torch.ones_like(c[0]), c[0] ** 2]))
+    >>> g, dg, ddg = metric_jet(field, torch.tensor([2.0, 0.0], dtype=torch.float64))
+    >>> float(dg[1, 1, 0]), float(ddg[1, 1, 0, 0])
+    (4.0, 2.0)
+    """
+    if order == 0:
+        return (metric_field(c),)
+
+    def with_value(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        g = metric_field(x)
+        return g, g
+
+    if order == 1:
+        dg, g = torch.func.jacfwd(with_value, has_aux=True)(c)
+        return g, dg
+    if order != 2:
+        raise ValueError(f"order={order}; metric jets are available to order 0, 1 or 2.")
+
+    def first(x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        dg, g = torch.func.jacfwd(with_value, has_aux=True)(x)
+        return dg, (g, dg)
+
+    ddg, (g, dg) = torch.func.jacfwd(first, has_aux=True)(c)
+    return g, dg, ddg
+
+
+def metric_jets(
+    metric_field: MetricField, points: torch.Tensor, order: int = 2, chunk_size: int | None = None
+) -> Jet:
+    """:func:`metric_jet` at many points at once.
+
+    Parameters
+    ----------
+    metric_field : callable
+        ``(k,) → (k, k)``.
+    points : Tensor, shape (m, k)
+        Coordinates of the points.
+    order : {0, 1, 2}
+        Highest derivative order.
+    chunk_size : int, optional
+        Points per vectorised evaluation (bounds memory); default all at once.
+
+    Returns
+    -------
+    tuple of Tensor
+        As :func:`metric_jet`, each with a leading axis of length ``m``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> field = lambda c: torch.eye(2, dtype=c.dtype) * (1 + c @ c)
+    >>> [t.shape for t in metric_jets(field, torch.zeros(5, 2, dtype=torch.float64))]
+    [torch.Size([5, 2, 2]), torch.Size([5, 2, 2, 2]), torch.Size([5, 2, 2, 2, 2])]
+    """
+    if points.ndim != 2 or points.shape[1] < 1:
+        raise ShapeError(
+            f"points has shape {tuple(points.shape)}; expected (m, k) coordinates, one row "
+            "per point."
+        )
+
+    def jet(c: torch.Tensor) -> Jet:
+        return metric_jet(metric_field, c, order)
+
+    return torch.func.vmap(jet, chunk_size=chunk_size)(points)
+
+
+def singular_points(g: torch.Tensor) -> torch.Tensor:
+    """Mask of metrics with numerical rank below their dimension.
+
+    A metric is singular when its smallest eigenvalue is at most ``10 k ε λ_max`` — the
+    tolerance below which :func:`~neurogeom.geometry.log_volume_element` counts an
+    eigenvalue as zero. Non-symmetric or indefinite metrics raise.
+
+    Parameters
+    ----------
+    g : Tensor, shape (m, k, k)
+
+    Returns
+    -------
+    Tensor of bool, shape (m,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> singular_points(torch.stack([torch.eye(2), torch.diag(torch.tensor([1.0, 0.0]))]))
+    tensor([False,  True])
+    """
+    check_finite(g, "metric")
+    _check_symmetric(g)
+    eig = torch.linalg.eigvalsh(0.5 * (g + g.mT))
+    _check_psd(g, eig.flip(-1))
+    return eig[..., 0] <= _tolerances(g, eig)
+
+
+def curvature_from_jets(
+    g: torch.Tensor,
+    dg: torch.Tensor,
+    ddg: torch.Tensor | None = None,
+    *,
+    on_singular: OnSingular = "raise",
+) -> Curvature:
+    """Christoffel symbols and, given second derivatives, Riemann, Ricci and scalar curvature.
+
+    Parameters
+    ----------
+    g : Tensor, shape (m, k, k)
+        Metrics.
+    dg : Tensor, shape (m, k, k, k)
+        ``dg[:, i, j, l] = ∂_l g_ij``.
+    ddg : Tensor, shape (m, k, k, k, k), optional
+        ``ddg[:, i, j, l, e] = ∂_e ∂_l g_ij``. Without it only the Christoffel symbols are
+        computed (``riemann``, ``ricci`` and ``scalar`` are ``None``).
+    on_singular : {"raise", "nan"}
+        Policy at points with a singular metric (see the module docstring).
+
+    Returns
+    -------
+    Curvature
+
+    Raises
+    ------
+    SingularMetricError
+        With ``on_singular="raise"``, if a metric is singular.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.eye(2, dtype=torch.float64)[None]
+    >>> curv = curvature_from_jets(g, torch.zeros(1, 2, 2, 2, dtype=torch.float64),
+    ...                            torch.zeros(1, 2, 2, 2, 2, dtype=torch.float64))
+    >>> float(curv.scalar[0]), bool(curv.singular[0])
+    (0.0, False)
+    """
+    check_on_singular(on_singular)
+    m, k = g.shape[0], g.shape[-1]
+    _check_jet_shapes(g, dg, ddg)
+    singular = singular_points(g)
+    if on_singular == "raise" and bool(singular.any()):
+        idx = int(torch.nonzero(singular)[0, 0])
+        raise SingularMetricError(
+            f"the metric at point {idx} (of {m}) is singular (numerical rank < {k}), so its "
+            "curvature is undefined. Pass on_singular='nan' to get NaN there with a "
+            "`singular` mask, or move the points to where the representation is regular."
+        )
+    safe = torch.where(singular[:, None, None], torch.eye(k, dtype=g.dtype, device=g.device), g)
+    ginv = torch.linalg.inv_ex(safe).inverse
+    lower = 0.5 * (dg.permute(0, 1, 3, 2) + dg - dg.permute(0, 3, 1, 2))  # Γ_dbc
+    gamma = torch.einsum("mad,mdbc->mabc", ginv, lower)
+    riemann = ricci = scalar = None
+    if ddg is not None:
+        if k == 1:  # a curve: no intrinsic curvature, identically
+            riemann = torch.zeros(m, 1, 1, 1, 1, dtype=g.dtype, device=g.device)
+        else:
+            riemann = _riemann(ginv, dg, ddg, gamma)
+        ricci = torch.einsum("mabad->mbd", riemann)
+        scalar = torch.einsum("mbd,mbd->m", ginv, ricci)
+    out = [_mask(t, singular) for t in (g, gamma, riemann, ricci, scalar)]
+    return Curvature(out[0], out[1], out[2], out[3], out[4], singular)  # type: ignore[arg-type]
+
+
+def _riemann(
+    ginv: torch.Tensor, dg: torch.Tensor, ddg: torch.Tensor, gamma: torch.Tensor
+) -> torch.Tensor:
+    """``Rᵃ_bcd`` from the inverse metric, the metric's derivatives and ``Γ``."""
+    # ∂_e Γ_dbc (lower) = ½ (∂_e∂_b g_dc + ∂_e∂_c g_db − ∂_e∂_d g_bc)
+    dlower = 0.5 * (ddg.permute(0, 1, 3, 2, 4) + ddg - ddg.permute(0, 3, 1, 2, 4))
+    # ∂_e Γᵃ_bc = gᵃᵈ ∂_e Γ_dbc − gᵃᶠ ∂_e g_fh Γʰ_bc
+    dgamma = torch.einsum("mad,mdbce->mabce", ginv, dlower) - torch.einsum(
+        "maf,mfhe,mhbc->mabce", ginv, dg, gamma
+    )
+    # Rᵃ_bcd = ∂_c Γᵃ_db − ∂_d Γᵃ_cb + Γᵃ_ce Γᵉ_db − Γᵃ_de Γᵉ_cb
+    return (
+        dgamma.permute(0, 1, 3, 4, 2)  # [a, b, c, d] ← ∂_c Γᵃ_db stored at [a, d, b, c]
+        - dgamma.permute(0, 1, 3, 2, 4)  # ∂_d Γᵃ_cb stored at [a, c, b, d]
+        + torch.einsum("mace,medb->mabcd", gamma, gamma)
+        - torch.einsum("made,mecb->mabcd", gamma, gamma)
+    )
+
+
+def _mask(t: torch.Tensor | None, singular: torch.Tensor) -> torch.Tensor | None:
+    if t is None:
+        return None
+    shape = (-1,) + (1,) * (t.ndim - 1)
+    return torch.where(singular.reshape(shape), torch.nan, t)
+
+
+def _check_jet_shapes(g: torch.Tensor, dg: torch.Tensor, ddg: torch.Tensor | None) -> None:
+    if g.ndim != 3 or g.shape[1] != g.shape[2]:
+        raise ShapeError(f"metric has shape {tuple(g.shape)}; expected (m, k, k).")
+    m, k = g.shape[0], g.shape[1]
+    expected = [("dg", dg, (m, k, k, k))]
+    if ddg is not None:
+        expected.append(("ddg", ddg, (m, k, k, k, k)))
+    for name, t, shape in expected:
+        if tuple(t.shape) != shape:
+            raise ShapeError(f"{name} has shape {tuple(t.shape)}; expected {shape}.")
+        check_finite(t, name)
+
+
+def field_curvature(
+    metric_field: MetricField,
+    points: torch.Tensor,
+    *,
+    christoffel_only: bool = False,
+    on_singular: OnSingular = "raise",
+    chunk_size: int | None = None,
+) -> Curvature:
+    r"""Christoffel symbols, Riemann and Ricci tensors and Ricci scalar of a metric field.
+
+    Parameters
+    ----------
+    metric_field : callable
+        ``c ↦ g(c)``, ``(k,) → (k, k)``, differentiable torch operations only.
+    points : Tensor, shape (m, k)
+        Coordinates where the curvature is wanted (use float64 for accurate curvature).
+    christoffel_only : bool
+        Only compute ``Γ`` (first derivatives of ``g``; cheaper).
+    on_singular : {"raise", "nan"}
+        At a point with a singular metric: raise
+        :class:`~neurogeom.errors.SingularMetricError`, or return NaN there and flag the
+        point in ``singular``.
+    chunk_size : int, optional
+        Points per vectorised evaluation.
+
+    Returns
+    -------
+    Curvature
+        ``metric``, ``christoffel``, ``riemann``, ``ricci``, ``scalar``, ``singular``.
+
+    Examples
+    --------
+    Sphere of radius 2 in the chart ``(θ, φ)``, ``g = diag(a², a² sin²θ)``:
+
+    >>> import torch
+    >>> a = 2.0
+    >>> def sphere(c):
+    ...     return torch.diag(torch.stack([a**2 * torch.ones_like(c[0]),
+    ...                                    a**2 * torch.sin(c[0]) ** 2]))
+    >>> pts = torch.tensor([[0.7, 0.1], [1.3, 2.0]], dtype=torch.float64)
+    >>> field_curvature(sphere, pts).scalar   # 2 / a**2
+    tensor([0.5000, 0.5000], dtype=torch.float64)
+    """
+    check_on_singular(on_singular)
+    check_finite(points, "points")
+    jets = metric_jets(metric_field, points, 1 if christoffel_only else 2, chunk_size)
+    return curvature_from_jets(*jets, on_singular=on_singular)
