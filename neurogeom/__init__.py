@@ -2,6 +2,7 @@
 
 from . import errors
 from ._version import __version__
+from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
 from .errors import NeurogeomError
 from .geometry import (
     check_metric,
@@ -24,3 +25,4 @@ __all__ = [
     "pullback_metric",
     "volume_element",
 ]
+__all__ += ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]

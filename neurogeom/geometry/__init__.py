@@ -1,6 +1,15 @@
 """Pure math on Jacobians and metrics: pullback metric, volume element, spectrum."""
 
+from .curvature import Curvature, curvature_from_jets, field_curvature, metric_jet, metric_jets
 from .metric import pullback_metric
+from .shallow import (
+    ShallowParameters,
+    activation_derivatives,
+    shallow_log_volume,
+    shallow_metric,
+    shallow_parameters,
+    shallow_ricci_scalar,
+)
 from .volume import (
     check_metric,
     log_volume_element,
@@ -16,4 +25,17 @@ __all__ = [
     "metric_spectrum",
     "pullback_metric",
     "volume_element",
+]
+__all__ += [
+    "Curvature",
+    "ShallowParameters",
+    "activation_derivatives",
+    "curvature_from_jets",
+    "field_curvature",
+    "metric_jet",
+    "metric_jets",
+    "shallow_log_volume",
+    "shallow_metric",
+    "shallow_parameters",
+    "shallow_ricci_scalar",
 ]

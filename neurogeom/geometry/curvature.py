@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import torch
 
@@ -60,6 +60,9 @@ Jet = tuple[torch.Tensor, ...]
 class Curvature:
     """Curvature of a metric at ``m`` points of a ``k``-dimensional coordinate space.
 
+    The fields are torch tensors from :func:`field_curvature`; :func:`neurogeom.curvature`
+    returns them as numpy arrays when given numpy points.
+
     Attributes
     ----------
     metric : Tensor, shape (m, k, k)
@@ -77,12 +80,12 @@ class Curvature:
         NaN there.
     """
 
-    metric: torch.Tensor
-    christoffel: torch.Tensor
-    riemann: torch.Tensor | None
-    ricci: torch.Tensor | None
-    scalar: torch.Tensor | None
-    singular: torch.Tensor
+    metric: Any
+    christoffel: Any
+    riemann: Any
+    ricci: Any
+    scalar: Any
+    singular: Any
 
 
 def check_on_singular(on_singular: str) -> None:
@@ -274,7 +277,7 @@ def curvature_from_jets(
         ricci = torch.einsum("mabad->mbd", riemann)
         scalar = torch.einsum("mbd,mbd->m", ginv, ricci)
     out = [_mask(t, singular) for t in (g, gamma, riemann, ricci, scalar)]
-    return Curvature(out[0], out[1], out[2], out[3], out[4], singular)  # type: ignore[arg-type]
+    return Curvature(out[0], out[1], out[2], out[3], out[4], singular)
 
 
 def _riemann(
@@ -307,7 +310,7 @@ def _check_jet_shapes(g: torch.Tensor, dg: torch.Tensor, ddg: torch.Tensor | Non
     if g.ndim != 3 or g.shape[1] != g.shape[2]:
         raise ShapeError(f"metric has shape {tuple(g.shape)}; expected (m, k, k).")
     m, k = g.shape[0], g.shape[1]
-    expected = [("dg", dg, (m, k, k, k))]
+    expected: list[tuple[str, torch.Tensor, tuple[int, ...]]] = [("dg", dg, (m, k, k, k))]
     if ddg is not None:
         expected.append(("ddg", ddg, (m, k, k, k, k)))
     for name, t, shape in expected:

@@ -1,0 +1,307 @@
+"""Curvature of the metric a torch network induces on stimulus space or on a slice of it.
+
+The metric field of each measured layer comes from
+:meth:`~neurogeom.maps.TorchResponseMap.metric_field`; its exact derivatives and the
+curvature come from :mod:`neurogeom.geometry.curvature` (conventions there: ``Γᵃ_bc`` at
+``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a sphere of radius ``a``).
+
+With ``tangents`` (or a :class:`~neurogeom.slices.Line`/:class:`~neurogeom.slices.Plane`),
+the curvature is the *intrinsic* curvature of the metric induced on the slice, in the
+slice's orthonormal coordinates: on a plane through an image space, a 2-D curvature map.
+A line (``k = 1``) has no intrinsic curvature: its Ricci scalar is identically 0.
+
+Singular metrics: see :func:`scalar_curvature` (``on_singular``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ._arrays import like
+from .errors import SingularMetricError
+from .geometry.curvature import (
+    Curvature,
+    OnSingular,
+    check_on_singular,
+    curvature_from_jets,
+    metric_jet,
+)
+from .geometry.metric import Scale, check_scale
+from .maps.torch import TorchResponseMap
+
+__all__ = ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
+
+
+def _where(x: Any, tangents: Any) -> tuple[Any, Any]:
+    """Points and tangents from arrays or a slice (anything with ``points``/``tangents``)."""
+    if hasattr(x, "points") and hasattr(x, "tangents"):
+        if tangents is not None:
+            raise ValueError(
+                "tangents were given together with a slice, which carries its own; pass one."
+            )
+        return x.points, x.tangents
+    return x, tangents
+
+
+def _layer_curvature(
+    rm: TorchResponseMap,
+    layer: str,
+    x: Any,
+    tangents: Any,
+    *,
+    scale: str,
+    on_singular: OnSingular,
+    dtype: torch.dtype,
+    order: int,
+) -> Curvature:
+    mapper = rm._field_mapper(layer, dtype)
+    pts = mapper._points(x)
+    T = mapper._field_tangents(tangents, pts)
+    k = T.shape[0]
+    origin = torch.zeros(k, dtype=mapper.dtype, device=mapper.device)
+
+    def jet(x0: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return metric_jet(mapper._metric_field(x0, T, scale), origin, order)
+
+    step = max(1, rm.chunk_size // k ** (order + 1))
+    with mapper._measuring():
+        parts = [torch.func.vmap(jet)(chunk) for chunk in pts.split(step)]
+    jets = [torch.cat([p[i] for p in parts]) for i in range(order + 1)]
+    try:
+        return curvature_from_jets(*jets, on_singular=on_singular)
+    except SingularMetricError as err:
+        raise SingularMetricError(f"layer {layer!r}: {err}") from None
+
+
+def _measure(
+    rm: TorchResponseMap,
+    x: Any,
+    tangents: Any,
+    *,
+    scale: str,
+    on_singular: OnSingular,
+    dtype: torch.dtype,
+    order: int,
+) -> dict[str, Curvature]:
+    if not isinstance(rm, TorchResponseMap):
+        raise TypeError(
+            f"curvature needs exact derivatives of a TorchResponseMap; got {type(rm).__name__}."
+        )
+    check_scale(scale)
+    check_on_singular(on_singular)
+    pts, T = _where(x, tangents)
+    return {
+        layer: _layer_curvature(
+            rm, layer, pts, T, scale=scale, on_singular=on_singular, dtype=dtype, order=order
+        )
+        for layer in rm.layers
+    }
+
+
+def _numpy_like(curv: Curvature, reference: Any) -> Curvature:
+    fields = (curv.metric, curv.christoffel, curv.riemann, curv.ricci, curv.scalar, curv.singular)
+    out = [None if f is None else like(f, reference) for f in fields]
+    return Curvature(*out)
+
+
+def curvature_tensors(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+) -> Any:
+    """Metric, Christoffel symbols, Riemann and Ricci tensors, Ricci scalar and singular mask.
+
+    One pass computes everything :func:`christoffel_symbols`, :func:`ricci_tensor` and
+    :func:`scalar_curvature` return; the arguments are theirs.
+
+    Returns
+    -------
+    Curvature, or dict of them by layer name
+        Fields ``metric`` ``(m, k, k)``, ``christoffel`` ``(m, k, k, k)``, ``riemann``
+        ``(m, k, k, k, k)``, ``ricci`` ``(m, k, k)``, ``scalar`` ``(m,)``, ``singular``
+        ``(m,)`` bool; arrays like ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> rm = TorchResponseMap(lambda x: torch.stack([x[:, 0], x[:, 1], x[:, 0] ** 2], 1))
+    >>> curv = curvature_tensors(rm, np.zeros((1, 2)))
+    >>> float(curv.scalar[0]), curv.riemann.shape    # parabolic cylinder: flat
+    (0.0, (1, 2, 2, 2, 2))
+    """
+    per_layer = _measure(
+        response_map, x, tangents, scale=scale, on_singular=on_singular, dtype=dtype, order=2
+    )
+    ref = _where(x, tangents)[0]
+    return response_map._unwrap({n: _numpy_like(c, ref) for n, c in per_layer.items()})
+
+
+def _one(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any,
+    field: str,
+    *,
+    scale: str,
+    on_singular: OnSingular,
+    dtype: torch.dtype,
+    return_singular: bool,
+) -> Any:
+    order = 1 if field == "christoffel" else 2
+    per_layer = _measure(
+        response_map, x, tangents, scale=scale, on_singular=on_singular, dtype=dtype, order=order
+    )
+    ref = _where(x, tangents)[0]
+    values = response_map._unwrap({n: like(getattr(c, field), ref) for n, c in per_layer.items()})
+    if not return_singular:
+        return values
+    return values, response_map._unwrap({n: like(c.singular, ref) for n, c in per_layer.items()})
+
+
+def scalar_curvature(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+    return_singular: bool = False,
+) -> Any:
+    """Ricci scalar of the pullback metric, exact by nested forward-mode autodiff.
+
+    ``R = gᵇᵈ R_bd`` with ``R_bd = Rᵃ_bad``: ``2/a²`` on a sphere of radius ``a``, twice
+    the Gaussian curvature in two dimensions, 0 on a flat (e.g. linear) representation,
+    identically 0 on a line (``k = 1``). Units: 1/(stimulus unit)² (slice coordinates are
+    Euclidean stimulus distances when the tangents are orthonormal).
+
+    Parameters
+    ----------
+    response_map : TorchResponseMap
+        The representation (each measured layer gets its own curvature).
+    x : array, shape (m, *stimulus_shape), or a slice
+        Points; a :class:`~neurogeom.slices.Line`, :class:`~neurogeom.slices.Plane`,
+        :class:`~neurogeom.slices.Grid` or :class:`~neurogeom.slices.Points` gives its
+        points and tangents.
+    tangents : array, shape (k, *stimulus_shape), optional
+        Orthonormal directions: the curvature of the metric induced on the slice they span
+        (intrinsic). Default: the full stimulus space (``k = d``; costs about ``k³``
+        forward passes per point, so keep ``k`` small).
+    scale : {"none", "width"}
+        ``"width"`` divides the metric by the layer width (``R`` is then multiplied by it).
+    on_singular : {"raise", "nan"}
+        Where the metric has numerical rank below ``k`` (smallest eigenvalue at most
+        ``10 k ε λ_max``) the curvature is undefined. ``"raise"`` (default) raises
+        :class:`~neurogeom.errors.SingularMetricError` naming the point; ``"nan"`` returns
+        NaN at those points, which ``return_singular=True`` reports as a mask. No value is
+        ever taken from a pseudo-inverse.
+    dtype : torch.dtype
+        Compute dtype (third derivatives of the network: float64 by default).
+    return_singular : bool
+        Also return the boolean mask of singular points.
+
+    Returns
+    -------
+    scalar : array, shape (m,), or dict of them by layer name
+        numpy or torch like ``x``.
+    singular : array of bool, shape (m,), or dict; only if ``return_singular``
+
+    Examples
+    --------
+    Sphere of radius 2 in the chart (θ, φ):
+
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> def sphere(x):
+    ...     th, ph = x[:, 0], x[:, 1]
+    ...     return 2.0 * torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], 1)
+    >>> scalar_curvature(TorchResponseMap(sphere), np.array([[0.5, 0.1], [1.2, 2.0]]))
+    array([0.5, 0.5])
+    """
+    return _one(
+        response_map, x, tangents, "scalar", scale=scale, on_singular=on_singular,
+        dtype=dtype, return_singular=return_singular,
+    )  # fmt: skip
+
+
+def ricci_tensor(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+    return_singular: bool = False,
+) -> Any:
+    """Ricci tensor ``R_bd = Rᵃ_bad`` of the pullback (or slice-induced) metric.
+
+    Parameters are those of :func:`scalar_curvature`.
+
+    Returns
+    -------
+    ricci : array, shape (m, k, k), or dict of them by layer name
+        Symmetric; in two dimensions ``R_bd = K g_bd``.
+    singular : array of bool, shape (m,), or dict; only if ``return_singular``
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> def sphere(x):
+    ...     th, ph = x[:, 0], x[:, 1]
+    ...     return torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], 1)
+    >>> ricci_tensor(TorchResponseMap(sphere), np.array([[np.pi / 2, 0.0]]))[0]  # K g, K = 1
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return _one(
+        response_map, x, tangents, "ricci", scale=scale, on_singular=on_singular,
+        dtype=dtype, return_singular=return_singular,
+    )  # fmt: skip
+
+
+def christoffel_symbols(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+    return_singular: bool = False,
+) -> Any:
+    """Christoffel symbols ``Γᵃ_bc = ½ gᵃᵈ (∂_b g_dc + ∂_c g_db − ∂_d g_bc)``.
+
+    Parameters are those of :func:`scalar_curvature`; only first derivatives of the
+    metric are needed.
+
+    Returns
+    -------
+    christoffel : array, shape (m, k, k, k), or dict of them by layer name
+        ``Γᵃ_bc`` at ``[:, a, b, c]``.
+    singular : array of bool, shape (m,), or dict; only if ``return_singular``
+
+    Examples
+    --------
+    Polar chart ``(ρ, θ) ↦ (ρ cos θ, ρ sin θ)``: ``Γ^ρ_θθ = −ρ``, ``Γ^θ_ρθ = 1/ρ``.
+
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> polar = TorchResponseMap(lambda x: torch.stack(
+    ...     [x[:, 0] * x[:, 1].cos(), x[:, 0] * x[:, 1].sin()], 1))
+    >>> G = christoffel_symbols(polar, np.array([[2.0, 0.3]]))
+    >>> float(G[0, 0, 1, 1]), float(G[0, 1, 0, 1])
+    (-2.0, 0.5)
+    """
+    return _one(
+        response_map, x, tangents, "christoffel", scale=scale, on_singular=on_singular,
+        dtype=dtype, return_singular=return_singular,
+    )  # fmt: skip
