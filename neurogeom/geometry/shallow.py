@@ -244,9 +244,10 @@ def _log_pair_sum(l1: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 def _singular_error(where: int, total: int) -> SingularMetricError:
     return SingularMetricError(
-        f"the shallow-net metric at point {where} (of {total}) is singular: fewer than two "
-        "units with non-parallel weights are active there, so det g = 0. Drop that point, or "
-        "(for curvature) pass on_singular='nan'."
+        f"the shallow-net metric at point {where} (of {total}) is singular: too few units with "
+        "non-parallel weights are active there (det g = 0, or for the Ricci scalar "
+        "λ_min ≤ 10·2·ε·λ_max as in the generic path). Drop that point, or (for curvature) "
+        "pass on_singular='nan'."
     )
 
 
@@ -301,8 +302,9 @@ def shallow_ricci_scalar(
     r"""Ricci scalar of a shallow net's feature metric on ``d = 2`` inputs, in closed form.
 
     Evaluates the formula in the module docstring with :math:`\varphi'` and
-    :math:`\varphi''` rescaled by :math:`s = \max_j |\varphi'(z_j)|` per point, so that
-    saturated points neither underflow nor overflow until ``R`` itself leaves float64.
+    :math:`\varphi''` rescaled by :math:`s = \max_j |\varphi'(z_j)|` per point, and the
+    determinant in log space, so that uniformly saturated points (far from the data, where
+    :math:`\sqrt{\det g}` underflows) still give the exact curvature.
 
     Parameters
     ----------
@@ -311,8 +313,10 @@ def shallow_ricci_scalar(
     biases : array, shape (n,)
     activation : {"sigmoid", "tanh", "erf", "gelu", "relu"}
     on_singular : {"raise", "nan"}
-        Where ``det g = 0``: raise :class:`~neurogeom.errors.SingularMetricError`, or return
-        NaN there (the same policy as :func:`neurogeom.scalar_curvature`).
+        Where the metric is numerically singular (``λ_min ≤ 10·2·ε·λ_max``, the criterion of
+        the generic path, evaluated from the exact log-space determinant): raise
+        :class:`~neurogeom.errors.SingularMetricError`, or return NaN there (the same policy
+        as :func:`neurogeom.scalar_curvature`).
 
     Returns
     -------
@@ -333,22 +337,22 @@ def shallow_ricci_scalar(
     """
     check_on_singular(on_singular)
     x, W, b = _inputs(points, weights, biases, activation, d=2)
-    n = W.shape[0]
     z = x @ W.T + b
     l1, s1 = _first(z, activation)
     l2, s2 = _second(z, activation, (l1, s1))
     log_s = l1.max(axis=1, keepdims=True)
-    singular = ~np.isfinite(log_s[:, 0])
-    log_s = np.where(singular[:, None], 0.0, log_s)
-    log_t = _log_pair_sum(l1 - log_s, W)  # log(n² det g / s⁴)
-    singular |= ~np.isfinite(log_t)
+    dead = ~np.isfinite(log_s[:, 0])
+    log_s = np.where(dead[:, None], 0.0, log_s)
+    a = np.exp(2.0 * (l1 - log_s))  # (φ′/s)²
+    log_t = _log_pair_sum(l1 - log_s, W)  # log det G, G = Σ a_j w_j w_jᵀ = n g / s²
+    singular = dead | _ill_conditioned(a, W, log_t)
     if singular.any() and on_singular == "raise":
         raise _singular_error(int(np.flatnonzero(singular)[0]), len(x))
-    a = np.exp(2.0 * (l1 - log_s))  # (φ′/s)²
     bb = s1 * s2 * np.exp(l1 + l2 - 2.0 * log_s)  # φ′φ″/s²
     numerator = _triple_sum(a, bb, W)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ricci = -n * numerator * np.exp(-2.0 * log_t - 2.0 * log_s[:, 0])
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        log_r = _log_abs(numerator) - 2.0 * log_t - 2.0 * log_s[:, 0]
+        ricci = -W.shape[0] * np.sign(numerator) * np.exp(log_r)
     ricci = np.where(singular, np.nan, ricci)
     if np.isinf(ricci).any():
         raise OverflowError(
@@ -356,6 +360,20 @@ def shallow_ricci_scalar(
             f"{int(np.isinf(ricci).sum())} point(s) (the metric is nearly degenerate there)."
         )
     return _out(ricci, points)
+
+
+def _ill_conditioned(a: np.ndarray, W: np.ndarray, log_det: np.ndarray) -> np.ndarray:
+    """Whether ``G = Σ a_j w_j w_jᵀ`` has ``λ_min ≤ 10 k ε λ_max`` (as the generic path tests).
+
+    ``det G`` comes exactly from the log-space Cauchy–Binet sum, the trace is a sum of
+    non-negative terms, so the test is reliable however small ``λ_min`` is.
+    """
+    trace = a @ (W**2).sum(axis=1)
+    half = 0.5 * trace
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        lam_max = half + np.sqrt(np.maximum(half**2 - np.exp(log_det), 0.0))
+        tol = math.log(10.0 * 2 * np.finfo(np.float64).eps)
+        return ~np.isfinite(log_det) | (log_det <= tol + 2.0 * np.log(lam_max))
 
 
 def _triple_sum(a: np.ndarray, bb: np.ndarray, W: np.ndarray) -> np.ndarray:
