@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -39,7 +38,9 @@ def test_sphere_scalar_christoffel_riemann(a):
     pts = _points([[0.4, 0.0], [1.1, 2.0], [2.6, -1.3]])
     curv = field_curvature(_sphere(a), pts)
     th = pts[:, 0]
-    torch.testing.assert_close(curv.scalar, torch.full((3,), 2 / a**2, dtype=F64), rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        curv.scalar, torch.full((3,), 2 / a**2, dtype=F64), rtol=1e-12, atol=0
+    )
     # Γ^θ_φφ = −sinθ cosθ, Γ^φ_θφ = Γ^φ_φθ = cotθ, all others 0
     expected = torch.zeros(3, 2, 2, 2, dtype=F64)
     expected[:, 0, 1, 1] = -torch.sin(th) * torch.cos(th)
@@ -47,8 +48,12 @@ def test_sphere_scalar_christoffel_riemann(a):
     torch.testing.assert_close(curv.christoffel, expected, rtol=1e-12, atol=1e-14)
     # R^θ_φθφ = sin²θ, R^φ_θφθ = 1, antisymmetric in the last pair
     torch.testing.assert_close(curv.riemann[:, 0, 1, 0, 1], torch.sin(th) ** 2, rtol=1e-12, atol=0)
-    torch.testing.assert_close(curv.riemann[:, 0, 1, 1, 0], -torch.sin(th) ** 2, rtol=1e-12, atol=0)
-    torch.testing.assert_close(curv.riemann[:, 1, 0, 1, 0], torch.ones(3, dtype=F64), rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        curv.riemann[:, 0, 1, 1, 0], -(torch.sin(th) ** 2), rtol=1e-12, atol=0
+    )
+    torch.testing.assert_close(
+        curv.riemann[:, 1, 0, 1, 0], torch.ones(3, dtype=F64), rtol=1e-12, atol=0
+    )
     # 2-D: Ricci = K g with K = 1/a²
     torch.testing.assert_close(curv.ricci, curv.metric / a**2, rtol=1e-12, atol=1e-14)
     assert not curv.singular.any()
@@ -110,7 +115,9 @@ def test_three_sphere(a):
 
     pts = _points([[0.7, 1.1, 0.3], [2.0, 0.4, -1.0]])
     curv = field_curvature(field, pts)
-    torch.testing.assert_close(curv.scalar, torch.full((2,), 6 / a**2, dtype=F64), rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        curv.scalar, torch.full((2,), 6 / a**2, dtype=F64), rtol=1e-12, atol=0
+    )
     torch.testing.assert_close(curv.ricci, 2 * curv.metric / a**2, rtol=1e-12, atol=1e-14)
 
 
@@ -170,7 +177,10 @@ def test_reparametrisation_invariance():
 
     ys = _points([[0.2, 0.1], [-0.7, 0.9], [1.0, -1.0]])
     torch.testing.assert_close(
-        field_curvature(pulled, ys).scalar, field_curvature(field, ys @ A.mT).scalar, rtol=1e-12, atol=0
+        field_curvature(pulled, ys).scalar,
+        field_curvature(field, ys @ A.mT).scalar,
+        rtol=1e-12,
+        atol=0,
     )
 
 
@@ -181,10 +191,14 @@ def test_one_dimensional_curve_has_zero_curvature():
     pts = _points([[0.0], [1.0], [2.5]])
     curv = field_curvature(lambda c: field(c[0]), pts)
     assert torch.equal(curv.scalar, torch.zeros(3, dtype=F64))
-    assert curv.riemann.shape == (3, 1, 1, 1, 1) and torch.equal(curv.ricci, torch.zeros(3, 1, 1, dtype=F64))
+    assert curv.riemann.shape == (3, 1, 1, 1, 1) and torch.equal(
+        curv.ricci, torch.zeros(3, 1, 1, dtype=F64)
+    )
     # Γ¹₁₁ = ½ g⁻¹ g′ = cos / (2 + sin)
     x = pts[:, 0]
-    torch.testing.assert_close(curv.christoffel[:, 0, 0, 0], torch.cos(x) / (2 + torch.sin(x)), rtol=1e-14, atol=0)
+    torch.testing.assert_close(
+        curv.christoffel[:, 0, 0, 0], torch.cos(x) / (2 + torch.sin(x)), rtol=1e-14, atol=0
+    )
 
 
 def _cone_like(x):
@@ -212,7 +226,9 @@ def test_nearly_singular_metric_is_singular_not_huge():
     """An eigenvalue below 10 k eps λ_max counts as zero (the log-volume tolerance)."""
     g = torch.diag(torch.tensor([1.0, 1e-17], dtype=F64))[None]
     assert singular_points(g).tolist() == [True]
-    assert singular_points(torch.diag(torch.tensor([1.0, 1e-12], dtype=F64))[None]).tolist() == [False]
+    assert singular_points(torch.diag(torch.tensor([1.0, 1e-12], dtype=F64))[None]).tolist() == [
+        False
+    ]
 
 
 def test_bad_inputs():
@@ -221,7 +237,9 @@ def test_bad_inputs():
     with pytest.raises(ShapeError):
         field_curvature(_cone_like, torch.ones(2, dtype=F64))
     with pytest.raises(NotPositiveSemidefiniteError):
-        field_curvature(lambda c: _diag(torch.ones_like(c[0]), -torch.ones_like(c[0])), _points([[0.0, 0.0]]))
+        field_curvature(
+            lambda c: _diag(torch.ones_like(c[0]), -torch.ones_like(c[0])), _points([[0.0, 0.0]])
+        )
     with pytest.raises(ShapeError, match="dg"):
         curvature_from_jets(torch.eye(2, dtype=F64)[None], torch.zeros(1, 2, 2, dtype=F64))
     with pytest.raises(ValueError, match="order"):
