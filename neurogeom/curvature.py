@@ -15,7 +15,7 @@ Singular metrics: see :func:`scalar_curvature` (``on_singular``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -25,13 +25,18 @@ from .geometry.curvature import (
     Curvature,
     OnSingular,
     check_on_singular,
+    curvature_from_embedding,
     curvature_from_jets,
+    embedding_jet,
     metric_jet,
 )
 from .geometry.metric import Scale, check_scale
 from .maps.torch import TorchResponseMap
 
 __all__ = ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
+
+Method = Literal["embedding", "metric"]
+METHODS: tuple[str, ...] = ("embedding", "metric")
 
 
 def _where(x: Any, tangents: Any) -> tuple[Any, Any]:
@@ -54,7 +59,8 @@ def _layer_curvature(
     scale: str,
     on_singular: OnSingular,
     dtype: torch.dtype,
-    order: int,
+    christoffel_only: bool,
+    method: Method,
 ) -> Curvature:
     mapper = rm._field_mapper(layer, dtype)
     pts = mapper._points(x)
@@ -62,17 +68,42 @@ def _layer_curvature(
     k = T.shape[0]
     origin = torch.zeros(k, dtype=mapper.dtype, device=mapper.device)
 
-    def jet(x0: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        return metric_jet(mapper._metric_field(x0, T, scale), origin, order)
+    def per_chunk(chunk: torch.Tensor) -> Curvature:
+        if method == "embedding":
+            J, H = torch.func.vmap(
+                lambda x0: embedding_jet(mapper._response_field(x0, T, scale), origin)
+            )(chunk)
+            return curvature_from_embedding(
+                J, H, christoffel_only=christoffel_only, on_singular="nan"
+            )
+        order = 1 if christoffel_only else 2
+        jets = torch.func.vmap(
+            lambda x0: metric_jet(mapper._metric_field(x0, T, scale), origin, order)
+        )(chunk)
+        return curvature_from_jets(*jets, on_singular="nan")
 
-    step = max(1, rm.chunk_size // k ** (order + 1))
+    per_point = k**2 if method == "embedding" else k ** (3 if christoffel_only else 4)
+    step = max(1, rm.chunk_size // per_point)
     with mapper._measuring():
-        parts = [torch.func.vmap(jet)(chunk) for chunk in pts.split(step)]
-    jets = [torch.cat([p[i] for p in parts]) for i in range(order + 1)]
-    try:
-        return curvature_from_jets(*jets, on_singular=on_singular)
-    except SingularMetricError as err:
-        raise SingularMetricError(f"layer {layer!r}: {err}") from None
+        curv = _concat([per_chunk(chunk) for chunk in pts.split(step)])
+    if on_singular == "raise" and bool(curv.singular.any()):
+        idx = int(torch.nonzero(curv.singular)[0, 0])
+        raise SingularMetricError(
+            f"layer {layer!r}: the metric at point {idx} (of {len(pts)}) is singular "
+            f"(numerical rank < {k}), so its curvature is undefined. Pass on_singular='nan' "
+            "to get NaN there (and return_singular=True for the mask), or move the points "
+            "to where the representation is regular."
+        )
+    return curv
+
+
+def _concat(parts: list[Curvature]) -> Curvature:
+    names = ("metric", "christoffel", "riemann", "ricci", "scalar", "singular")
+    fields = []
+    for name in names:
+        values = [getattr(p, name) for p in parts]
+        fields.append(None if values[0] is None else torch.cat(values))
+    return Curvature(*fields)
 
 
 def _measure(
@@ -83,8 +114,15 @@ def _measure(
     scale: str,
     on_singular: OnSingular,
     dtype: torch.dtype,
-    order: int,
+    christoffel_only: bool,
+    method: Method,
 ) -> dict[str, Curvature]:
+    if method not in METHODS:
+        raise ValueError(
+            f"method={method!r}; use 'embedding' (Gauss equation from second derivatives of "
+            "the responses, the accurate default) or 'metric' (third derivatives through the "
+            "metric field)."
+        )
     if not isinstance(rm, TorchResponseMap):
         raise TypeError(
             f"curvature needs exact derivatives of a TorchResponseMap; got {type(rm).__name__}."
@@ -94,7 +132,15 @@ def _measure(
     pts, T = _where(x, tangents)
     return {
         layer: _layer_curvature(
-            rm, layer, pts, T, scale=scale, on_singular=on_singular, dtype=dtype, order=order
+            rm,
+            layer,
+            pts,
+            T,
+            scale=scale,
+            on_singular=on_singular,
+            dtype=dtype,
+            christoffel_only=christoffel_only,
+            method=method,
         )
         for layer in rm.layers
     }
@@ -114,6 +160,7 @@ def curvature_tensors(
     scale: Scale = "none",
     on_singular: OnSingular = "raise",
     dtype: torch.dtype = torch.float64,
+    method: Method = "embedding",
 ) -> Any:
     """Metric, Christoffel symbols, Riemann and Ricci tensors, Ricci scalar and singular mask.
 
@@ -137,7 +184,14 @@ def curvature_tensors(
     (0.0, (1, 2, 2, 2, 2))
     """
     per_layer = _measure(
-        response_map, x, tangents, scale=scale, on_singular=on_singular, dtype=dtype, order=2
+        response_map,
+        x,
+        tangents,
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        christoffel_only=False,
+        method=method,
     )
     ref = _where(x, tangents)[0]
     return response_map._unwrap({n: _numpy_like(c, ref) for n, c in per_layer.items()})
@@ -153,10 +207,17 @@ def _one(
     on_singular: OnSingular,
     dtype: torch.dtype,
     return_singular: bool,
+    method: Method,
 ) -> Any:
-    order = 1 if field == "christoffel" else 2
     per_layer = _measure(
-        response_map, x, tangents, scale=scale, on_singular=on_singular, dtype=dtype, order=order
+        response_map,
+        x,
+        tangents,
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        christoffel_only=field == "christoffel",
+        method=method,
     )
     ref = _where(x, tangents)[0]
     values = response_map._unwrap({n: like(getattr(c, field), ref) for n, c in per_layer.items()})
@@ -174,6 +235,7 @@ def scalar_curvature(
     on_singular: OnSingular = "raise",
     dtype: torch.dtype = torch.float64,
     return_singular: bool = False,
+    method: Method = "embedding",
 ) -> Any:
     """Ricci scalar of the pullback metric, exact by nested forward-mode autodiff.
 
@@ -206,6 +268,13 @@ def scalar_curvature(
         Compute dtype (third derivatives of the network: float64 by default).
     return_singular : bool
         Also return the boolean mask of singular points.
+    method : {"embedding", "metric"}
+        ``"embedding"`` (default): Christoffel symbols ``J⁺ ∂∂r`` and the Gauss equation
+        from the second derivatives of the responses, through a QR factorisation of ``J``
+        (relative rounding error ~ ``ε·cond(g)``). ``"metric"``: the generic route through
+        the metric field :meth:`~neurogeom.maps.TorchResponseMap.metric_field` and its
+        exact second derivatives (third derivatives of the network; rounding error
+        ~ ``ε·cond(g)²``, so prefer it only as an independent check).
 
     Returns
     -------
@@ -226,9 +295,16 @@ def scalar_curvature(
     array([0.5, 0.5])
     """
     return _one(
-        response_map, x, tangents, "scalar", scale=scale, on_singular=on_singular,
-        dtype=dtype, return_singular=return_singular,
-    )  # fmt: skip
+        response_map,
+        x,
+        tangents,
+        "scalar",
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        return_singular=return_singular,
+        method=method,
+    )
 
 
 def ricci_tensor(
@@ -240,6 +316,7 @@ def ricci_tensor(
     on_singular: OnSingular = "raise",
     dtype: torch.dtype = torch.float64,
     return_singular: bool = False,
+    method: Method = "embedding",
 ) -> Any:
     """Ricci tensor ``R_bd = Rᵃ_bad`` of the pullback (or slice-induced) metric.
 
@@ -263,9 +340,16 @@ def ricci_tensor(
            [0., 1.]])
     """
     return _one(
-        response_map, x, tangents, "ricci", scale=scale, on_singular=on_singular,
-        dtype=dtype, return_singular=return_singular,
-    )  # fmt: skip
+        response_map,
+        x,
+        tangents,
+        "ricci",
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        return_singular=return_singular,
+        method=method,
+    )
 
 
 def christoffel_symbols(
@@ -277,6 +361,7 @@ def christoffel_symbols(
     on_singular: OnSingular = "raise",
     dtype: torch.dtype = torch.float64,
     return_singular: bool = False,
+    method: Method = "embedding",
 ) -> Any:
     """Christoffel symbols ``Γᵃ_bc = ½ gᵃᵈ (∂_b g_dc + ∂_c g_db − ∂_d g_bc)``.
 
@@ -298,10 +383,17 @@ def christoffel_symbols(
     >>> polar = TorchResponseMap(lambda x: torch.stack(
     ...     [x[:, 0] * x[:, 1].cos(), x[:, 0] * x[:, 1].sin()], 1))
     >>> G = christoffel_symbols(polar, np.array([[2.0, 0.3]]))
-    >>> float(G[0, 0, 1, 1]), float(G[0, 1, 0, 1])
+    >>> round(float(G[0, 0, 1, 1]), 12), round(float(G[0, 1, 0, 1]), 12)
     (-2.0, 0.5)
     """
     return _one(
-        response_map, x, tangents, "christoffel", scale=scale, on_singular=on_singular,
-        dtype=dtype, return_singular=return_singular,
-    )  # fmt: skip
+        response_map,
+        x,
+        tangents,
+        "christoffel",
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        return_singular=return_singular,
+        method=method,
+    )

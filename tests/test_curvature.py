@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import torch
@@ -11,7 +12,7 @@ from torch import nn
 
 import neurogeom as ng
 from neurogeom.errors import LayerError, SingularMetricError
-from neurogeom.geometry import shallow_parameters, shallow_ricci_scalar
+from neurogeom.geometry import shallow_metric, shallow_parameters, shallow_ricci_scalar
 from neurogeom.models import ShallowNet
 from neurogeom.slices import Line, Plane, Points
 
@@ -41,36 +42,46 @@ def polar(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([x[:, 0] * x[:, 1].cos(), x[:, 0] * x[:, 1].sin()], 1)
 
 
+METHODS = ["embedding", "metric"]
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("a", [0.5, 1.0, 3.0])
-def test_sphere_embedding(a):
+def test_sphere_embedding(a, method):
     x = np.array([[0.3, 0.0], [1.0, 1.0], [2.0, -2.5], [np.pi / 2, 4.0]])
-    R = ng.scalar_curvature(ng.TorchResponseMap(sphere(a)), x)
+    R = ng.scalar_curvature(ng.TorchResponseMap(sphere(a)), x, method=method)
     np.testing.assert_allclose(R, 2 / a**2, rtol=1e-10)
 
 
-def test_paraboloid_embedding():
+@pytest.mark.parametrize("method", METHODS)
+def test_paraboloid_embedding(method):
     x = np.array([[0.0, 0.0], [0.5, -0.3], [1.2, 0.8], [-2.0, 1.0]])
     K = 4 / (1 + 4 * (x**2).sum(1)) ** 2
     rm = ng.TorchResponseMap(paraboloid, dtype=torch.float64)
-    np.testing.assert_allclose(ng.scalar_curvature(rm, x), 2 * K, rtol=1e-10)
+    np.testing.assert_allclose(ng.scalar_curvature(rm, x, method=method), 2 * K, rtol=1e-10)
     np.testing.assert_allclose(
-        ng.ricci_tensor(rm, x), K[:, None, None] * rm.metric(x), rtol=1e-10, atol=1e-14
+        ng.ricci_tensor(rm, x, method=method),
+        K[:, None, None] * rm.metric(x),
+        rtol=1e-10,
+        atol=1e-14,
     )
 
 
-def test_torus_embedding():
+@pytest.mark.parametrize("method", METHODS)
+def test_torus_embedding(method):
     a, c = 0.5, 2.0
     x = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, np.pi], [0.5, 4.5]])
     K = np.cos(x[:, 1]) / (a * (c + a * np.cos(x[:, 1])))
-    R = ng.scalar_curvature(ng.TorchResponseMap(torus(a, c)), x)
+    R = ng.scalar_curvature(ng.TorchResponseMap(torus(a, c)), x, method=method)
     np.testing.assert_allclose(R, 2 * K, rtol=1e-10, atol=1e-14)
 
 
-def test_polar_chart_flat_with_christoffels():
+@pytest.mark.parametrize("method", METHODS)
+def test_polar_chart_flat_with_christoffels(method):
     x = np.array([[0.5, 0.2], [2.0, -1.0]])
     rm = ng.TorchResponseMap(polar)
-    np.testing.assert_allclose(ng.scalar_curvature(rm, x), 0.0, atol=1e-13)
-    G = ng.christoffel_symbols(rm, x)
+    np.testing.assert_allclose(ng.scalar_curvature(rm, x, method=method), 0.0, atol=1e-13)
+    G = ng.christoffel_symbols(rm, x, method=method)
     np.testing.assert_allclose(G[:, 0, 1, 1], -x[:, 0], rtol=1e-13)
     np.testing.assert_allclose(G[:, 1, 0, 1], 1 / x[:, 0], rtol=1e-13)
     np.testing.assert_allclose(G[:, 1, 1, 0], 1 / x[:, 0], rtol=1e-13)
@@ -106,17 +117,20 @@ def _sphere_times_line(a: float):
     return f
 
 
-def test_induced_curvature_on_a_plane_slice():
+@pytest.mark.parametrize("method", METHODS)
+def test_induced_curvature_on_a_plane_slice(method):
     a = 1.5
     rm = ng.TorchResponseMap(_sphere_times_line(a))
     # a plane through three stimuli with equal s spans (θ, φ) directions: intrinsic R = 2/a²
     plane = Plane([1.0, 0.0, 0.3], [1.4, 0.5, 0.3], [0.8, 0.9, 0.3], resolution=3, extent=0.5)
-    np.testing.assert_allclose(ng.scalar_curvature(rm, plane), 2 / a**2, rtol=1e-10)
+    np.testing.assert_allclose(ng.scalar_curvature(rm, plane, method=method), 2 / a**2, rtol=1e-10)
     # full 3-D space: product of a sphere and a line, R = 2/a² too (the line adds nothing)
-    np.testing.assert_allclose(ng.scalar_curvature(rm, plane.points), 2 / a**2, rtol=1e-10)
+    R_full = ng.scalar_curvature(rm, plane.points, method=method)
+    np.testing.assert_allclose(R_full, 2 / a**2, rtol=1e-10)
     # the plane spanned by θ and s is flat (a cylinder over a great-circle arc)
     tangents = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-    np.testing.assert_allclose(ng.scalar_curvature(rm, plane.points, tangents), 0.0, atol=1e-12)
+    R_flat = ng.scalar_curvature(rm, plane.points, tangents, method=method)
+    np.testing.assert_allclose(R_flat, 0.0, atol=1e-12)
 
 
 def test_image_shaped_stimuli_on_a_plane():
@@ -142,14 +156,15 @@ def test_image_shaped_stimuli_on_a_plane():
     )
 
 
-def test_linear_reparametrisation_invariance():
+@pytest.mark.parametrize("method", METHODS)
+def test_linear_reparametrisation_invariance(method):
     """x = A y: the curvature of r∘A at y equals that of r at A y."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 5), nn.Sigmoid()).double()
     A = torch.tensor([[1.3, -0.4], [0.6, 0.9]], dtype=torch.float64)
     y = np.array([[0.2, -0.1], [0.7, 0.4], [-0.5, 0.9]])
-    R_y = ng.scalar_curvature(ng.TorchResponseMap(lambda t: net(t @ A.T)), y)
-    R_x = ng.scalar_curvature(ng.TorchResponseMap(net), y @ A.numpy().T)
+    R_y = ng.scalar_curvature(ng.TorchResponseMap(lambda t: net(t @ A.T)), y, method=method)
+    R_x = ng.scalar_curvature(ng.TorchResponseMap(net), y @ A.numpy().T, method=method)
     np.testing.assert_allclose(R_y, R_x, rtol=1e-10)
     assert np.abs(R_x).min() > 1e-6  # a curved case, not 0 == 0
 
@@ -199,10 +214,11 @@ def test_singular_metric_raises_by_default():
         ng.scalar_curvature(ng.TorchResponseMap(_fold), np.array([[0.0, 1.0], [0.3, 0.0]]))
 
 
-def test_singular_metric_nan_policy_with_mask():
+@pytest.mark.parametrize("method", METHODS)
+def test_singular_metric_nan_policy_with_mask(method):
     rm = ng.TorchResponseMap(_fold)
     x = np.array([[0.0, 1.0], [0.3, 0.0], [2.0, -0.5]])
-    R, singular = ng.scalar_curvature(rm, x, on_singular="nan", return_singular=True)
+    R, singular = ng.scalar_curvature(rm, x, on_singular="nan", return_singular=True, method=method)
     assert singular.tolist() == [False, True, False]
     assert np.isnan(R[1]) and np.allclose(R[[0, 2]], 0.0, atol=1e-13)
     curv = ng.curvature_tensors(rm, x, on_singular="nan")
@@ -259,6 +275,8 @@ def test_bad_inputs():
     x = np.array([[1.0, 0.5]])
     with pytest.raises(ValueError, match="on_singular"):
         ng.scalar_curvature(rm, x, on_singular="zero")
+    with pytest.raises(ValueError, match="method"):
+        ng.scalar_curvature(rm, x, method="finite_differences")
     with pytest.raises(ValueError, match="scale"):
         ng.scalar_curvature(rm, x, scale="mean")
     with pytest.raises(ValueError, match="slice"):
@@ -272,3 +290,44 @@ def test_bad_inputs():
     multi = ng.TorchResponseMap(ShallowNet(2, (3, 3)), ["hidden0", "hidden1"])
     with pytest.raises(LayerError, match="hidden0"):
         multi.metric_field(np.zeros(2))
+
+
+def _mp_sigmoid_ricci(W: np.ndarray, b: np.ndarray, x: np.ndarray) -> float:
+    """ground_truth.md's shallow-net Ricci formula, summed term by term at 60 digits."""
+    with mpmath.workdps(60):
+        n = len(b)
+        w = [[mpmath.mpf(v) for v in row] for row in W.tolist()]
+        z = [w[j][0] * x[0] + w[j][1] * x[1] + mpmath.mpf(b[j]) for j in range(n)]
+        s = [1 / (1 + mpmath.exp(-t)) for t in z]
+        d1 = [v * (1 - v) for v in s]
+        d2 = [d * (1 - 2 * v) for d, v in zip(d1, s, strict=True)]
+        m = [[w[j][0] * w[k][1] - w[j][1] * w[k][0] for k in range(n)] for j in range(n)]
+        pairs = (d1[j] ** 2 * d1[k] ** 2 * m[j][k] ** 2 for j in range(n) for k in range(j + 1, n))
+        det = mpmath.fsum(pairs) / n**2
+        num = mpmath.fsum(
+            m[j][k] ** 2 * m[i][j] * m[i][k] * d1[i] ** 2 * d1[j] * d2[j] * d1[k] * d2[k]
+            for i in range(n)
+            for j in range(n)
+            for k in range(n)
+        )
+        return float(-num / (n**3 * det**2))
+
+
+def test_nearly_degenerate_metric_stays_accurate():
+    """cond(g) up to 1e11 (saturated sigmoid units, as after training): the default route
+    and the closed form agree with a 60-digit evaluation of the ground-truth formula."""
+    W = np.array(
+        [[0.018, 4.481], [-4.112, -13.359], [-6.82, -14.875], [0.902, 20.103], [-7.383, -9.307]]
+    )
+    b = np.array([2.449, 1.784, 0.527, -4.652, -0.146])
+    x = np.array([[0.3, 0.1], [-1.0, -0.32], [-1.0, -0.54], [-1.0, -0.82]])
+    eig = np.linalg.eigvalsh(shallow_metric(x, W, b, "sigmoid"))
+    assert (eig[:, 1] / eig[:, 0])[-1] > 1e10
+    exact = np.array([_mp_sigmoid_ricci(W, b, p) for p in x])
+    net = ShallowNet(2, 5).double()
+    with torch.no_grad():
+        net.hidden0.linear.weight.copy_(torch.tensor(W))
+        net.hidden0.linear.bias.copy_(torch.tensor(b))
+    R = ng.scalar_curvature(ng.TorchResponseMap(net, "hidden0"), x)
+    np.testing.assert_allclose(R, exact, rtol=1e-7)
+    np.testing.assert_allclose(shallow_ricci_scalar(x, W, b, "sigmoid"), exact, rtol=1e-5)

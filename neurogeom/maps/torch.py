@@ -348,21 +348,61 @@ class TorchResponseMap(ResponseMap):
         d = math.prod(pts.shape[1:])
         return torch.eye(d, dtype=self.dtype, device=self.device).reshape(d, *pts.shape[1:])
 
+    def response_field(
+        self,
+        x0: Any,
+        tangents: Any = None,
+        *,
+        layer: str | None = None,
+        scale: str = "none",
+        dtype: torch.dtype | None = None,
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The responses as a differentiable function of coordinates around one stimulus.
+
+        Returns ``r(c)``, the flattened responses ``(n,)`` of one layer to the stimulus
+        ``x0 + Σᵢ cᵢ Tᵢ``; its pullback metric is :meth:`metric_field`. Same parameters and
+        evaluation rules as :meth:`metric_field` (``scale="width"`` divides ``r`` by ``√n``,
+        so that the metric is divided by ``n``).
+
+        Examples
+        --------
+        >>> import torch, numpy as np
+        >>> rm = TorchResponseMap(lambda x: 3.0 * x)
+        >>> rm.response_field(np.ones(2), dtype=torch.float64)(torch.tensor([1.0, 0.0]).double())
+        tensor([6., 3.], dtype=torch.float64)
+        """
+        from ..geometry.metric import check_scale
+
+        check_scale(scale)
+        mapper = self._field_mapper(layer, dtype)
+        x = to_tensor(x0, dtype=mapper.dtype, device=mapper.device)
+        check_finite(x, "x0")
+        pts = x[None] if x.ndim >= 1 else x.reshape(1, 1)
+        T = mapper._field_tangents(tangents, pts)
+        return mapper._response_field(pts[0], T, scale)
+
+    def _response_field(
+        self, x0: torch.Tensor, T: torch.Tensor, scale: str
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``c ↦ r(x0 + c·T)`` for the first measured layer; pure torch (vmap-safe)."""
+
+        def responses(c: torch.Tensor) -> torch.Tensor:
+            with self._measuring():
+                r = self._forward((x0 + torch.tensordot(c, T, dims=1))[None])[0][0]
+            return r / math.sqrt(r.shape[0]) if scale == "width" else r
+
+        return responses
+
     def _metric_field(
         self, x0: torch.Tensor, T: torch.Tensor, scale: str
     ) -> Callable[[torch.Tensor], torch.Tensor]:
         """``c ↦ g`` at ``x0 + c·T`` for the first measured layer; pure torch (vmap-safe)."""
-
-        def responses(c: torch.Tensor) -> torch.Tensor:
-            x = x0 + torch.tensordot(c, T, dims=1)
-            return self._forward(x[None])[0][0]
+        responses = self._response_field(x0, T, scale)
 
         def field(c: torch.Tensor) -> torch.Tensor:
-            with self._measuring():
-                J = torch.func.jacfwd(responses)(c)
+            J = torch.func.jacfwd(responses)(c)
             g = J.mT @ J
-            g = 0.5 * (g + g.mT)
-            return g / J.shape[0] if scale == "width" else g
+            return 0.5 * (g + g.mT)
 
         return field
 

@@ -9,7 +9,9 @@ import torch
 
 from neurogeom.errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
 from neurogeom.geometry.curvature import (
+    curvature_from_embedding,
     curvature_from_jets,
+    embedding_curvature,
     field_curvature,
     metric_jet,
     singular_points,
@@ -244,3 +246,88 @@ def test_bad_inputs():
         curvature_from_jets(torch.eye(2, dtype=F64)[None], torch.zeros(1, 2, 2, dtype=F64))
     with pytest.raises(ValueError, match="order"):
         metric_jet(_cone_like, _points([1.0, 0.0]), order=3)
+
+
+# -- the embedding (Gauss equation) route ------------------------------------------------------
+def _sphere_embedding(a: float):
+    def r(c):
+        th, ph = c[0], c[1]
+        return a * torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()])
+
+    return r
+
+
+def _net_embedding(k: int, seed: int = 0):
+    """A generic smooth embedding R^k → R^6 (a small tanh/sin network), float64."""
+    gen = torch.Generator().manual_seed(seed)
+    W1 = torch.randn(8, k, generator=gen, dtype=F64)
+    W2 = torch.randn(6, 8, generator=gen, dtype=F64)
+    b1 = torch.randn(8, generator=gen, dtype=F64)
+
+    def r(c):
+        return torch.sin(W2 @ torch.tanh(W1 @ c + b1))
+
+    return r
+
+
+@pytest.mark.parametrize("a", [0.4, 2.0])
+def test_embedding_route_sphere(a):
+    pts = _points([[0.4, 0.0], [1.1, 2.0], [2.6, -1.3]])
+    curv = embedding_curvature(_sphere_embedding(a), pts)
+    torch.testing.assert_close(
+        curv.scalar, torch.full((3,), 2 / a**2, dtype=F64), rtol=1e-12, atol=0
+    )
+    th = pts[:, 0]
+    torch.testing.assert_close(curv.riemann[:, 0, 1, 0, 1], torch.sin(th) ** 2, rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        curv.christoffel[:, 0, 1, 1], -torch.sin(th) * torch.cos(th), rtol=1e-12, atol=1e-15
+    )
+
+
+def test_embedding_route_paraboloid():
+    pts = _points([[0.0, 0.0], [0.3, -0.2], [-2.0, 1.5]])
+    K = 4.0 / (1.0 + 4.0 * (pts**2).sum(1)) ** 2
+    curv = embedding_curvature(lambda c: torch.cat([c, (c**2).sum()[None]]), pts)
+    torch.testing.assert_close(curv.scalar, 2.0 * K, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_embedding_route_equals_metric_route(k):
+    """Both routes compute the same tensors for a generic embedding (every index, k = 3)."""
+    r = _net_embedding(k)
+
+    def field(c):
+        J = torch.func.jacfwd(r)(c)
+        return J.mT @ J
+
+    pts = torch.randn(4, k, generator=torch.Generator().manual_seed(1), dtype=F64) * 0.5
+    via_embedding = embedding_curvature(r, pts)
+    via_metric = field_curvature(field, pts)
+    for name in ("metric", "christoffel", "riemann", "ricci", "scalar"):
+        got, expected = getattr(via_embedding, name), getattr(via_metric, name)
+        scale = expected.abs().max().clamp_min(1.0)
+        torch.testing.assert_close(got / scale, expected / scale, rtol=0, atol=1e-11)
+    if k == 1:
+        assert torch.equal(via_embedding.scalar, torch.zeros(4, dtype=F64))
+
+
+def test_embedding_route_singular_policy():
+    def fold(c):  # metric diag(1, 4 y²): singular on y = 0
+        return torch.stack([c[0], c[1] ** 2])
+
+    pts = _points([[0.0, 1.0], [0.3, 0.0]])
+    with pytest.raises(SingularMetricError, match="point 1"):
+        embedding_curvature(fold, pts)
+    curv = embedding_curvature(fold, pts, on_singular="nan")
+    assert curv.singular.tolist() == [False, True]
+    assert torch.isnan(curv.scalar[1]) and torch.isnan(curv.christoffel[1]).all()
+    assert curv.scalar[0].abs() < 1e-14
+
+
+def test_embedding_into_fewer_dimensions_is_singular():
+    curv = embedding_curvature(lambda c: c[:1] * 2.0, _points([[0.0, 1.0]]), on_singular="nan")
+    assert curv.singular.tolist() == [True] and torch.isnan(curv.scalar).all()
+    with pytest.raises(SingularMetricError, match="only 1 response"):
+        embedding_curvature(lambda c: c[:1] * 2.0, _points([[0.0, 1.0]]))
+    with pytest.raises(ShapeError):
+        curvature_from_embedding(torch.zeros(1, 3, 2, dtype=F64), torch.zeros(1, 3, 2, dtype=F64))

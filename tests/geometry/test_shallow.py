@@ -100,11 +100,13 @@ def test_log_volume_matches_autograd(activation):
     )
 
 
+@pytest.mark.parametrize("method", ["embedding", "metric"])
 @pytest.mark.parametrize("activation", ACTS)
-def test_ricci_scalar_matches_generic_autograd(activation):
+def test_ricci_scalar_matches_generic_autograd(activation, method):
     net = _net(activation)
     x = _grid()
-    expected = ng.scalar_curvature(ng.TorchResponseMap(net, layers="hidden0"), x)
+    rm = ng.TorchResponseMap(net, layers="hidden0")
+    expected = ng.scalar_curvature(rm, x, method=method)
     got = shallow_ricci_scalar(x, *_params(net, activation))
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14 * np.abs(expected).max())
 
