@@ -1,6 +1,16 @@
 """Pure math on Jacobians and metrics: pullback metric, volume element, spectrum."""
 
-from .curvature import Curvature, curvature_from_jets, field_curvature, metric_jet, metric_jets
+from .curvature import (
+    Curvature,
+    curvature_from_embedding,
+    curvature_from_jets,
+    embedding_curvature,
+    embedding_jet,
+    embedding_jets,
+    field_curvature,
+    metric_jet,
+    metric_jets,
+)
 from .metric import pullback_metric
 from .shallow import (
     ShallowParameters,
@@ -30,7 +40,11 @@ __all__ += [
     "Curvature",
     "ShallowParameters",
     "activation_derivatives",
+    "curvature_from_embedding",
     "curvature_from_jets",
+    "embedding_curvature",
+    "embedding_jet",
+    "embedding_jets",
     "field_curvature",
     "metric_jet",
     "metric_jets",
