@@ -3,6 +3,7 @@
 from . import errors
 from ._version import __version__
 from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
+from .dataset import load, save
 from .errors import NeurogeomError
 from .geometry import (
     check_metric,
@@ -12,17 +13,27 @@ from .geometry import (
     volume_element,
 )
 from .maps import ResponseMap, TorchResponseMap
+from .measure import geometry
+from .slices import Grid, Line, Plane, Points, Slice
 
 __all__ = [
+    "Grid",
+    "Line",
     "NeurogeomError",
+    "Plane",
+    "Points",
     "ResponseMap",
+    "Slice",
     "TorchResponseMap",
     "__version__",
     "check_metric",
     "errors",
+    "geometry",
+    "load",
     "log_volume_element",
     "metric_spectrum",
     "pullback_metric",
+    "save",
     "volume_element",
 ]
 __all__ += ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]

@@ -12,7 +12,6 @@ from .._arrays import check_finite, like, to_tensor
 from ..errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
 
 
-
 def _as_metric(g: Any) -> torch.Tensor:
     """Validate a batch of square matrices and return it as a float64 tensor."""
     t = to_tensor(g)

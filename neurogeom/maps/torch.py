@@ -74,7 +74,9 @@ class TorchResponseMap(ResponseMap):
         mode: Mode = "auto",
     ) -> None:
         if not callable(model):
-            raise TypeError(f"model must be an nn.Module or a callable; got {type(model).__name__}.")
+            raise TypeError(
+                f"model must be an nn.Module or a callable; got {type(model).__name__}."
+            )
         if mode not in ("auto", "forward", "reverse"):
             raise ValueError(f"mode={mode!r}; use 'auto', 'forward' or 'reverse'.")
         if chunk_size < 1:
@@ -86,8 +88,10 @@ class TorchResponseMap(ResponseMap):
         self.dtype = dtype or _param_attr(model, "dtype", torch.float32)
         if not self.dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating dtype; got {self.dtype}.")
-        self.device = torch.device(device) if device is not None else _param_attr(
-            model, "device", torch.device("cpu")
+        self.device = (
+            torch.device(device)
+            if device is not None
+            else _param_attr(model, "device", torch.device("cpu"))
         )
         self.chunk_size = int(chunk_size)
         self.mode = mode
@@ -132,7 +136,10 @@ class TorchResponseMap(ResponseMap):
         if not self._modules:
             return (_flatten_output(self._call(x), OUTPUT, m),)
         captured: dict[str, Any] = {}
-        handles = [mod.register_forward_hook(self._hook(name, captured)) for name, mod in self._modules.items()]
+        handles = [
+            mod.register_forward_hook(self._hook(name, captured))
+            for name, mod in self._modules.items()
+        ]
         try:
             self._call(x)
         except _StopForward:
@@ -247,7 +254,7 @@ class TorchResponseMap(ResponseMap):
         def concat(z: torch.Tensor) -> torch.Tensor:
             return torch.cat(self._forward(z), dim=1)
 
-        _, pull = torch.func.vjp(concat, x)
+        pull = torch.func.vjp(concat, x)[1]
         eye = torch.eye(total, dtype=x.dtype, device=x.device)
         U = eye.unsqueeze(1).expand(total, m, total)
         (rows,) = torch.func.vmap(pull, chunk_size=self._directions_per_pass(total, m))(U)
@@ -430,6 +437,4 @@ def _param_attr(model: Any, attr: str, default: Any) -> Any:
 
 def _needs_cast(model: nn.Module, dtype: torch.dtype, device: torch.device) -> bool:
     tensors = [*model.parameters(), *model.buffers()]
-    return any(
-        (t.is_floating_point() and t.dtype != dtype) or t.device != device for t in tensors
-    )
+    return any((t.is_floating_point() and t.dtype != dtype) or t.device != device for t in tensors)
