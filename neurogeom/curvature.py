@@ -241,8 +241,9 @@ def scalar_curvature(
 
     ``R = gᵇᵈ R_bd`` with ``R_bd = Rᵃ_bad``: ``2/a²`` on a sphere of radius ``a``, twice
     the Gaussian curvature in two dimensions, 0 on a flat (e.g. linear) representation,
-    identically 0 on a line (``k = 1``). Units: 1/(stimulus unit)² (slice coordinates are
-    Euclidean stimulus distances when the tangents are orthonormal).
+    identically 0 on a line (``k = 1``). ``R`` is intrinsic: it does not change under a
+    reparametrisation of the stimulus (``x = A y`` gives ``R(y) = R(A y)``), and its unit is
+    1 / response_unit² (lengths are measured by ``g``, in response units).
 
     Parameters
     ----------

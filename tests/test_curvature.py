@@ -331,3 +331,65 @@ def test_nearly_degenerate_metric_stays_accurate():
     R = ng.scalar_curvature(ng.TorchResponseMap(net, "hidden0"), x)
     np.testing.assert_allclose(R, exact, rtol=1e-7)
     np.testing.assert_allclose(shallow_ricci_scalar(x, W, b, "sigmoid"), exact, rtol=1e-5)
+
+
+# -- ng.geometry(..., curvature=True) ------------------------------------------------------------
+def test_geometry_dataset_with_curvature_roundtrips(tmp_path):
+    a = 2.0
+    rm = ng.TorchResponseMap(sphere(a), dtype=torch.float64)
+    ds = ng.geometry(rm, ng.Grid([(0.5, 2.5), (-1.0, 1.0)], resolution=4), curvature=True)
+    assert ds.ricci_scalar.dims == ("u", "v")
+    np.testing.assert_allclose(ds.ricci_scalar.values, 2 / a**2, rtol=1e-10)
+    assert not ds.ricci_singular.values.any()
+    attrs = ds.ricci_scalar.attrs
+    assert attrs["units"] == "1 / response_unit**2" and "Gauss" in attrs["method"]
+    assert attrs["space"] == "full-space" and attrs["long_name"]
+    back = ng.load(ng.save(ds, tmp_path / "curv.nc"))
+    np.testing.assert_array_equal(back.ricci_scalar.values, ds.ricci_scalar.values)
+    np.testing.assert_array_equal(back.ricci_singular.values, ds.ricci_singular.values)
+    assert '"curvature": true' in back.attrs["config"]
+
+
+def test_geometry_curvature_on_a_plane_and_several_layers():
+    a = 1.5
+    rm = ng.TorchResponseMap(_sphere_times_line(a))
+    plane = Plane([1.0, 0.0, 0.3], [1.4, 0.5, 0.3], [0.8, 0.9, 0.3], resolution=3, extent=0.5)
+    ds = ng.geometry(rm, plane, curvature=True)
+    np.testing.assert_allclose(ds.ricci_scalar.values, 2 / a**2, rtol=1e-10)
+    assert ds.ricci_scalar.attrs["space"] == "slice-induced"
+    net = ShallowNet(2, (6, 4)).double()
+    grid = ng.Grid([(-1, 1), (-1, 1)], resolution=3)
+    ds = ng.geometry(ng.TorchResponseMap(net, ["hidden0", "hidden1"]), grid, curvature=True)
+    assert ds.ricci_scalar.dims == ("layer", "u", "v")
+    W = net.hidden0.linear.weight.detach().numpy()
+    b = net.hidden0.linear.bias.detach().numpy()
+    expected = shallow_ricci_scalar(grid.points, W, b, "sigmoid").reshape(3, 3)
+    np.testing.assert_allclose(ds.ricci_scalar.sel(layer="hidden0").values, expected, rtol=1e-10)
+    assert np.isfinite(ds.ricci_scalar.sel(layer="hidden1").values).all()
+
+
+def test_geometry_curvature_singular_points_are_nan_and_flagged():
+    rm = ng.TorchResponseMap(_fold)
+    ds = ng.geometry(rm, ng.Grid([(-1, 1), (-1, 1)], resolution=3), rank="auto", curvature=True)
+    singular = ds.ricci_singular.values
+    np.testing.assert_array_equal(singular, np.array([[False, True, False]] * 3))
+    assert np.isnan(ds.ricci_scalar.values[singular]).all()
+    np.testing.assert_allclose(ds.ricci_scalar.values[~singular], 0.0, atol=1e-13)
+
+
+def test_geometry_curvature_refuses_what_it_cannot_do():
+    rm = ng.TorchResponseMap(lambda x: 2.0 * x)
+    with pytest.raises(ValueError, match="Line or Plane"):
+        ng.geometry(rm, np.zeros((2, 20)), curvature=True)
+
+    class Fixed(ng.ResponseMap):
+        layers = ("output",)
+
+        def layer_responses(self, x):
+            return {"output": np.asarray(x)}
+
+        def layer_jacobians(self, x, tangents=None):
+            return {"output": np.broadcast_to(np.eye(2), (len(x), 2, 2)).copy()}
+
+    with pytest.raises(TypeError, match="TorchResponseMap"):
+        ng.geometry(Fixed(), np.zeros((2, 2)), curvature=True)
