@@ -164,8 +164,19 @@ def _numpy(x: Any) -> np.ndarray:
 
 
 def _inputs(
-    points: Any, weights: Any, biases: Any, activation: str, d: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    points: Any, weights: Any, biases: Any, activation: str | None, d: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Validated float64 ``(points, W, b, activation)``; ``weights`` may be a ShallowNet."""
+    if hasattr(weights, "hidden0"):
+        if biases is not None or activation is not None:
+            raise ValueError(
+                "a ShallowNet carries its own biases and activation; pass it alone, "
+                "e.g. shallow_metric(x, net)."
+            )
+        weights, biases, activation = shallow_parameters(weights)
+    if biases is None:
+        raise TypeError("biases are required with a weight array (or pass a ShallowNet).")
+    activation = "sigmoid" if activation is None else activation
     _check_activation(activation)
     x, W, b = _numpy(points), _numpy(weights), _numpy(biases)
     if W.ndim != 2:
@@ -182,7 +193,7 @@ def _inputs(
         )
     for name, arr in (("points", x), ("weights", W), ("biases", b)):
         check_finite(arr, name)
-    return x, W, b
+    return x, W, b, activation
 
 
 def _out(result: np.ndarray, points: Any) -> Any:
@@ -192,16 +203,20 @@ def _out(result: np.ndarray, points: Any) -> Any:
 
 
 # -- closed forms -----------------------------------------------------------------------------
-def shallow_metric(points: Any, weights: Any, biases: Any, activation: str = "sigmoid") -> Any:
+def shallow_metric(
+    points: Any, weights: Any, biases: Any = None, activation: str | None = None
+) -> Any:
     r"""Metric :math:`g = \frac1n \sum_j \varphi'(z_j)^2 w_j w_j^\top` of a shallow net's features.
 
     Parameters
     ----------
     points : array, shape (m, d)
-    weights : array, shape (n, d)
-        Hidden weights :math:`w_j` (rows).
+    weights : array, shape (n, d), or ShallowNet
+        Hidden weights :math:`w_j` (rows), or a one-hidden-layer
+        :class:`~neurogeom.models.ShallowNet` (then omit ``biases`` and ``activation``).
     biases : array, shape (n,)
     activation : {"sigmoid", "tanh", "erf", "gelu", "relu"}
+        Default ``"sigmoid"``.
 
     Returns
     -------
@@ -216,7 +231,7 @@ def shallow_metric(points: Any, weights: Any, biases: Any, activation: str = "si
     array([[2., 0.],
            [0., 8.]])
     """
-    x, W, b = _inputs(points, weights, biases, activation)
+    x, W, b, activation = _inputs(points, weights, biases, activation)
     l1, s1 = _first(x @ W.T + b, activation)
     coef = (s1 * np.exp(l1)) ** 2 / W.shape[0]
     g = np.einsum("mj,ja,jb->mab", coef, W, W)
@@ -251,7 +266,9 @@ def _singular_error(where: int, total: int) -> SingularMetricError:
     )
 
 
-def shallow_log_volume(points: Any, weights: Any, biases: Any, activation: str = "sigmoid") -> Any:
+def shallow_log_volume(
+    points: Any, weights: Any, biases: Any = None, activation: str | None = None
+) -> Any:
     r"""Log volume element :math:`\tfrac12\log\det g` of a shallow net on ``d = 2`` inputs.
 
     Cauchy–Binet in log space: every term of the pair sum is non-negative, so there is no
@@ -260,9 +277,12 @@ def shallow_log_volume(points: Any, weights: Any, biases: Any, activation: str =
     Parameters
     ----------
     points : array, shape (m, 2)
-    weights : array, shape (n, 2)
+    weights : array, shape (n, 2), or ShallowNet
+        Hidden weights, or a one-hidden-layer :class:`~neurogeom.models.ShallowNet` (then
+        omit ``biases`` and ``activation``).
     biases : array, shape (n,)
     activation : {"sigmoid", "tanh", "erf", "gelu", "relu"}
+        Default ``"sigmoid"``.
 
     Returns
     -------
@@ -282,7 +302,7 @@ def shallow_log_volume(points: Any, weights: Any, biases: Any, activation: str =
     ...                 0.5 * np.log(np.linalg.det(g[0]))))
     True
     """
-    x, W, b = _inputs(points, weights, biases, activation, d=2)
+    x, W, b, activation = _inputs(points, weights, biases, activation, d=2)
     l1, _ = _first(x @ W.T + b, activation)
     log_det = _log_pair_sum(l1, W) - 2.0 * math.log(W.shape[0])
     bad = ~np.isfinite(log_det)
@@ -294,8 +314,8 @@ def shallow_log_volume(points: Any, weights: Any, biases: Any, activation: str =
 def shallow_ricci_scalar(
     points: Any,
     weights: Any,
-    biases: Any,
-    activation: str = "sigmoid",
+    biases: Any = None,
+    activation: str | None = None,
     *,
     on_singular: OnSingular = "raise",
 ) -> Any:
@@ -309,9 +329,12 @@ def shallow_ricci_scalar(
     Parameters
     ----------
     points : array, shape (m, 2)
-    weights : array, shape (n, 2)
+    weights : array, shape (n, 2), or ShallowNet
+        Hidden weights, or a one-hidden-layer :class:`~neurogeom.models.ShallowNet` (then
+        omit ``biases`` and ``activation``).
     biases : array, shape (n,)
     activation : {"sigmoid", "tanh", "erf", "gelu", "relu"}
+        Default ``"sigmoid"``.
     on_singular : {"raise", "nan"}
         Where the metric is numerically singular (``λ_min ≤ 10·2·ε·λ_max``, the criterion of
         the generic path, evaluated from the exact log-space determinant): raise
@@ -334,9 +357,12 @@ def shallow_ricci_scalar(
     >>> W, b = rng.normal(size=(50, 2)), rng.normal(size=50)
     >>> shallow_ricci_scalar(np.zeros((1, 2)), W, b, "sigmoid").shape
     (1,)
+    >>> from neurogeom.models import ShallowNet
+    >>> shallow_ricci_scalar(np.zeros((3, 2)), ShallowNet(2, 25, activation="tanh")).shape
+    (3,)
     """
     check_on_singular(on_singular)
-    x, W, b = _inputs(points, weights, biases, activation, d=2)
+    x, W, b, activation = _inputs(points, weights, biases, activation, d=2)
     z = x @ W.T + b
     l1, s1 = _first(z, activation)
     l2, s2 = _second(z, activation, (l1, s1))
@@ -391,7 +417,7 @@ def shallow_parameters(net: Any) -> ShallowParameters:
     """Weights, biases and activation of a one-hidden-layer :class:`~neurogeom.models.ShallowNet`.
 
     The closed forms apply to its feature layer ``hidden0``:
-    ``shallow_metric(x, *shallow_parameters(net))``.
+    ``shallow_metric(x, *shallow_parameters(net))``, or simply ``shallow_metric(x, net)``.
 
     Parameters
     ----------

@@ -176,6 +176,19 @@ def test_shallow_parameters_fold_scale_and_reject_deep_nets():
         shallow_parameters(nn.Linear(2, 3))
 
 
+def test_functions_take_a_shallow_net_directly():
+    net = _net("tanh", n=8)
+    x = _grid(1.0, 3)
+    params = shallow_parameters(net)
+    np.testing.assert_array_equal(shallow_metric(x, net), shallow_metric(x, *params))
+    np.testing.assert_array_equal(shallow_log_volume(x, net), shallow_log_volume(x, *params))
+    np.testing.assert_array_equal(shallow_ricci_scalar(x, net), shallow_ricci_scalar(x, *params))
+    with pytest.raises(ValueError, match="alone"):
+        shallow_metric(x, net, params.biases)
+    with pytest.raises(TypeError, match="biases"):
+        shallow_metric(x, params.weights)
+
+
 def test_bad_inputs():
     W, b = np.ones((3, 2)), np.zeros(3)
     with pytest.raises(ValueError, match="activation"):
