@@ -36,4 +36,8 @@ __all__ = [
     "save",
     "volume_element",
 ]
+
+from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
+
+__all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
 __all__ += ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]

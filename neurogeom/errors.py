@@ -7,6 +7,8 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "DataFormatError",
+    "DataNotFoundError",
     "LayerError",
     "NeurogeomError",
     "NonFiniteError",
@@ -41,3 +43,11 @@ class NotPositiveSemidefiniteError(NeurogeomError, ValueError):
 
 class SingularMetricError(NeurogeomError, ValueError):
     """A metric is singular where a full-rank one was required."""
+
+
+class DataNotFoundError(NeurogeomError, FileNotFoundError):
+    """A data set's files are not where they were looked for."""
+
+
+class DataFormatError(NeurogeomError, ValueError):
+    """A data file is truncated, corrupt or not in the expected format."""
