@@ -1,9 +1,11 @@
 """Curvature of the metric a torch network induces on stimulus space or on a slice of it.
 
-The metric field of each measured layer comes from
-:meth:`~neurogeom.maps.TorchResponseMap.metric_field`; its exact derivatives and the
-curvature come from :mod:`neurogeom.geometry.curvature` (conventions there: ``Γᵃ_bc`` at
-``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a sphere of radius ``a``).
+Each measured layer becomes a differentiable function of the coordinates around each point
+(:meth:`~neurogeom.maps.TorchResponseMap.response_field`, or
+:meth:`~neurogeom.maps.TorchResponseMap.metric_field` with ``method="metric"``); its exact
+derivatives and the curvature come from :mod:`neurogeom.geometry.curvature` (conventions
+there: ``Γᵃ_bc`` at ``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a
+sphere of radius ``a``).
 
 With ``tangents`` (or a :class:`~neurogeom.slices.Line`/:class:`~neurogeom.slices.Plane`),
 the curvature is the *intrinsic* curvature of the metric induced on the slice, in the
