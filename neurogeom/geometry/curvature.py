@@ -6,6 +6,12 @@ coordinate derivatives are taken exactly by nested ``torch.func.jacfwd`` (no fin
 differences) and vectorised over points with ``torch.func.vmap``; the field must therefore
 be written in differentiable torch operations.
 
+When the metric is the pullback ``g = JᵀJ`` of an *embedding* ``c ↦ r(c)`` (a network's
+responses), :func:`embedding_curvature` computes the same tensors from the first and second
+derivatives of ``r`` (Christoffel symbols ``J⁺ ∂∂r``, Riemann tensor by the Gauss
+equation) through a QR factorisation of ``J``: fewer derivatives, and rounding errors that
+grow like ``ε·cond(g)`` rather than ``ε·cond(g)²``.
+
 Conventions (all indices run over the ``k`` coordinates; ``∂_e = ∂/∂c^e``)::
 
     Γᵃ_bc  = ½ gᵃᵈ (∂_b g_dc + ∂_c g_db − ∂_d g_bc)                 christoffel[..., a, b, c]
