@@ -33,6 +33,12 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "stimulus_unit",
     ),
     "training_labels": (("sample",), "class labels of the training stimuli", "1"),
+    "ricci_scalar": (
+        (),
+        "Ricci scalar R of the metric (2/a**2 on a sphere of radius a)",
+        "1 / response_unit**2",
+    ),
+    "ricci_singular": ((), "metric singular here (rank < coordinates): Ricci scalar is NaN", "1"),
 }
 
 
