@@ -7,6 +7,8 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "DataFormatError",
+    "DataNotFoundError",
     "InsufficientSamplesError",
     "LayerError",
     "NeurogeomError",
@@ -51,3 +53,11 @@ class InsufficientSamplesError(NeurogeomError, ValueError):
 
 class OutOfDomainError(NeurogeomError, ValueError):
     """A query point lies outside the region the stimuli sampled."""
+
+
+class DataNotFoundError(NeurogeomError, FileNotFoundError):
+    """A data set's files are not where they were looked for."""
+
+
+class DataFormatError(NeurogeomError, ValueError):
+    """A data file is truncated, corrupt or not in the expected format."""

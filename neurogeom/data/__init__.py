@@ -3,3 +3,23 @@
 from .toy import sinusoid_task
 
 __all__ = ["sinusoid_task"]
+
+from .cifar import (
+    CIFAR10_MEAN,
+    CIFAR10_STD,
+    ImageData,
+    denormalize,
+    load_cifar10,
+    normalize,
+    synthetic_cifar10,
+)
+
+__all__ += [
+    "CIFAR10_MEAN",
+    "CIFAR10_STD",
+    "ImageData",
+    "denormalize",
+    "load_cifar10",
+    "normalize",
+    "synthetic_cifar10",
+]
