@@ -364,3 +364,24 @@ def test_gaussian_process_map_recovers_smooth_metric():
     rm = ng.SampledResponseMap(X, R, "gaussian_process")
     q = np.array([[2.0], [3.0]])
     np.testing.assert_allclose(rm.metric(q)[:, 0, 0], ring.metric(q)[:, 0, 0], rtol=0.05)
+
+
+def test_poisson_fisher_two_stimuli_stencil_corrected():
+    """Two stimuli s ± δs/2, Poisson counts: corrected mean ≈ Σ fᵢ'²/fᵢ, naive biased up."""
+    rng = np.random.default_rng(0)
+    N, T, ds = 15, 100, 0.2
+    base, slope = rng.uniform(5, 15, N), rng.normal(0, 3, N)
+    truth = float((slope**2 / base).sum())
+    est = ng.get_estimator("stencil", centers=[[0.0]], step=ds / 2)
+    X = est.design()
+    rates = base + X @ slope[None]
+    out = {None: [], "analytic": []}
+    for s in range(200):
+        R = np.random.default_rng(s).poisson(rates[:, None, :], size=(2, T, N)).astype(float)
+        for corr in out:
+            rm = ng.SampledResponseMap(X, R, est, noise="poisson", correction=corr, domain=None)
+            out[corr].append(rm.metric([[0.0]])[0, 0, 0])
+    corrected, naive = np.array(out["analytic"]), np.array(out[None])
+    se = corrected.std(ddof=1) / np.sqrt(len(corrected))
+    assert abs(corrected.mean() - truth) < 3 * se
+    assert naive.mean() - truth > 10 * se  # bias ≈ 2N/(T δs²) = 7.5
