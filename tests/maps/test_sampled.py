@@ -385,3 +385,19 @@ def test_poisson_fisher_two_stimuli_stencil_corrected():
     se = corrected.std(ddof=1) / np.sqrt(len(corrected))
     assert abs(corrected.mean() - truth) < 3 * se
     assert naive.mean() - truth > 10 * se  # bias ≈ 2N/(T δs²) = 7.5
+
+
+def test_torch_queries_give_torch_and_ring_line_geometry():
+    import torch
+
+    rm = ring_map(0, "analytic", repetitions=4)
+    x = torch.tensor(RING_Q[:3])
+    g = rm.metric(x)
+    assert isinstance(g, torch.Tensor)
+    np.testing.assert_allclose(g.numpy(), rm.metric(RING_Q[:3]))
+    ds = ng.geometry(rm, ng.Line([0.5], [5.5], steps=5))
+    assert ds.log_volume_element.dims == ("t",)
+    assert np.isfinite(ds.log_volume_element.values).all()
+    assert rm.metric(RING_Q[:2], scale="width")[0, 0, 0] == pytest.approx(
+        rm.metric(RING_Q[:1])[0, 0, 0] / 24
+    )
