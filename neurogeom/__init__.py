@@ -2,6 +2,7 @@
 
 from . import errors
 from ._version import __version__
+from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
 from .dataset import load, save
 from .errors import NeurogeomError
 from .geometry import (
@@ -38,8 +39,11 @@ __all__ = [
 
 from . import estimators, simulate
 from .estimators import available_estimators, get_estimator
+from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
 from .maps import SampledResponseMap
 
+__all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
+__all__ += ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
 __all__ += [
     "SampledResponseMap",
     "available_estimators",

@@ -58,6 +58,12 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "sparse": ((), "too few effective samples under the estimator's kernel (flag)", "1"),
     "effective_samples": ((), "effective number of samples under the estimator's kernel", "1"),
     "excluded_neurons": ((), "neurons left out of the Poisson Fisher sum (rate <= min_rate)", "1"),
+    "ricci_scalar": (
+        (),
+        "Ricci scalar R of the metric (2/a**2 on a sphere of radius a)",
+        "1 / response_unit**2",
+    ),
+    "ricci_singular": ((), "metric singular here (rank < coordinates): Ricci scalar is NaN", "1"),
     # comparisons of two geometry fields (neurogeom.compare)
     "compared": ((), "point used in the comparison (finite and unflagged in both)", "1"),
     "log_volume_difference": ((), "log volume element of b minus that of a", "1"),

@@ -7,7 +7,8 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
-    "FileFormatError",
+    "DataFormatError",
+    "DataNotFoundError",
     "InsufficientSamplesError",
     "LayerError",
     "NeurogeomError",
@@ -54,5 +55,9 @@ class OutOfDomainError(NeurogeomError, ValueError):
     """A query point lies outside the region the stimuli sampled."""
 
 
-class FileFormatError(NeurogeomError, ValueError):
-    """A file is not in the format a reader expects (or lacks a required part)."""
+class DataNotFoundError(NeurogeomError, FileNotFoundError):
+    """A data set's files are not where they were looked for."""
+
+
+class DataFormatError(NeurogeomError, ValueError):
+    """A data file is truncated, corrupt or not in the expected format."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FileFormatError, NonFiniteError, ShapeError
+from ..errors import DataFormatError, DataNotFoundError, NonFiniteError, ShapeError
 
 __all__ = ["Recording", "read_arrays", "read_netcdf", "read_nwb"]
 
@@ -119,7 +119,7 @@ def read_nwb(
 
     Raises
     ------
-    FileFormatError
+    DataFormatError
         Not an NWB file, no trials or units table, a missing or non-numeric stimulus
         column, unequal repetitions.
 
@@ -145,12 +145,12 @@ def read_nwb(
         raise ValueError("stimulus names no columns; pass at least one trials column.")
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"no file at {p}.")
+        raise DataNotFoundError(f"no file at {p}.")
     try:
         io = pynwb.NWBHDF5IO(str(p), "r")
         nwb = io.read()
     except Exception as err:
-        raise FileFormatError(f"{p} is not a readable NWB file ({err}).") from err
+        raise DataFormatError(f"{p} is not a readable NWB file ({err}).") from err
     try:
         starts, stops, X = _trials(nwb, names, p)
         ids, spikes = _units(nwb, units, p)
@@ -174,18 +174,18 @@ def read_nwb(
 def _trials(nwb: Any, names: tuple[str, ...], p: Path) -> tuple[Any, Any, np.ndarray]:
     trials = nwb.trials
     if trials is None or len(trials) == 0:
-        raise FileFormatError(f"{p} has no trials table; add trials with NWBFile.add_trial.")
+        raise DataFormatError(f"{p} has no trials table; add trials with NWBFile.add_trial.")
     columns = list(trials.colnames)
     missing = [n for n in names if n not in columns]
     if missing:
-        raise FileFormatError(
+        raise DataFormatError(
             f"{p}: trials table has no column {missing[0]!r}; columns are {columns}."
         )
     X = []
     for n in names:
         col = np.asarray(trials[n].data[:])
         if not np.issubdtype(col.dtype, np.number):
-            raise FileFormatError(
+            raise DataFormatError(
                 f"{p}: trials column {n!r} is {col.dtype}, not numeric; stimulus parameters "
                 "must be numbers (encode categories as numbers first)."
             )
@@ -198,7 +198,7 @@ def _trials(nwb: Any, names: tuple[str, ...], p: Path) -> tuple[Any, Any, np.nda
 def _units(nwb: Any, keep: Sequence[Any] | None, p: Path) -> tuple[np.ndarray, list[np.ndarray]]:
     table = nwb.units
     if table is None or len(table) == 0 or "spike_times" not in table.colnames:
-        raise FileFormatError(f"{p} has no units table with spike_times; add units first.")
+        raise DataFormatError(f"{p} has no units table with spike_times; add units first.")
     ids = np.asarray(table.id.data[:])
     rows = list(range(len(ids)))
     if keep is not None:
@@ -214,7 +214,7 @@ def _units(nwb: Any, keep: Sequence[Any] | None, p: Path) -> tuple[np.ndarray, l
 def _group(X: np.ndarray, R: np.ndarray, p: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     conditions, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
     if len(set(counts.tolist())) != 1:
-        raise FileFormatError(
+        raise DataFormatError(
             f"{p}: conditions have unequal numbers of trials ({sorted(set(counts.tolist()))}); "
             "group_repetitions needs the same number per condition (or use False)."
         )
@@ -255,25 +255,25 @@ def read_arrays(path: str | Path) -> Recording:
         files = {k: p / f"{k}.npy" for k in ("stimuli", "responses")}
         absent = [str(f) for f in files.values() if not f.exists()]
         if absent:
-            raise FileNotFoundError(
+            raise DataNotFoundError(
                 f"missing {absent}; a folder needs stimuli.npy and responses.npy."
             )
         arrays = {k: np.load(f, allow_pickle=False) for k, f in files.items()}
     else:
         if not p.exists():
-            raise FileNotFoundError(f"no file at {p}.")
+            raise DataNotFoundError(f"no file at {p}.")
         try:
             with np.load(p, allow_pickle=False) as npz:
                 keys = list(npz.keys())
                 missing = [k for k in ("stimuli", "responses") if k not in keys]
                 if missing:
-                    raise FileFormatError(
+                    raise DataFormatError(
                         f"{p} has arrays {keys}; expected 'stimuli' and 'responses' "
                         "(np.savez(path, stimuli=..., responses=...))."
                     )
                 arrays = {k: npz[k] for k in ("stimuli", "responses")}
         except (ValueError, OSError, AttributeError) as err:
-            raise FileFormatError(f"{p} is not an .npz archive of named arrays ({err}).") from err
+            raise DataFormatError(f"{p} is not an .npz archive of named arrays ({err}).") from err
     X = _stimuli_2d(np.asarray(arrays["stimuli"], dtype=np.float64))
     R = np.asarray(arrays["responses"], dtype=np.float64)
     names = tuple(f"stimulus_{i}" for i in range(X.shape[1]))
@@ -314,14 +314,14 @@ def read_netcdf(
 
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"no file at {p}.")
+        raise DataNotFoundError(f"no file at {p}.")
     try:
         ds = xr.open_dataset(p, engine=_engine()).load()
     except (ValueError, OSError) as err:
-        raise FileFormatError(f"{p} is not a readable netCDF file ({err}).") from err
+        raise DataFormatError(f"{p} is not a readable netCDF file ({err}).") from err
     for name in (stimuli, responses):
         if name not in ds:
-            raise FileFormatError(f"{p} has no variable {name!r}; it has {list(ds.data_vars)}.")
+            raise DataFormatError(f"{p} has no variable {name!r}; it has {list(ds.data_vars)}.")
     R = ds[responses]
     want = (
         ("presentation", "repetition", "neuroid")
@@ -332,13 +332,13 @@ def read_netcdf(
         )
     )
     if set(R.dims) != set(want):
-        raise FileFormatError(
+        raise DataFormatError(
             f"{p}: {responses!r} has dims {R.dims}; expected (presentation, neuroid) or "
             "(presentation, repetition, neuroid)."
         )
     S = ds[stimuli]
     if S.dims[:1] != ("presentation",) and "presentation" not in S.dims:
-        raise FileFormatError(f"{p}: {stimuli!r} has dims {S.dims}; expected a presentation dim.")
+        raise DataFormatError(f"{p}: {stimuli!r} has dims {S.dims}; expected a presentation dim.")
     S = S.transpose("presentation", ...)
     X = _stimuli_2d(np.asarray(S.values, dtype=np.float64))
     if S.ndim == 2:

@@ -119,6 +119,7 @@ class StencilDifferences(JacobianEstimator):
         sign = np.array([1.0, -1.0])
         per_center = (P[:, :, None, None] * sign[None, None, :, None]) / (2 * self.step * T)
         self.centers_ = c
+        self.rows_per_center_ = len(X) // len(c)
         self.block_ = np.broadcast_to(per_center, (*P.shape, 2, T)).reshape(P.shape[0], -1)
 
     def linear_weights(self, Xq: Any) -> np.ndarray:
@@ -129,6 +130,13 @@ class StencilDifferences(JacobianEstimator):
         for q, i in enumerate(idx):
             C[q, :, i * b : (i + 1) * b] = self.block_
         return C
+
+    def predict(self, Xq: Any) -> np.ndarray:
+        """Mean response over each centre's stencil (``f(x₀) + O(h²)``), shape ``(m, n)``."""
+        idx = _match_rows(self._query(Xq), self.centers_, "stencil centres")
+        b = self.rows_per_center_
+        R = self.responses_.reshape(len(self.centers_), b, -1)
+        return np.asarray(R[idx].mean(1))
 
 
 @register_estimator("grid_differences")
@@ -189,6 +197,11 @@ class GridDifferences(JacobianEstimator):
                     row = self.row_of_node_[np.ravel_multi_index(tuple(nb), self.shape_)]
                     C[q, a, row] += coef / self.steps_[a]
         return C
+
+    def predict(self, Xq: Any) -> np.ndarray:
+        """Responses at the queried grid nodes, shape ``(m, n)``."""
+        node = _match_rows(self._query(Xq), self.nodes_, "grid nodes")
+        return np.asarray(self.responses_[self.row_of_node_[node]])
 
 
 def _stencil(i: int, n: int) -> list[tuple[int, float]]:

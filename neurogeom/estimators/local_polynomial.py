@@ -72,7 +72,7 @@ class LocalPolynomial(JacobianEstimator):
         scale: Any = None,
         period: Any = None,
         cv_max_points: int = 500,
-        chunk_elements: int = 2_000_000,
+        chunk_elements: int = 300_000,
         random_state: int = 0,
     ) -> None:
         self.degree = degree
@@ -152,7 +152,7 @@ class LocalPolynomial(JacobianEstimator):
         self, Xq: np.ndarray, h: np.ndarray, *, intercept: bool, check: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
         """Selected rows of ``(XᵀWX)⁻¹XᵀW`` at each query: ``(m, r, M)`` and n_eff ``(m,)``."""
-        X, sw = self.X_, self.sample_weight_
+        X = self.X_
         M, d = X.shape
         p = self.n_coefficients_for(d)
         sel = [0] if intercept else list(range(1, d + 1))

@@ -83,6 +83,13 @@ class SmoothingSpline(JacobianEstimator):
         C[:, 0, self.rows_] = self.basis_.derivative()(Xq[:, 0])
         return C
 
+    def predict(self, Xq: Any) -> np.ndarray:
+        """Spline values at query points, shape ``(m, n)``."""
+        Xq = self._query(Xq)
+        if (Xq[:, 0] < self.x_[0]).any() or (Xq[:, 0] > self.x_[-1]).any():
+            raise OutOfDomainError("query outside the range of the spline's stimuli.")
+        return np.asarray(self.basis_(Xq[:, 0]) @ self.responses_[self.rows_])
+
     def frozen(self) -> SmoothingSpline:
         """Unfitted copy with ``lam`` fixed at ``lam_``."""
         est = super().frozen()
@@ -162,6 +169,14 @@ class GridSpline2D(JacobianEstimator):
             out[:, i, 0] = sp.ev(Xq[:, 0], Xq[:, 1], dx=1)
             out[:, i, 1] = sp.ev(Xq[:, 0], Xq[:, 1], dy=1)
         return out
+
+    def predict(self, Xq: Any) -> np.ndarray:
+        """Spline values at query points, shape ``(m, n)``."""
+        Xq = self._query(Xq)
+        lo, hi = self.bounds_[:, 0], self.bounds_[:, 1]
+        if ((Xq < lo) | (Xq > hi)).any():
+            raise OutOfDomainError("query outside the grid the spline was fitted on.")
+        return np.stack([sp.ev(Xq[:, 0], Xq[:, 1]) for sp in self.splines_], axis=1)
 
     def frozen(self) -> GridSpline2D:
         """Unfitted copy with per-neuron smoothing fixed (their mean, as one ``s``)."""

@@ -1,7 +1,26 @@
 """Pure math on Jacobians and metrics: pullback metric, volume element, spectrum."""
 
+from .curvature import (
+    Curvature,
+    curvature_from_embedding,
+    curvature_from_jets,
+    embedding_curvature,
+    embedding_jet,
+    embedding_jets,
+    field_curvature,
+    metric_jet,
+    metric_jets,
+)
 from .intervals import bootstrap_intervals
 from .metric import pullback_metric
+from .shallow import (
+    ShallowParameters,
+    activation_derivatives,
+    shallow_log_volume,
+    shallow_metric,
+    shallow_parameters,
+    shallow_ricci_scalar,
+)
 from .volume import (
     check_metric,
     log_volume_element,
@@ -18,4 +37,36 @@ __all__ = [
     "metric_spectrum",
     "pullback_metric",
     "volume_element",
+]
+from .iterative import (
+    MetricOperator,
+    iterative_log_volume,
+    lanczos,
+    stochastic_logdet,
+    top_eigenvalues,
+)
+
+__all__ += [
+    "MetricOperator",
+    "iterative_log_volume",
+    "lanczos",
+    "stochastic_logdet",
+    "top_eigenvalues",
+]
+__all__ += [
+    "Curvature",
+    "ShallowParameters",
+    "activation_derivatives",
+    "curvature_from_embedding",
+    "curvature_from_jets",
+    "embedding_curvature",
+    "embedding_jet",
+    "embedding_jets",
+    "field_curvature",
+    "metric_jet",
+    "metric_jets",
+    "shallow_log_volume",
+    "shallow_metric",
+    "shallow_parameters",
+    "shallow_ricci_scalar",
 ]

@@ -63,7 +63,7 @@ def metric_spectrum(g: Any, *, check: bool = True) -> Any:
 def _spectrum(t: torch.Tensor, *, check: bool) -> torch.Tensor:
     if check:
         _check_symmetric(t)
-    eig = torch.linalg.eigvalsh(0.5 * (t + t.mT)).flip(-1)
+    eig = torch.linalg.eigvalsh(t).flip(-1)  # reads the lower triangle
     if check:
         _check_psd(t, eig)
     return eig

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from scipy.spatial import Delaunay
+from scipy.spatial import Delaunay, QhullError
 from sklearn.covariance import ledoit_wolf
 
 from .._arrays import is_torch, to_tensor
@@ -85,7 +85,8 @@ class SampledResponseMap(ResponseMap):
         Parameters for a registry-named estimator.
     domain : {"hull", "box", None}
         Query points outside the convex hull (or bounding box) of the stimuli are invalid;
-        periodic dimensions of the estimator are exempt.
+        periodic dimensions of the estimator are exempt. The hull test is used for 2-3
+        stimulus dimensions (and non-degenerate designs); otherwise the box applies.
     on_invalid : {"raise", "flag"}
         Invalid query points (outside the domain, or fewer effective samples under the
         kernel than local coefficients) raise, or are flagged (see :meth:`point_flags`)
@@ -162,7 +163,7 @@ class SampledResponseMap(ResponseMap):
                 f"{type(self.estimator).__name__} is not linear, so the analytic correction "
                 "does not apply; use correction='crossfit' (or None)."
             )
-        self._hull = Delaunay(X) if domain == "hull" and X.shape[1] > 1 else None
+        self._hull = _hull(X) if domain == "hull" else None
 
     def __repr__(self) -> str:
         P, T, n = self.trials.shape
@@ -549,6 +550,16 @@ class SampledResponseMap(ResponseMap):
             return self._metric(x, self.trials, weights=counts, C=C)
         finally:
             self.estimator = full
+
+
+def _hull(X: np.ndarray) -> Delaunay | None:
+    """Delaunay triangulation for the convex-hull test (2 ≤ d ≤ 3; else the box is used)."""
+    if not 2 <= X.shape[1] <= 3:
+        return None
+    try:
+        return Delaunay(X)
+    except QhullError:  # degenerate designs (e.g. collinear stimuli): the box still applies
+        return None
 
 
 def _noise_name(noise: Any) -> str:

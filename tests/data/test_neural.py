@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from neurogeom.data.neural import Recording, read_arrays, read_netcdf, read_nwb
-from neurogeom.errors import FileFormatError
+from neurogeom.errors import DataFormatError
 
 pynwb = pytest.importorskip("pynwb")
 from pynwb import NWBHDF5IO, NWBFile  # noqa: E402
@@ -72,30 +72,30 @@ def test_nwb_repetitions_build_a_sampled_response_map(tmp_path):
 def test_nwb_bad_files_get_clear_errors(tmp_path):
     no_trials = tmp_path / "a.nwb"
     write_nwb(no_trials, trials=False)
-    with pytest.raises(FileFormatError, match="no trials table"):
+    with pytest.raises(DataFormatError, match="no trials table"):
         read_nwb(no_trials, "orientation")
     good = tmp_path / "b.nwb"
     write_nwb(good, labels=True)
-    with pytest.raises(FileFormatError, match=r"no column 'speed'.*orientation"):
+    with pytest.raises(DataFormatError, match=r"no column 'speed'.*orientation"):
         read_nwb(good, ["orientation", "speed"])
-    with pytest.raises(FileFormatError, match="not numeric"):
+    with pytest.raises(DataFormatError, match="not numeric"):
         read_nwb(good, "label")
     no_units = tmp_path / "c.nwb"
     write_nwb(no_units, units=False)
-    with pytest.raises(FileFormatError, match="units"):
+    with pytest.raises(DataFormatError, match="units"):
         read_nwb(no_units, "orientation")
     text = tmp_path / "d.nwb"
     text.write_text("not an nwb file")
-    with pytest.raises(FileFormatError, match="not a readable NWB file"):
+    with pytest.raises(DataFormatError, match="not a readable NWB file"):
         read_nwb(text, "orientation")
     h5py = pytest.importorskip("h5py")
     with h5py.File(tmp_path / "e.h5", "w") as f:
         f["x"] = np.arange(3)
-    with pytest.raises(FileFormatError, match="not a readable NWB file"):
+    with pytest.raises(DataFormatError, match="not a readable NWB file"):
         read_nwb(tmp_path / "e.h5", "orientation")
     uneven = tmp_path / "f.nwb"
     write_nwb(uneven, orientation=[0.0, 0.0, 1.0])
-    with pytest.raises(FileFormatError, match="unequal"):
+    with pytest.raises(DataFormatError, match="unequal"):
         read_nwb(uneven, "orientation", group_repetitions=True)
     with pytest.raises(KeyError, match="unit ids"):
         read_nwb(good, "orientation", units=[7])
@@ -116,10 +116,10 @@ def test_npz_and_npy_folder(tmp_path):
     rec = read_arrays(folder)
     assert rec.stimuli.shape == (5, 1) and rec.responses.shape == (5, 3)
     np.savez(tmp_path / "bad.npz", x=X)
-    with pytest.raises(FileFormatError, match="'stimuli' and 'responses'"):
+    with pytest.raises(DataFormatError, match="'stimuli' and 'responses'"):
         read_arrays(tmp_path / "bad.npz")
     (tmp_path / "t.npz").write_text("hello")
-    with pytest.raises(FileFormatError):
+    with pytest.raises(DataFormatError):
         read_arrays(tmp_path / "t.npz")
     with pytest.raises(FileNotFoundError, match=r"responses\.npy"):
         (folder / "responses.npy").unlink()
@@ -142,11 +142,11 @@ def test_netcdf_dataarrays_in_any_dim_order(tmp_path):
     rec = read_netcdf(tmp_path / "r.nc")
     np.testing.assert_array_equal(rec.responses, R.transpose(2, 0, 1))
     assert rec.stimulus_names == ("ori", "sf") and list(rec.unit_ids) == ["n1", "n2", "n3", "n4"]
-    with pytest.raises(FileFormatError, match="no variable 'rates'"):
+    with pytest.raises(DataFormatError, match="no variable 'rates'"):
         read_netcdf(tmp_path / "r.nc", responses="rates")
     bad = xr.Dataset({"stimuli": ("presentation", [1.0]), "responses": (("time",), [1.0])})
     bad.to_netcdf(tmp_path / "bad.nc")
-    with pytest.raises(FileFormatError, match="dims"):
+    with pytest.raises(DataFormatError, match="dims"):
         read_netcdf(tmp_path / "bad.nc")
 
 

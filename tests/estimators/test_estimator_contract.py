@@ -9,11 +9,11 @@ from neurogeom.estimators import available_estimators, get_estimator
 
 U = np.linspace(-1, 1, 6)
 GRID2 = np.stack(np.meshgrid(U, U, indexing="ij"), -1).reshape(-1, 2)
+W = np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 0.0]])
 
 
 def problem(name):
     """(estimator, X, R, query) for a small linear population suited to each estimator."""
-    W = np.array([[1.0, -2.0], [0.5, 3.0], [2.0, 0.0]])
     if name == "stencil":
         est = get_estimator(name, centers=[[0.0, 0.0], [0.3, 0.3]], step=0.1)
         X = est.design()
@@ -40,6 +40,10 @@ def test_contract(name):
     J = est.jacobian(q)
     assert J.shape == (1, R.shape[1], X.shape[1])
     assert np.isfinite(J).all()
+    f = est.predict(q)  # every estimator also estimates the mean responses (Poisson weights)
+    assert f.shape == (1, R.shape[1])
+    if name != "gaussian_process":  # exact for a linear population
+        np.testing.assert_allclose(f, q @ W[:, : X.shape[1]].T, atol=1e-6)
     if est.linear:
         C = est.linear_weights(q)
         assert C.shape == (1, X.shape[1], len(X))

@@ -56,7 +56,7 @@ def test_exact_recovery_noise_free_linear_and_quadratic():
 def test_bias_removed_on_poisson_ring():
     """Corrected and cross-fitted means within 3 SE of J_hᵀJ_h; the naive one is biased."""
     target = smoothed_ring_target()
-    seeds = range(40)
+    seeds = range(100)
     results = {}
     for corr in (None, "analytic", "crossfit"):
         vals = np.array([ring_map(s, corr).metric(RING_Q)[:, 0, 0].mean() for s in seeds])
@@ -290,7 +290,7 @@ def smoothed_ring_target_at(q):
     return np.einsum("mna,mnb->mab", J, J)[:, 0, 0]
 
 
-def test_geometry_dataset_has_intervals_and_flags():
+def test_geometry_dataset_has_intervals_and_flags(tmp_path):
     pop = sim.PlaceFields.lattice(2, 0.2, (0.0, 1.0), 0.25, amplitude=5.0, baseline=0.5)
     X = pop.uniform_stimuli(400, random_state=0)
     R = pop.sample(X, 3, noise="poisson", random_state=1)
@@ -319,3 +319,85 @@ def test_geometry_dataset_has_intervals_and_flags():
         ng.Line([0.0, 0.5], [1.3, 0.5], steps=6).points[2:3], tangents=np.array([[1.0, 0.0]])
     )
     assert ds.log_volume_element.values[2] == pytest.approx(0.5 * np.log(g[0, 0, 0]), rel=1e-12)
+    xr.testing.assert_identical(ng.load(ng.save(ds, tmp_path / "sampled.nc")), ds)
+
+
+def test_crossfit_with_nonlinear_grid_spline_is_unbiased_for_linear_population():
+    u = np.linspace(0, 1, 8)
+    X = np.stack(np.meshgrid(u, u, indexing="ij"), -1).reshape(-1, 2)
+    W = np.array([[1.0, 0.5], [-0.5, 2.0], [0.0, 1.0]])
+    pop = sim.LinearPopulation(W)
+    vals = []
+    for s in range(30):
+        R = pop.sample(X, 4, noise=0.05, random_state=s)
+        rm = ng.SampledResponseMap(X, R, "spline2d", correction="crossfit", random_state=s)
+        vals.append(rm.metric([[0.5, 0.5]])[0])
+    vals = np.array(vals)
+    se = vals.std(0, ddof=1) / np.sqrt(len(vals))
+    assert (np.abs(vals.mean(0) - W.T @ W) < 3.5 * se + 1e-3).all()
+    with pytest.raises(ValueError, match="crossfit"):
+        ng.SampledResponseMap(X, R, "spline2d")
+
+
+def test_empirical_noise_ledoit_wolf_when_trials_are_few():
+    pop = sim.LinearPopulation(np.random.default_rng(0).normal(size=(40, 2)))
+    X = pop.uniform_stimuli(10, random_state=1)
+    R = pop.sample(X, 2, noise=0.3, random_state=2)  # nu = 10 < n + 5 = 45
+    rm = ng.SampledResponseMap(
+        X,
+        R,
+        "local_linear",
+        noise="empirical",
+        correction="crossfit",
+        estimator_params={"bandwidth": 2.0},
+        domain=None,
+    )
+    assert rm.noise_dof_ == 10 and rm.wishart_factor_ == 1.0
+    assert np.linalg.eigvalsh(rm.noise_covariance_)[0] > 0
+    assert np.isfinite(rm.metric(np.zeros((1, 2)))).all()
+
+
+def test_gaussian_process_map_recovers_smooth_metric():
+    ring = sim.VonMisesRing(8, amplitude=5.0, kappa=1.0)
+    X = np.linspace(0.5, 5.5, 120)[:, None]
+    R = ring.sample(X, 4, noise=0.05, random_state=0)
+    rm = ng.SampledResponseMap(X, R, "gaussian_process")
+    q = np.array([[2.0], [3.0]])
+    np.testing.assert_allclose(rm.metric(q)[:, 0, 0], ring.metric(q)[:, 0, 0], rtol=0.05)
+
+
+def test_poisson_fisher_two_stimuli_stencil_corrected():
+    """Two stimuli s ± δs/2, Poisson counts: corrected mean ≈ Σ fᵢ'²/fᵢ, naive biased up."""
+    rng = np.random.default_rng(0)
+    N, T, ds = 15, 100, 0.2
+    base, slope = rng.uniform(5, 15, N), rng.normal(0, 3, N)
+    truth = float((slope**2 / base).sum())
+    est = ng.get_estimator("stencil", centers=[[0.0]], step=ds / 2)
+    X = est.design()
+    rates = base + X @ slope[None]
+    out = {None: [], "analytic": []}
+    for s in range(200):
+        R = np.random.default_rng(s).poisson(rates[:, None, :], size=(2, T, N)).astype(float)
+        for corr in out:
+            rm = ng.SampledResponseMap(X, R, est, noise="poisson", correction=corr, domain=None)
+            out[corr].append(rm.metric([[0.0]])[0, 0, 0])
+    corrected, naive = np.array(out["analytic"]), np.array(out[None])
+    se = corrected.std(ddof=1) / np.sqrt(len(corrected))
+    assert abs(corrected.mean() - truth) < 3 * se
+    assert naive.mean() - truth > 10 * se  # bias ≈ 2N/(T δs²) = 7.5
+
+
+def test_torch_queries_give_torch_and_ring_line_geometry():
+    import torch
+
+    rm = ring_map(0, "analytic", repetitions=4)
+    x = torch.tensor(RING_Q[:3])
+    g = rm.metric(x)
+    assert isinstance(g, torch.Tensor)
+    np.testing.assert_allclose(g.numpy(), rm.metric(RING_Q[:3]))
+    ds = ng.geometry(rm, ng.Line([0.5], [5.5], steps=5))
+    assert ds.log_volume_element.dims == ("t",)
+    assert np.isfinite(ds.log_volume_element.values).all()
+    assert rm.metric(RING_Q[:2], scale="width")[0, 0, 0] == pytest.approx(
+        rm.metric(RING_Q[:1])[0, 0, 0] / 24
+    )
