@@ -7,6 +7,7 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "DataFormatError",
     "LayerError",
     "NeurogeomError",
     "NonFiniteError",
@@ -41,3 +42,7 @@ class NotPositiveSemidefiniteError(NeurogeomError, ValueError):
 
 class SingularMetricError(NeurogeomError, ValueError):
     """A metric is singular where a full-rank one was required."""
+
+
+class DataFormatError(NeurogeomError, ValueError):
+    """A data file is missing, corrupt, truncated or not in the expected format."""
