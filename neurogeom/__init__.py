@@ -11,16 +11,27 @@ from .geometry import (
     volume_element,
 )
 from .maps import ResponseMap, TorchResponseMap
+from .measure import geometry
+from .slices import Grid, Line, Plane, Points, Slice
+from .dataset import load, save
 
 __all__ = [
+    "Grid",
+    "Line",
     "NeurogeomError",
+    "Plane",
+    "Points",
     "ResponseMap",
+    "Slice",
     "TorchResponseMap",
     "__version__",
     "check_metric",
     "errors",
+    "geometry",
+    "load",
     "log_volume_element",
     "metric_spectrum",
     "pullback_metric",
+    "save",
     "volume_element",
 ]

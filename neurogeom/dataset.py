@@ -1,0 +1,170 @@
+"""The one place that builds xarray Datasets of geometry, and reads and writes them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._version import __version__
+from .slices import Slice
+
+__all__ = ["VARIABLES", "build_dataset", "load", "save"]
+
+METRIC_UNITS = "response_unit**2 / stimulus_unit**2"
+
+#: name -> (extra dims after the point dims, long_name, units)
+VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "metric": (("coord_i", "coord_j"), "metric tensor g", METRIC_UNITS),
+    "log_volume_element": ((), "natural log of the volume element sqrt(det g)", "1"),
+    "eigenvalues": (("eigen",), "eigenvalues of the metric, largest first", METRIC_UNITS),
+    "rank": ((), "number of metric eigenvalues in the volume element", "1"),
+    "prediction": ((), "predicted class (argmax of the classifier)", "1"),
+    "entropy": ((), "entropy of the predicted class distribution, log base 10", "hartley"),
+    "probability": (("class",), "predicted class probability", "1"),
+}
+
+
+def _attrs(name: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    try:
+        _, long_name, units = VARIABLES[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a registered variable; add it to dataset.VARIABLES.") from None
+    return {"long_name": long_name, "units": units, **(extra or {})}
+
+
+def build_dataset(
+    where: Slice,
+    fields: Mapping[str, np.ndarray],
+    *,
+    layers: list[str] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
+    """Assemble per-point fields on a slice into a labelled Dataset.
+
+    Parameters
+    ----------
+    where : Slice
+        Gives the point dims (``t``; ``u``, ``v``; or ``point``), their coordinates, and
+        the anchor stimuli.
+    fields : mapping of name to array
+        Each registered in :data:`VARIABLES`; shape ``(L, m, *extra)`` when ``layers`` is
+        given and the field is per layer, else ``(m, *extra)``. ``m`` is ``len(where)``.
+    layers : list of str, optional
+        Names of the ``layer`` dimension; fields whose first axis has this length and
+        whose second axis has length ``m`` are per layer.
+    attrs : mapping, optional
+        Extra attributes per variable (merged over ``long_name`` and ``units``).
+    config : mapping, optional
+        Settings that produced the data; stored as the JSON string attribute ``config``.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Examples
+    --------
+    >>> from neurogeom.slices import Line
+    >>> line = Line([0.0, 0.0], [1.0, 0.0], steps=3)
+    >>> ds = build_dataset(line, {"log_volume_element": np.zeros(3)})
+    >>> ds.log_volume_element.dims, ds.attrs["neurogeom_version"] == __import__("neurogeom").__version__
+    (('t',), True)
+    """
+    m, shape = len(where), where.shape
+    data_vars = {}
+    for name, value in fields.items():
+        extra_dims = VARIABLES[name][0] if name in VARIABLES else ()
+        arr = np.asarray(value)
+        per_layer = layers is not None and arr.ndim >= 2 and arr.shape[:2] == (len(layers), m)
+        lead: tuple[str, ...] = ("layer",) if per_layer else ()
+        point_axis = 1 if per_layer else 0
+        if arr.shape[point_axis] != m:
+            raise ValueError(f"field {name!r} has shape {arr.shape}; expected {m} points.")
+        new_shape = arr.shape[:point_axis] + shape + arr.shape[point_axis + 1 :]
+        dims = lead + where.dims + extra_dims
+        data_vars[name] = (dims, arr.reshape(new_shape), _attrs(name, (attrs or {}).get(name)))
+    coords: dict[str, Any] = {d: (d, where.coords[d]) for d in where.dims}
+    for cname, (cdims, cval) in where.extra_coords.items():
+        coords[cname] = (cdims, cval)
+    if layers is not None:
+        coords["layer"] = ("layer", np.asarray(layers, dtype=str))
+    ds = xr.Dataset(data_vars, coords=coords)
+    if where.anchors is not None:
+        stim_dims = tuple(f"stimulus_{i}" for i in range(where.anchors.ndim - 1))
+        ds["anchors"] = (("anchor", *stim_dims), where.anchors)
+        ds["anchors"].attrs = {"long_name": f"stimuli that define the {where.kind}", "units": "stimulus_unit"}
+    ds.attrs["neurogeom_version"] = __version__
+    ds.attrs["slice"] = where.kind
+    ds.attrs["config"] = json.dumps(dict(config or {}), sort_keys=True, default=str)
+    return ds
+
+
+def config_of(ds: xr.Dataset) -> dict[str, Any]:
+    """The settings recorded in ``ds.attrs["config"]``, parsed back from JSON.
+
+    Examples
+    --------
+    >>> config_of(xr.Dataset(attrs={"config": '{"seed": 3}'}))
+    {'seed': 3}
+    """
+    return dict(json.loads(ds.attrs.get("config", "{}")))
+
+
+def _engine() -> str:
+    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
+        if find_spec(module) is not None:
+            return engine
+    raise ImportError(
+        "writing netCDF-4 needs netCDF4 or h5netcdf: pip install 'neurogeom[netcdf]'."
+    )
+
+
+def save(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write a geometry Dataset to netCDF-4 (``.nc``); reading it back is exact.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    path : str or Path
+        Target file; parent folders are created.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> ds = xr.Dataset({"x": ("t", np.arange(3.0))})
+    >>> p = save(ds, os.path.join(tempfile.mkdtemp(), "a.nc"))
+    >>> load(p).x.values.tolist()
+    [0.0, 1.0, 2.0]
+    """
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    ds.to_netcdf(tmp, engine=_engine())  # type: ignore[call-overload]
+    tmp.replace(out)  # never leave a half-written file under the real name
+    return out
+
+
+def load(path: str | Path) -> xr.Dataset:
+    """Read a Dataset written by :func:`save` fully into memory.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    with xr.open_dataset(path, engine=_engine()) as ds:  # type: ignore[call-overload]
+        return ds.load()

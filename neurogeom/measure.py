@@ -1,0 +1,204 @@
+"""``geometry``: measure a response map on a slice and return a labelled Dataset.
+
+Data flow: slice → points (+ tangents) → ResponseMap metrics → spectra and log-volumes
+→ :func:`neurogeom.dataset.build_dataset`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import xarray as xr
+
+from ._arrays import to_tensor
+from .dataset import build_dataset
+from .geometry.metric import Scale, check_scale
+from .geometry.volume import _as_metric, _log_volume_from_spectrum, _spectrum, _tolerances
+from .maps.base import ResponseMap
+from .slices import Points, Slice
+
+__all__ = ["class_probabilities", "geometry"]
+
+Space = Literal["auto", "slice", "full"]
+KEEP_METRIC_MAX = 64
+
+
+def geometry(
+    response_map: ResponseMap,
+    where: Slice | Any,
+    *,
+    space: Space = "auto",
+    rank: int | Literal["auto"] | None = None,
+    scale: Scale = "none",
+    classifier: Callable[[Any], Any] | None = None,
+    keep_metric: bool | Literal["auto"] = "auto",
+    block_size: int = 256,
+    config: dict[str, Any] | None = None,
+) -> xr.Dataset:
+    r"""Measure metric, volume element and spectrum of a response map on a slice.
+
+    Parameters
+    ----------
+    response_map : ResponseMap
+        A network (:class:`~neurogeom.TorchResponseMap`) or sampled recording.
+    where : Slice or array of shape (m, *stimulus_shape)
+        :class:`~neurogeom.Line`, :class:`~neurogeom.Plane`, :class:`~neurogeom.Grid`, or
+        plain points (dimension ``point``).
+    space : {"auto", "slice", "full"}
+        ``"slice"``: the metric induced on the slice, :math:`T g T^\top`, from ``k``
+        Jacobian-vector products (``k`` = 1 for a line, 2 for a plane). ``"full"``: the
+        metric on the whole stimulus space (``d × d``). ``"auto"``: ``"slice"`` when the
+        slice has tangents, else ``"full"``.
+    rank : int, "auto" or None
+        Pseudo-determinant rank for the volume element (see
+        :func:`~neurogeom.log_volume_element`); needed for full-space metrics of images,
+        which are singular when the layer is narrower than the image.
+    scale : {"none", "width"}
+        ``"width"`` divides each layer's metric by its width (the seed's convention).
+    classifier : callable, optional
+        Maps a batch of stimuli to logits (unnormalised log-probabilities), e.g. the
+        network itself; adds ``prediction``, ``entropy`` (log base 10) and ``probability``.
+    keep_metric : bool or "auto"
+        Store the metric tensor itself; ``"auto"`` keeps it up to 64 × 64.
+    block_size : int
+        Points measured at a time; Jacobians of one block are all that is held in memory.
+    config : dict, optional
+        Extra settings to record in the Dataset's ``config`` attribute.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims: the slice's (``t``; ``u``, ``v``; or ``point``), ``layer`` when the map
+        measures several layers, ``coord_i``/``coord_j``, ``eigen``. Variables
+        ``log_volume_element``, ``eigenvalues``, ``rank``, optionally ``metric`` and the
+        classifier's. ``attrs["space"]`` says whether the metric is slice-induced or full.
+
+    Examples
+    --------
+    >>> import numpy as np, torch, neurogeom as ng
+    >>> W = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]], dtype=torch.float64)
+    >>> rm = ng.TorchResponseMap(lambda x: x @ W.T, dtype=torch.float64)
+    >>> ds = ng.geometry(rm, ng.Grid([(-1, 1), (-1, 1)], resolution=4))
+    >>> float(ds.log_volume_element[0, 0])  # log sqrt(det diag(1, 4)) = log 2
+    0.6931471805599453
+    """
+    check_scale(scale)
+    sl = where if isinstance(where, Slice) else Points(where)
+    tangents = _tangents_for(sl, space)
+    k = math.prod(sl.stimulus_shape) if tangents is None else tangents.shape[0]
+    keep = (k <= KEEP_METRIC_MAX) if keep_metric == "auto" else bool(keep_metric)
+    if block_size < 1:
+        raise ValueError(f"block_size={block_size} must be positive.")
+    blocks = [
+        _measure_block(response_map, sl.points[i : i + block_size], tangents, rank, scale, keep)
+        for i in range(0, len(sl), block_size)
+    ]
+    fields = {name: np.concatenate([b[name] for b in blocks], axis=1) for name in blocks[0]}
+    if not response_map.returns_dict:  # one layer: no layer dimension
+        fields = {name: value[0] for name, value in fields.items()}
+    if classifier is not None:
+        fields.update(class_probabilities(classifier, sl.points, block_size=block_size))
+    layers = list(response_map.layers)
+    label = "slice-induced" if tangents is not None else "full-space"
+    settings = {
+        "space": label,
+        "rank": rank,
+        "scale": scale,
+        "response_map": repr(response_map),
+        "layers": layers,
+        "slice": sl.kind,
+        **(config or {}),
+    }
+    var_attrs = {
+        name: {"space": label, "scale": scale}
+        for name in ("metric", "log_volume_element", "eigenvalues")
+    }
+    ds = build_dataset(
+        sl,
+        fields,
+        layers=layers if response_map.returns_dict else None,
+        attrs=var_attrs,
+        config=settings,
+    )
+    ds.attrs["space"] = label
+    return ds
+
+
+def _tangents_for(sl: Slice, space: str) -> np.ndarray | None:
+    if space not in ("auto", "slice", "full"):
+        raise ValueError(f"space={space!r}; use 'auto', 'slice' or 'full'.")
+    if space == "slice" and sl.tangents is None:
+        raise ValueError(
+            f"space='slice' needs a slice with tangents (Line, Plane or Points with "
+            f"tangents); a {sl.kind} spans the whole stimulus space, use space='full'."
+        )
+    return None if space == "full" else sl.tangents
+
+
+def _measure_block(
+    rm: ResponseMap,
+    points: np.ndarray,
+    tangents: np.ndarray | None,
+    rank: int | Literal["auto"] | None,
+    scale: Scale,
+    keep: bool,
+) -> dict[str, np.ndarray]:
+    """Per-layer fields ``(L, m_block, ...)`` for one block of points."""
+    metrics = rm.layer_metrics(points, tangents, scale=scale)
+    out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
+    if keep:
+        out["metric"] = []
+    for g in metrics.values():
+        t = _as_metric(g)
+        eig = _spectrum(t, check=True)
+        logvol, used = _log_volume_from_spectrum(eig, rank, _tolerances(t, eig))
+        out["log_volume_element"].append(logvol.numpy())
+        out["eigenvalues"].append(eig.numpy())
+        out["rank"].append(used.numpy())
+        if keep:
+            out["metric"].append(t.numpy())
+    return {name: np.stack(values) for name, values in out.items()}
+
+
+def class_probabilities(
+    classifier: Callable[[Any], Any], points: np.ndarray, *, block_size: int = 256
+) -> dict[str, np.ndarray]:
+    """Prediction, entropy (log base 10) and probabilities of a logit-valued classifier.
+
+    Parameters
+    ----------
+    classifier : callable or nn.Module
+        Maps a batch of stimuli ``(m, *stimulus_shape)`` to logits ``(m, c)``.
+    points : ndarray, shape (m, *stimulus_shape)
+    block_size : int
+        Points per call.
+
+    Returns
+    -------
+    dict
+        ``prediction`` (m,), ``entropy`` (m,) with :math:`-\\sum p \\log_{10} p`,
+        ``probability`` (m, c).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> out = class_probabilities(lambda x: torch.zeros(len(x), 10), np.zeros((2, 3)))
+    >>> out["entropy"]  # uniform over 10 classes: exactly 1 hartley
+    array([1., 1.])
+    """
+    from .maps.torch import TorchResponseMap
+
+    clf = TorchResponseMap(classifier, chunk_size=block_size)
+    logits = to_tensor(clf.responses(points)).to(torch.float64)
+    logp = torch.log_softmax(logits, dim=1)
+    p = logp.exp()
+    entropy = -(p * logp).sum(dim=1) / math.log(10.0)
+    return {
+        "prediction": logits.argmax(dim=1).numpy(),
+        "entropy": entropy.clamp_min(0.0).numpy(),
+        "probability": p.numpy(),
+    }
