@@ -14,7 +14,16 @@ import xarray as xr
 from ._version import __version__
 from .slices import Slice
 
-__all__ = ["VARIABLES", "add_variables", "build_dataset", "load", "save", "stack"]
+__all__ = [
+    "VARIABLES",
+    "add_variables",
+    "build_dataset",
+    "config_of",
+    "load",
+    "save",
+    "stack",
+    "with_training_data",
+]
 
 METRIC_UNITS = "response_unit**2 / stimulus_unit**2"
 
@@ -27,6 +36,8 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "prediction": ((), "predicted class (argmax of the classifier)", "1"),
     "entropy": ((), "entropy of the predicted class distribution, log base 10", "hartley"),
     "probability": (("class",), "predicted class probability", "1"),
+    "training_stimuli": (("sample", "stimulus_0"), "stimuli the model was trained on", "stimulus_unit"),
+    "training_labels": (("sample",), "class labels of the training stimuli", "1"),
     # experiments (neurogeom.experiments)
     "log_volume_element_closed_form": (
         (),
@@ -35,8 +46,6 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     ),
     "ricci_scalar": ((), "Ricci scalar curvature R of the metric", "stimulus_unit**-2"),
     "boundary_distance": ((), "Euclidean distance to the task's true decision boundary", "stimulus_unit"),
-    "training_input": ((), "training stimuli", "stimulus_unit"),
-    "training_label": ((), "training labels", "1"),
     "loss": ((), "mean training cross-entropy of the epoch", "nat"),
     "accuracy": ((), "training accuracy", "1"),
     "spearman_entropy": (
@@ -125,6 +134,36 @@ def build_dataset(
     ds.attrs["slice"] = where.kind
     ds.attrs["config"] = json.dumps(dict(config or {}), sort_keys=True, default=str)
     return ds
+
+
+def with_training_data(ds: xr.Dataset, X: np.ndarray, y: np.ndarray) -> xr.Dataset:
+    """Attach the training set (``training_stimuli``, ``training_labels``) to a Dataset.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    X : ndarray, shape (N, d)
+        Vector stimuli.
+    y : ndarray of int, shape (N,)
+
+    Returns
+    -------
+    xarray.Dataset
+        A new Dataset with dims ``sample`` and ``stimulus_0`` added.
+
+    Examples
+    --------
+    >>> ds = with_training_data(xr.Dataset(), np.zeros((3, 2)), np.array([0, 1, 1]))
+    >>> ds.training_stimuli.shape
+    (3, 2)
+    """
+    X_, y_ = np.asarray(X), np.asarray(y)
+    if X_.ndim != 2 or y_.shape != (len(X_),):
+        raise ValueError(f"expected X (N, d) and y (N,); got {X_.shape} and {y_.shape}.")
+    out = ds.copy()
+    for name, value in (("training_stimuli", X_), ("training_labels", y_)):
+        out[name] = (VARIABLES[name][0], value, _attrs(name, None))
+    return out
 
 
 def config_of(ds: xr.Dataset) -> dict[str, Any]:

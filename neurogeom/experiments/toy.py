@@ -121,8 +121,8 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
         Dims ``seed``, ``width``, ``epoch`` (with a ``stage`` coordinate), ``u``, ``v``;
         variables from :func:`neurogeom.geometry` plus ``log_volume_element_closed_form``,
         ``ricci_scalar``, ``boundary_distance``, ``spearman_entropy``,
-        ``spearman_distance``, ``accuracy``, ``loss``, ``training_input``,
-        ``training_label``. ``attrs["config"]`` is the JSON of every setting.
+        ``spearman_distance``, ``accuracy``, ``loss``, ``training_stimuli``,
+        ``training_labels``. ``attrs["config"]`` is the JSON of every setting.
 
     Examples
     --------
@@ -170,8 +170,8 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
         ds,
         {
             "boundary_distance": (grid.dims, distance),
-            "training_input": (("seed", "sample", "input"), np.stack(inputs)),
-            "training_label": (("seed", "sample"), np.stack(labels)),
+            "training_stimuli": (("seed", "sample", "stimulus_0"), np.stack(inputs)),
+            "training_labels": (("seed", "sample"), np.stack(labels)),
         },
         coords={"stage": (("epoch",), list(cfg["stages"]), {"long_name": "stage of training"})},
     )
