@@ -272,7 +272,7 @@ def stack(
         raise ValueError(
             f"need one {dim} value per Dataset; got {len(values)} for {len(datasets)}."
         )
-    names = [sorted(ds.data_vars) for ds in datasets]
+    names = [sorted(str(v) for v in ds.data_vars) for ds in datasets]
     if any(n != names[0] for n in names):
         raise ValueError(
             f"Datasets stacked along {dim!r} must have the same variables; got {names}."

@@ -52,7 +52,9 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     if x.size < 3:
         raise ValueError(f"need at least 3 points for a rank correlation; got {x.size}.")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("fields hold NaN or infinite values; a rank correlation needs finite ones.")
+        raise ValueError(
+            "fields hold NaN or infinite values; a rank correlation needs finite ones."
+        )
     for name, v in (("first", x), ("second", y)):
         if np.ptp(v) == 0:
             raise ValueError(f"the {name} field is constant; its rank correlation is undefined.")
@@ -83,12 +85,15 @@ def claim_table(ds: xr.Dataset, *, by: Sequence[str] = ("width", "epoch")) -> st
     10     +0.600 ± 0.141        2
     """
     stats = [v for v in ("spearman_entropy", "spearman_distance") if v in ds]
-    extra = [d for d in ds["spearman_entropy"].dims if d not in (*by, "seed")]
+    extra = [str(d) for d in ds["spearman_entropy"].dims if d not in (*by, "seed")]
     rows_dims = [d for d in by if d in ds.dims] + extra
-    heads = {"spearman_entropy": "rho(logvol, entropy)", "spearman_distance": "rho(logvol, distance)"}
-    header = [*rows_dims, *(heads[s] for s in stats), "n_seeds"]
+    heads = {
+        "spearman_entropy": "rho(logvol, entropy)",
+        "spearman_distance": "rho(logvol, distance)",
+    }
+    header: list[str] = [*rows_dims, *(heads[s] for s in stats), "n_seeds"]
     stacked = ds[stats].stack(row=rows_dims) if rows_dims else ds[stats].expand_dims(row=[0])
-    lines = []
+    lines: list[list[str]] = []
     for i in range(stacked.sizes["row"]):
         cell = stacked.isel(row=i)
         keys = [str(cell[d].values) for d in rows_dims]

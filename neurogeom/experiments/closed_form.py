@@ -3,6 +3,8 @@
 For Φⱼ(x) = σ(wⱼ·x + bⱼ)/√n (``ShallowNet(2, n, c)``), ``reference/ground_truth.md`` gives
 
 * g = (1/n) Σⱼ φ′(zⱼ)² wⱼ wⱼᵀ,
+* det g = (1/n²) Σ_{j<k} φ′(zⱼ)² φ′(z_k)² m_jk² (Cauchy–Binet: a sum of positive terms, so
+  accurate to rounding even where g is nearly singular and an eigen-solver is not),
 * R = − Σ_{i,j,k} m_jk² m_ij m_ik φ′ᵢ² (φ′ⱼ φ″ⱼ)(φ′_k φ″_k) / (n³ (det g)²),
   m_jk = w_j1 w_k2 − w_j2 w_k1.
 
@@ -53,9 +55,9 @@ def shallow_closed_form(net: ShallowNet, x: torch.Tensor) -> dict[str, torch.Ten
             f"closed form needs one sigmoid hidden layer; got widths {net.widths} "
             f"and activation {net.activation!r}."
         )
-    layer = net.hidden0.linear
-    W = layer.weight.detach().to(torch.float64)
-    b = layer.bias.detach().to(torch.float64)
+    layer = net.get_submodule("hidden0.linear")
+    W = layer.get_parameter("weight").detach().to(torch.float64)
+    b = layer.get_parameter("bias").detach().to(torch.float64)
     if W.shape[1] != 2:
         raise ValueError(f"closed form is for 2-D inputs; the net takes {W.shape[1]}.")
     n = W.shape[0]
@@ -65,8 +67,7 @@ def shallow_closed_form(net: ShallowNet, x: torch.Tensor) -> dict[str, torch.Ten
     d2 = d1 * (1 - 2 * s)
     G = torch.einsum("mj,jp,jq->mpq", d1**2, W, W)  # n g
     g = G / n
-    # det g in closed form for 2×2 (exact, no eigen-solver), log via logs of the factors
-    det = g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]
+    det = _cauchy_binet_det(d1**2, W) / n**2
     if torch.any(det <= 0):
         raise ValueError("the metric is singular at some points; the closed form needs det g > 0.")
     M = torch.einsum("rp,mrs,sq->mpq", _ROT, G, _ROT)
@@ -74,3 +75,11 @@ def shallow_closed_form(net: ShallowNet, x: torch.Tensor) -> dict[str, torch.Ten
     S = torch.einsum("mpq,rs,tu,mprt,mqsu->m", M, _ROT, _ROT, T, T)
     ricci = -S / (n**3 * det**2)
     return {"metric": g, "log_volume_element": 0.5 * torch.log(det), "ricci_scalar": ricci}
+
+
+def _cauchy_binet_det(a: torch.Tensor, W: torch.Tensor, block: int = 128) -> torch.Tensor:
+    """Σ_{j<k} a_j a_k m_jk² per point: ``a`` (m, n) weights, ``W`` (n, 2) rows wⱼ."""
+    j, k = torch.triu_indices(W.shape[0], W.shape[0], offset=1)
+    m2 = (W[j, 0] * W[k, 1] - W[j, 1] * W[k, 0]) ** 2  # (pairs,)
+    out = [(a[i : i + block, j] * a[i : i + block, k]) @ m2 for i in range(0, len(a), block)]
+    return torch.cat(out) if out else a.new_zeros(0)

@@ -45,7 +45,9 @@ def _coerce(key: str, default: Any, value: Any) -> Any:
     return value
 
 
-def resolve_config(defaults: Mapping[str, Any], *overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+def resolve_config(
+    defaults: Mapping[str, Any], *overrides: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """Defaults updated by each mapping in ``overrides`` in turn; unknown keys raise.
 
     Parameters

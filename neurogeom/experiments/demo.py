@@ -67,8 +67,11 @@ def run_demo(out: str | Path, config: DemoConfig = DemoConfig()) -> dict[str, Pa
     net = ShallowNet(2, config.width)
     grid = Grid([(-config.bound, config.bound)] * 2, resolution=config.resolution)
     train_cfg = TrainConfig(
-        epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
-        momentum=config.momentum, seed=config.seed,
+        epochs=config.epochs,
+        lr=config.lr,
+        batch_size=config.batch_size,
+        momentum=config.momentum,
+        seed=config.seed,
     )
     snapshots: list[xr.Dataset] = []
 
@@ -92,9 +95,15 @@ def _config_json(config: DemoConfig) -> str:
 
     from .._version import __version__
 
-    record: dict[str, Any] = {"experiment": "demo", "model": "ShallowNet(2, width) sigmoid",
-                              "layer": "hidden0", "optimizer": "sgd", "data": "sinusoid_task",
-                              "neurogeom_version": __version__, **asdict(config)}
+    record: dict[str, Any] = {
+        "experiment": "demo",
+        "model": "ShallowNet(2, width) sigmoid",
+        "layer": "hidden0",
+        "optimizer": "sgd",
+        "data": "sinusoid_task",
+        "neurogeom_version": __version__,
+        **asdict(config),
+    }
     return json.dumps(record, sort_keys=True)
 
 
@@ -108,8 +117,9 @@ def _figure(ds: xr.Dataset, path: Path) -> None:
 
     values = log10_volume(ds)
     vmin, vmax = float(values.min()), float(values.max())
-    fig, axes = plt.subplots(1, ds.sizes["epoch"], figsize=(4.6 * ds.sizes["epoch"], 4.0),
-                             constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, ds.sizes["epoch"], figsize=(4.6 * ds.sizes["epoch"], 4.0), constrained_layout=True
+    )
     for ax, epoch in zip(axes, ds.epoch.values):
         volume_map(ds.sel(epoch=epoch), ax=ax, vmin=vmin, vmax=vmax)
         ax.set_title(f"epoch {int(epoch)}")

@@ -36,7 +36,9 @@ __all__ = [
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], *, total: int | None = None, desc: str = "", enabled: bool = True) -> Iterator[T]:
+def progress(
+    items: Iterable[T], *, total: int | None = None, desc: str = "", enabled: bool = True
+) -> Iterator[T]:
     """Iterate ``items`` with a tqdm progress bar when tqdm is installed and ``enabled``.
 
     Examples
@@ -96,7 +98,8 @@ class TrainedRun:
 
 def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     with torch.no_grad():
-        return float((model(X).argmax(dim=1) == y).double().mean())
+        dtype = next(model.parameters()).dtype
+        return float((model(X.to(dtype)).argmax(dim=1) == y).double().mean())
 
 
 def train_and_measure(
@@ -106,6 +109,8 @@ def train_and_measure(
     train: TrainConfig,
     snapshots: Sequence[int],
     measure: Callable[[nn.Module], xr.Dataset],
+    *,
+    progress: bool | str = False,
 ) -> TrainedRun:
     """Train ``model`` and measure it at the epochs in ``snapshots``.
 
@@ -122,6 +127,8 @@ def train_and_measure(
         Epochs to measure; 0 is before training.
     measure : callable
         Receives a frozen copy of the model (eval mode) and returns a geometry Dataset.
+    progress : bool or str
+        Progress bar over epochs (tqdm, optional); a string labels it.
 
     Returns
     -------
@@ -148,7 +155,6 @@ def train_and_measure(
     Xt = torch.as_tensor(np.asarray(X), dtype=dtype)
     yt = torch.as_tensor(np.asarray(y), dtype=torch.long)
     measured: dict[int, xr.Dataset] = {}
-    accuracy: list[float] = []
 
     def on_snapshot(epoch: int, current: nn.Module) -> None:
         frozen = copy.deepcopy(current).eval()
@@ -157,17 +163,29 @@ def train_and_measure(
         ds = measure(frozen)
         measured[epoch] = add_variables(ds, {"accuracy": ((), _accuracy(frozen, Xt, yt))})
 
-    losses = train_classifier(model, X, y, train, snapshot_epochs=snaps, on_snapshot=on_snapshot)
-    ds = stack([measured[e] for e in snaps], "epoch", snaps, long_name="training epoch of the snapshot")
+    losses = train_classifier(
+        model, X, y, train, snapshot_epochs=snaps, on_snapshot=on_snapshot, progress=progress
+    )
+    ds = stack(
+        [measured[e] for e in snaps], "epoch", snaps, long_name="training epoch of the snapshot"
+    )
     ds = add_variables(
         ds,
         {"loss": (("train_epoch",), np.asarray(losses, dtype=np.float64))},
-        coords={"train_epoch": (("train_epoch",), np.arange(1, len(losses) + 1), {"long_name": "training epoch"})},
+        coords={
+            "train_epoch": (
+                ("train_epoch",),
+                np.arange(1, len(losses) + 1),
+                {"long_name": "training epoch"},
+            )
+        },
     )
     return TrainedRun(ds, model, losses)
 
 
-def record_config(ds: xr.Dataset, config: dict[str, Any], *, experiment: str, seconds: float | None = None) -> xr.Dataset:
+def record_config(
+    ds: xr.Dataset, config: dict[str, Any], *, experiment: str, seconds: float | None = None
+) -> xr.Dataset:
     """Set ``ds.attrs["config"]`` to the JSON of every setting of the run.
 
     Adds ``experiment``, ``neurogeom_version``, the torch and Python versions and, when
