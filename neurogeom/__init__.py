@@ -2,6 +2,7 @@
 
 from . import errors
 from ._version import __version__
+from .dataset import load, save
 from .errors import NeurogeomError
 from .geometry import (
     check_metric,
@@ -13,7 +14,6 @@ from .geometry import (
 from .maps import ResponseMap, TorchResponseMap
 from .measure import geometry
 from .slices import Grid, Line, Plane, Points, Slice
-from .dataset import load, save
 
 __all__ = [
     "Grid",
@@ -35,3 +35,7 @@ __all__ = [
     "save",
     "volume_element",
 ]
+
+from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
+
+__all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]

@@ -24,6 +24,8 @@ def to_tensor(
     if isinstance(x, torch.Tensor):
         return x.to(device=device if device is not None else x.device, dtype=dtype or x.dtype)
     arr = np.asarray(x)
+    if not arr.flags.writeable:  # torch cannot wrap read-only memory safely
+        arr = arr.copy()
     if dtype is None and arr.dtype == np.float64:
         dtype = torch.float64
     t = torch.as_tensor(arr, device=device)

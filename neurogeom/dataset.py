@@ -36,7 +36,11 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "prediction": ((), "predicted class (argmax of the classifier)", "1"),
     "entropy": ((), "entropy of the predicted class distribution, log base 10", "hartley"),
     "probability": (("class",), "predicted class probability", "1"),
-    "training_stimuli": (("sample", "stimulus_0"), "stimuli the model was trained on", "stimulus_unit"),
+    "training_stimuli": (
+        ("sample", "stimulus_0"),
+        "stimuli the model was trained on",
+        "stimulus_unit",
+    ),
     "training_labels": (("sample",), "class labels of the training stimuli", "1"),
     # experiments (neurogeom.experiments)
     "log_volume_element_closed_form": (
@@ -65,7 +69,9 @@ def _attrs(name: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
     try:
         _, long_name, units = VARIABLES[name]
     except KeyError:
-        raise KeyError(f"{name!r} is not a registered variable; add it to dataset.VARIABLES.") from None
+        raise KeyError(
+            f"{name!r} is not a registered variable; add it to dataset.VARIABLES."
+        ) from None
     return {"long_name": long_name, "units": units, **(extra or {})}
 
 
@@ -129,7 +135,10 @@ def build_dataset(
     if where.anchors is not None:
         stim_dims = tuple(f"stimulus_{i}" for i in range(where.anchors.ndim - 1))
         ds["anchors"] = (("anchor", *stim_dims), where.anchors)
-        ds["anchors"].attrs = {"long_name": f"stimuli that define the {where.kind}", "units": "stimulus_unit"}
+        ds["anchors"].attrs = {
+            "long_name": f"stimuli that define the {where.kind}",
+            "units": "stimulus_unit",
+        }
     ds.attrs["neurogeom_version"] = __version__
     ds.attrs["slice"] = where.kind
     ds.attrs["config"] = json.dumps(dict(config or {}), sort_keys=True, default=str)
@@ -227,7 +236,7 @@ def load(path: str | Path) -> xr.Dataset:
     -------
     xarray.Dataset
     """
-    with xr.open_dataset(path, engine=_engine()) as ds:  # type: ignore[call-overload]
+    with xr.open_dataset(path, engine=_engine()) as ds:
         return ds.load()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "DataFormatError",
+    "DataNotFoundError",
     "LayerError",
     "NeurogeomError",
     "NonFiniteError",
@@ -44,5 +45,9 @@ class SingularMetricError(NeurogeomError, ValueError):
     """A metric is singular where a full-rank one was required."""
 
 
+class DataNotFoundError(NeurogeomError, FileNotFoundError):
+    """A data set's files are not where they were looked for."""
+
+
 class DataFormatError(NeurogeomError, ValueError):
-    """A data file is missing, corrupt, truncated or not in the expected format."""
+    """A data file is truncated, corrupt or not in the expected format."""

@@ -20,7 +20,6 @@ __all__ = [
 ]
 
 
-
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
@@ -40,7 +39,10 @@ def log10_volume(ds: xr.Dataset) -> xr.DataArray:
     """
     da = ds["log_volume_element"] / math.log(10.0)
     space = ds["log_volume_element"].attrs.get("space", "")
-    da.attrs = {"long_name": f"log10 sqrt(det g) ({space})" if space else "log10 sqrt(det g)", "units": "1"}
+    da.attrs = {
+        "long_name": f"log10 sqrt(det g) ({space})" if space else "log10 sqrt(det g)",
+        "units": "1",
+    }
     return da
 
 
@@ -112,8 +114,15 @@ def volume_map(
         _decision_boundary(sub, ax)
     if data and "training_stimuli" in sub:
         x = sub["training_stimuli"].values
-        ax.scatter(x[:, 0], x[:, 1], c=sub["training_labels"].values, cmap="coolwarm", s=6,
-                   edgecolors="k", linewidths=0.2)
+        ax.scatter(
+            x[:, 0],
+            x[:, 1],
+            c=sub["training_labels"].values,
+            cmap="coolwarm",
+            s=6,
+            edgecolors="k",
+            linewidths=0.2,
+        )
     ax.set_xlabel("u")
     ax.set_ylabel("v")
     ax.set_xlim(float(sub.u.min()), float(sub.u.max()))

@@ -19,7 +19,7 @@ import numpy as np
 from ._arrays import check_finite
 from .errors import ShapeError
 
-__all__ = ["Grid", "Line", "Plane", "Points", "Slice", "TRIANGLE"]
+__all__ = ["TRIANGLE", "Grid", "Line", "Plane", "Points", "Slice"]
 
 #: Corners of the equilateral triangle (circumradius 1, centred at 0) where a
 #: :class:`Plane`'s three stimuli ``a``, ``b``, ``c`` sit, in ``(u, v)`` coordinates.
@@ -71,8 +71,10 @@ def _orthonormal(vectors: np.ndarray, what: str) -> np.ndarray:
     q, r = np.linalg.qr(vectors.T)
     diag = np.abs(np.diag(r))
     if diag.min() <= 1e-12 * max(diag.max(), 1e-300):
-        raise ValueError(f"{what} do not span a {vectors.shape[0]}-dimensional subspace; "
-                         "choose stimuli that are distinct and not collinear.")
+        raise ValueError(
+            f"{what} do not span a {vectors.shape[0]}-dimensional subspace; "
+            "choose stimuli that are distinct and not collinear."
+        )
     return (q * np.sign(np.diag(r))).T
 
 
@@ -183,9 +185,7 @@ class Plane(Slice):
     True
     """
 
-    def __init__(
-        self, a: Any, b: Any, c: Any, resolution: int = 80, extent: float = 1.2
-    ) -> None:
+    def __init__(self, a: Any, b: Any, c: Any, resolution: int = 80, extent: float = 1.2) -> None:
         if resolution < 2:
             raise ValueError(f"resolution={resolution}; a plane needs at least 2 points a side.")
         if extent <= 0:
@@ -261,9 +261,15 @@ class Grid(Slice):
     ) -> None:
         b = np.asarray(bounds, dtype=np.float64)
         if b.ndim != 2 or b.shape[1] != 2 or not np.all(b[:, 1] > b[:, 0]):
-            raise ValueError(f"bounds={bounds!r}; expected one (low, high) with low < high per dimension.")
+            raise ValueError(
+                f"bounds={bounds!r}; expected one (low, high) with low < high per dimension."
+            )
         d = len(b)
-        res = [int(resolution)] * d if np.ndim(resolution) == 0 else [int(r) for r in resolution]  # type: ignore[arg-type]
+        res = (
+            [int(resolution)] * d
+            if isinstance(resolution, (int, np.integer))
+            else [int(r) for r in resolution]
+        )
         if len(res) != d or min(res) < 2:
             raise ValueError(f"resolution={resolution!r}; need an int >= 2 per dimension ({d}).")
         if dims is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -13,6 +14,9 @@ from torch import nn
 __all__ = ["TrainConfig", "train_classifier"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+#: Below this many parameters a training step is too small to gain from intra-op threads
+#: (they only add synchronisation, which is slow on a loaded machine), so it runs on one.
+SMALL_MODEL = 100_000
 
 
 @dataclass(frozen=True)
@@ -123,21 +127,44 @@ def train_classifier(
         raise ValueError(f"X has {len(Xt)} samples but y has {len(yt)}.")
     gen = torch.Generator().manual_seed(config.seed)
     opt = _optimizer(model, config)
-    loss_fn = nn.CrossEntropyLoss()
     history: list[float] = []
     if on_snapshot is not None and 0 in snaps:
         on_snapshot(0, model)
     model.train()
-    for epoch in _epochs(config.epochs, progress):
-        order = torch.randperm(len(Xt), generator=gen).to(device)
-        total = 0.0
-        for idx in order.split(config.batch_size):
-            opt.zero_grad()
-            loss = loss_fn(model(Xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-        history.append(total / len(Xt))
-        if on_snapshot is not None and epoch in snaps:
-            on_snapshot(epoch, model)
+    small = sum(p.numel() for p in model.parameters()) < SMALL_MODEL
+    with _single_thread(small and device.type == "cpu"):
+        for epoch in _epochs(config.epochs, progress):
+            history.append(_epoch(model, Xt, yt, config.batch_size, opt, gen))
+            if on_snapshot is not None and epoch in snaps:
+                on_snapshot(epoch, model)
     return history
+
+
+@contextmanager
+def _single_thread(active: bool) -> Iterator[None]:
+    threads = torch.get_num_threads()
+    if active:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _epoch(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+) -> float:
+    """One pass over shuffled mini-batches; returns the mean loss."""
+    total = 0.0
+    for idx in torch.randperm(len(X), generator=gen).to(X.device).split(batch_size):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+        loss.backward()
+        opt.step()
+        total += float(loss.detach()) * len(idx)
+    return total / len(X)

@@ -1,8 +1,8 @@
 """MNIST from its IDX files, and scikit-learn's bundled 8×8 digits as the offline stand-in.
 
-Both loaders return an :class:`ImageData`: images scaled to ``[0, 1]`` (float64), integer
-labels and a ``source`` string that says where they came from, so an experiment can record
-it. Real MNIST is read from a directory the user gives (argument, or the environment
+Both loaders return an :class:`~neurogeom.data.cifar.ImageData` (the package's one labelled
+image container): images ``(N, 1, H, W)`` scaled to ``[0, 1]`` (float64), integer labels,
+and ``source``/``info`` that say where they came from, so an experiment can record it. Real MNIST is read from a directory the user gives (argument, or the environment
 variable ``NEUROGEOM_MNIST``) that holds the four original files, gzipped or not::
 
     train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import gzip
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import torch
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, DataNotFoundError
+from .cifar import ImageData
 
 __all__ = [
+    "DIGIT_CLASSES",
     "ENV_VAR",
-    "ImageData",
     "load_digits",
     "load_image_data",
     "load_mnist",
@@ -55,42 +56,17 @@ _FILES = {
 _MAGIC = {"images": 0x00000803, "labels": 0x00000801}
 
 Split = Literal["train", "test"]
+#: Class names of MNIST and the 8×8 digits.
+DIGIT_CLASSES = tuple(str(i) for i in range(10))
 
 
-@dataclass(frozen=True)
-class ImageData:
-    """Labelled grey-scale images.
-
-    Attributes
-    ----------
-    images : ndarray, shape (N, H, W), float64 in [0, 1]
-    labels : ndarray, shape (N,), int64
-    source : str
-        Where the data came from (``"mnist:<dir>:<split>"`` or ``"sklearn-digits-8x8"``).
-    """
-
-    images: np.ndarray
-    labels: np.ndarray
-    source: str
-
-    @property
-    def n_features(self) -> int:
-        """Pixels per image (``H · W``)."""
-        return int(np.prod(self.images.shape[1:]))
-
-    def flat(self) -> np.ndarray:
-        """Images as rows, shape ``(N, H · W)``."""
-        return self.images.reshape(len(self.images), -1)
-
-    def first_of(self, label: int) -> np.ndarray:
-        """The first image with ``label``, shape ``(H, W)``; error if there is none."""
-        hits = np.flatnonzero(self.labels == label)
-        if hits.size == 0:
-            raise ValueError(
-                f"no image with label {label} in {self.source}; labels present: "
-                f"{sorted(set(self.labels.tolist()))}."
-            )
-        return self.images[hits[0]]
+def _image_data(
+    images: np.ndarray, labels: np.ndarray, source: str, split: str, info: dict[str, str]
+) -> ImageData:
+    """Pixels ``(N, H, W)`` scaled by their maximum value to ``[0, 1]``, as ``(N, 1, H, W)``."""
+    x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float64))[:, None]
+    y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    return ImageData(x, y, DIGIT_CLASSES, source, split, info)
 
 
 def _open(path: Path) -> bytes:
@@ -136,7 +112,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """
     p = Path(path)
     if not p.is_file():
-        raise DataFormatError(f"IDX file {p} does not exist.")
+        raise DataNotFoundError(f"IDX file {p} does not exist.")
     raw = _open(p)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise DataFormatError(
@@ -192,7 +168,7 @@ def _find(root: Path, split: Split, kind: str) -> Path:
         for name in (stem, stem + ".gz"):
             if (folder / name).is_file():
                 return folder / name
-    raise DataFormatError(
+    raise DataNotFoundError(
         f"no MNIST {split} {kind} in {root}: expected {stem} or {stem}.gz there (or in "
         f"{root / 'MNIST' / 'raw'}). Download the four MNIST IDX files into one directory "
         f"and pass it as data=... or set {ENV_VAR}."
@@ -203,14 +179,14 @@ def _resolve_root(path: str | os.PathLike[str] | None) -> Path:
     if path is None:
         env = os.environ.get(ENV_VAR)
         if not env:
-            raise DataFormatError(
+            raise DataNotFoundError(
                 f"no MNIST directory given: pass path=... or set {ENV_VAR}; for an offline "
                 "stand-in use load_digits()."
             )
         path = env
     root = Path(path).expanduser()
     if not root.is_dir():
-        raise DataFormatError(f"MNIST directory {root} does not exist.")
+        raise DataNotFoundError(f"MNIST directory {root} does not exist.")
     return root
 
 
@@ -247,13 +223,16 @@ def load_mnist(
     Returns
     -------
     ImageData
-        ``images`` (N, 28, 28) in ``[0, 1]``, ``labels`` (N,) in 0..9.
+        ``images`` (N, 1, 28, 28) float64 in ``[0, 1]``, ``labels`` (N,) in 0..9,
+        ``source`` ``"mnist"``, ``info`` with the directory and the reader used.
 
     Raises
     ------
+    DataNotFoundError
+        No directory or missing files.
     DataFormatError
-        No directory, missing, corrupt or truncated files, wrong magic numbers, or image
-        and label counts that differ.
+        Corrupt or truncated files, wrong magic numbers, or image and label counts that
+        differ.
 
     Examples
     --------
@@ -262,8 +241,8 @@ def load_mnist(
     >>> write_idx(f"{root}/train-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8))
     >>> write_idx(f"{root}/train-labels-idx1-ubyte", np.array([7, 6], np.uint8))
     >>> d = load_mnist(root, backend="idx")
-    >>> d.images.shape, d.labels.tolist()
-    ((2, 28, 28), [7, 6])
+    >>> tuple(d.images.shape), d.labels.tolist(), d.source
+    ((2, 1, 28, 28), [7, 6], 'mnist')
     """
     if split not in ("train", "test"):
         raise ValueError(f"split={split!r}; use 'train' or 'test'.")
@@ -271,8 +250,9 @@ def load_mnist(
         raise ValueError(f"backend={backend!r}; use 'auto', 'idx' or 'torchvision'.")
     root = _resolve_root(path)
     arrays = None if backend == "idx" else _torchvision_arrays(root, split)
+    reader = "idx" if arrays is None else "torchvision"
     if arrays is None and backend == "torchvision":
-        raise DataFormatError(
+        raise DataNotFoundError(
             f"backend='torchvision' but torchvision is not importable or {root}/MNIST/raw "
             "does not exist; use backend='idx'."
         )
@@ -287,11 +267,8 @@ def load_mnist(
         raise DataFormatError(
             f"MNIST labels must lie in 0..9; found {labels.min()}..{labels.max()}."
         )
-    return ImageData(
-        images.astype(np.float64) / 255.0,
-        labels.astype(np.int64),
-        f"mnist:{root.resolve()}:{split}",
-    )
+    info = {"path": str(root.resolve()), "reader": reader}
+    return _image_data(images.astype(np.float64) / 255.0, labels, "mnist", split, info)
 
 
 def _read_checked(root: Path, split: Split, kind: str) -> np.ndarray:
@@ -314,19 +291,22 @@ def _read_checked(root: Path, split: Split, kind: str) -> np.ndarray:
 def load_digits() -> ImageData:
     """scikit-learn's bundled 8×8 digits (1797 images), pixels scaled to ``[0, 1]``.
 
-    The offline stand-in for MNIST: no download, same ten classes, 64 pixels.
+    The offline stand-in for MNIST: no download, same ten classes, 64 pixels (grey levels
+    0..16 divided by 16). Its ``source`` is ``"sklearn-digits-8x8"``, so nothing computed
+    from it can be mistaken for MNIST.
 
     Examples
     --------
     >>> d = load_digits()
-    >>> d.images.shape, float(d.images.max()), d.source
-    ((1797, 8, 8), 1.0, 'sklearn-digits-8x8')
+    >>> tuple(d.images.shape), float(d.images.max()), d.source
+    ((1797, 1, 8, 8), 1.0, 'sklearn-digits-8x8')
     """
     from sklearn.datasets import load_digits as _sk_digits
 
     bunch = _sk_digits()
     images = np.asarray(bunch.images, dtype=np.float64) / 16.0
-    return ImageData(images, np.asarray(bunch.target, dtype=np.int64), "sklearn-digits-8x8")
+    info = {"path": "sklearn.datasets.load_digits", "reader": "scikit-learn"}
+    return _image_data(images, bunch.target, "sklearn-digits-8x8", "train", info)
 
 
 def load_image_data(

@@ -21,7 +21,8 @@ import torch
 import xarray as xr
 from torch import nn
 
-from ..data.mnist import ImageData, load_image_data
+from ..data.cifar import ImageData
+from ..data.mnist import load_image_data
 from ..dataset import add_variables, stack
 from ..maps import TorchResponseMap
 from ..measure import geometry
@@ -64,20 +65,23 @@ _SPACE = "metric whose volume element is shown: induced on the slice, or the ful
 
 
 def _subset(data: ImageData, max_samples: int) -> ImageData:
-    if max_samples <= 0 or max_samples >= len(data.labels):
+    if max_samples <= 0 or max_samples >= len(data):
         return data
-    return ImageData(data.images[:max_samples], data.labels[:max_samples], data.source)
+    return data.subset(max_samples)
 
 
-def _anchors(data: ImageData, digits: list[int]) -> tuple[list[np.ndarray], list[int]]:
-    """The first training image of each digit (flattened) and its index."""
+def _anchors(X: np.ndarray, labels: np.ndarray, digits: list[int], source: str) -> list[int]:
+    """Index of the first training image of each digit."""
     idx = []
     for d in digits:
-        hits = np.flatnonzero(data.labels == d)
+        hits = np.flatnonzero(labels == d)
         if hits.size == 0:
-            data.first_of(d)  # raises a clear error
+            raise ValueError(
+                f"no image with label {d} in {source}; labels present: "
+                f"{sorted(set(labels.tolist()))}."
+            )
         idx.append(int(hits[0]))
-    return [data.flat()[i] for i in idx], idx
+    return idx
 
 
 def _measure(where: Slice, rank: int) -> Any:
@@ -118,9 +122,11 @@ def _run(
     cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
     start = time.perf_counter()
     images = _subset(load_image_data(cfg["data"], split=cfg["split"]), int(cfg["max_samples"]))
-    X, y = images.flat(), images.labels
+    X = images.images.numpy().reshape(len(images), -1).astype(np.float64)
+    y = images.labels.numpy()
     d = X.shape[1]
-    anchors, anchor_index = _anchors(images, list(cfg["digits"]))
+    anchor_index = _anchors(X, y, list(cfg["digits"]), images.source)
+    anchors = [X[i] for i in anchor_index]
     if name == "mnist-line":
         if len(anchors) != 2:
             raise ValueError(f"digits={cfg['digits']}; a line needs two digits.")
@@ -154,10 +160,11 @@ def _run(
     ds = stack(
         per_seed, "seed", list(cfg["seeds"]), long_name="seed of initialisation and batch order"
     )
-    ds.attrs["image_shape"] = np.asarray(images.images.shape[1:], dtype=np.int64)
+    ds.attrs["image_shape"] = np.asarray(images.images.shape[-2:], dtype=np.int64)
     settings = {
         **cfg,
         "data_source": images.source,
+        "data_info": images.info,
         "n_train": len(y),
         "input_dim": d,
         "full_rank": rank,

@@ -17,3 +17,19 @@ __all__ = [
     "pullback_metric",
     "volume_element",
 ]
+
+from .iterative import (
+    MetricOperator,
+    iterative_log_volume,
+    lanczos,
+    stochastic_logdet,
+    top_eigenvalues,
+)
+
+__all__ += [
+    "MetricOperator",
+    "iterative_log_volume",
+    "lanczos",
+    "stochastic_logdet",
+    "top_eigenvalues",
+]

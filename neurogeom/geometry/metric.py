@@ -63,8 +63,7 @@ def pullback_metric(
     check_finite(J, "jacobian")
     if noise_covariance is not None:
         J = _whiten(J, to_tensor(noise_covariance, dtype=J.dtype, device=J.device))
-    g = J.mT @ J
-    g = 0.5 * (g + g.mT)
+    g = J.mT @ J  # symmetric up to rounding; spectra read one triangle only
     if scale == "width":
         g = g / J.shape[-2]
     return like(g, jacobian)

@@ -12,7 +12,6 @@ from .._arrays import check_finite, like, to_tensor
 from ..errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
 
 
-
 def _as_metric(g: Any) -> torch.Tensor:
     """Validate a batch of square matrices and return it as a float64 tensor."""
     t = to_tensor(g)
@@ -64,7 +63,7 @@ def metric_spectrum(g: Any, *, check: bool = True) -> Any:
 def _spectrum(t: torch.Tensor, *, check: bool) -> torch.Tensor:
     if check:
         _check_symmetric(t)
-    eig = torch.linalg.eigvalsh(0.5 * (t + t.mT)).flip(-1)
+    eig = torch.linalg.eigvalsh(t).flip(-1)  # reads the lower triangle
     if check:
         _check_psd(t, eig)
     return eig

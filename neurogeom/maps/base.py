@@ -37,7 +37,9 @@ class ResponseMap(ABC):
     def layer_jacobians(self, x: Any, tangents: Any = None) -> dict[str, Any]:
         """Jacobians per layer, each ``(m, n_layer, d)``, or ``(m, n_layer, k)`` with tangents."""
 
-    def layer_metrics(self, x: Any, tangents: Any = None, *, scale: Scale = "none") -> dict[str, Any]:
+    def layer_metrics(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, Any]:
         """Metrics per layer, each ``(m, d, d)``, or ``(m, k, k)`` with tangents."""
         jac = self.layer_jacobians(x, tangents)
         return {name: pullback_metric(J, scale=scale) for name, J in jac.items()}

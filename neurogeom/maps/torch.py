@@ -12,6 +12,8 @@ from torch import nn
 
 from .._arrays import check_finite, check_ndim, is_torch, like, to_tensor
 from ..errors import LayerError, ShapeError
+from ..geometry.iterative import MetricOperator
+from ..geometry.metric import SCALES, Scale
 from .base import ResponseMap
 
 __all__ = ["TorchResponseMap"]
@@ -74,7 +76,9 @@ class TorchResponseMap(ResponseMap):
         mode: Mode = "auto",
     ) -> None:
         if not callable(model):
-            raise TypeError(f"model must be an nn.Module or a callable; got {type(model).__name__}.")
+            raise TypeError(
+                f"model must be an nn.Module or a callable; got {type(model).__name__}."
+            )
         if mode not in ("auto", "forward", "reverse"):
             raise ValueError(f"mode={mode!r}; use 'auto', 'forward' or 'reverse'.")
         if chunk_size < 1:
@@ -86,8 +90,10 @@ class TorchResponseMap(ResponseMap):
         self.dtype = dtype or _param_attr(model, "dtype", torch.float32)
         if not self.dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating dtype; got {self.dtype}.")
-        self.device = torch.device(device) if device is not None else _param_attr(
-            model, "device", torch.device("cpu")
+        self.device = (
+            torch.device(device)
+            if device is not None
+            else _param_attr(model, "device", torch.device("cpu"))
         )
         self.chunk_size = int(chunk_size)
         self.mode = mode
@@ -132,7 +138,10 @@ class TorchResponseMap(ResponseMap):
         if not self._modules:
             return (_flatten_output(self._call(x), OUTPUT, m),)
         captured: dict[str, Any] = {}
-        handles = [mod.register_forward_hook(self._hook(name, captured)) for name, mod in self._modules.items()]
+        handles = [
+            mod.register_forward_hook(self._hook(name, captured))
+            for name, mod in self._modules.items()
+        ]
         try:
             self._call(x)
         except _StopForward:
@@ -247,7 +256,7 @@ class TorchResponseMap(ResponseMap):
         def concat(z: torch.Tensor) -> torch.Tensor:
             return torch.cat(self._forward(z), dim=1)
 
-        _, pull = torch.func.vjp(concat, x)
+        pull = torch.func.vjp(concat, x)[1]
         eye = torch.eye(total, dtype=x.dtype, device=x.device)
         U = eye.unsqueeze(1).expand(total, m, total)
         (rows,) = torch.func.vmap(pull, chunk_size=self._directions_per_pass(total, m))(U)
@@ -259,6 +268,82 @@ class TorchResponseMap(ResponseMap):
     def __repr__(self) -> str:
         name = type(self.model).__name__
         return f"TorchResponseMap({name}, layers={list(self.layers)}, dtype={self.dtype}, device={self.device})"
+
+    def metric_operator(
+        self, x: Any, layer: str | None = None, *, scale: Scale = "none"
+    ) -> MetricOperator:
+        r"""Matrix-free products with the full-space metric :math:`g = J^\top J` at points ``x``.
+
+        Each product :math:`v \mapsto J^\top (J v)` is one Jacobian-vector product followed
+        by one vector-Jacobian product, batched over points and vectors, so the ``d × d``
+        metric is never formed. Feed the result to
+        :func:`~neurogeom.geometry.iterative.top_eigenvalues`,
+        :func:`~neurogeom.geometry.iterative.stochastic_logdet` or
+        :func:`~neurogeom.geometry.iterative.iterative_log_volume`.
+
+        Parameters
+        ----------
+        x : array, shape (m, *stimulus_shape)
+            Points; kept by the operator.
+        layer : str, optional
+            Which measured layer; required when the map measures several.
+        scale : {"none", "width"}
+            ``"width"`` divides the metric by the layer's number of responses.
+
+        Returns
+        -------
+        MetricOperator
+            Acting on float64 vectors ``(m, b, d)``, ``d`` the flattened stimulus size.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from neurogeom.geometry.iterative import top_eigenvalues
+        >>> net = torch.nn.Sequential(torch.nn.Linear(3, 2))
+        >>> rm = TorchResponseMap(net, dtype=torch.float64)
+        >>> op = rm.metric_operator(torch.zeros(4, 3, dtype=torch.float64))
+        >>> W = net[0].weight.detach().double()
+        >>> eig = top_eigenvalues(op, 2).eigenvalues
+        >>> bool(torch.allclose(eig[0], torch.linalg.eigvalsh(W.T @ W).flip(0)[:2]))
+        True
+        """
+        if scale not in SCALES:
+            raise ValueError(f"scale={scale!r}; use one of {SCALES}.")
+        if layer is None and len(self.layers) != 1:
+            raise LayerError(f"this map measures {list(self.layers)}; pass layer= one of them.")
+        name = self.layers[0] if layer is None else layer
+        if name not in self.layers:
+            raise LayerError(f"layer {name!r} is not measured; choose one of {list(self.layers)}.")
+        idx = self.layers.index(name)
+        pts = self._points(x)
+        stim, d = tuple(pts.shape[1:]), math.prod(pts.shape[1:])
+        with self._measuring():
+            n = self._forward(pts[:1])[idx].shape[1]
+        factor = 1.0 / n if scale == "width" else 1.0
+
+        def f(z: torch.Tensor) -> torch.Tensor:
+            return self._forward(z)[idx]
+
+        def product(xs: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+            b, ms = V.shape[1], xs.shape[0]
+            tangents = V.to(self.dtype).permute(1, 0, 2).reshape(b, ms, *stim)
+            pull = torch.func.vjp(f, xs)[1]
+
+            def one(v: torch.Tensor) -> torch.Tensor:
+                return pull(torch.func.jvp(f, (xs,), (v,))[1])[0]
+
+            G = torch.func.vmap(one)(tangents)
+            return G.reshape(b, ms, d).permute(1, 0, 2)
+
+        def matvec(V: torch.Tensor) -> torch.Tensor:
+            step = max(1, self.chunk_size // max(1, V.shape[1]))
+            with self._measuring():
+                parts = [
+                    product(pts[s : s + step], V[s : s + step]) for s in range(0, len(pts), step)
+                ]
+            return torch.cat(parts).to(torch.float64) * factor
+
+        return MetricOperator(matvec, pts.shape[0], d, self.device)
 
 
 def _flatten_output(out: Any, name: str, m: int) -> torch.Tensor:
@@ -284,6 +369,4 @@ def _param_attr(model: Any, attr: str, default: Any) -> Any:
 
 def _needs_cast(model: nn.Module, dtype: torch.dtype, device: torch.device) -> bool:
     tensors = [*model.parameters(), *model.buffers()]
-    return any(
-        (t.is_floating_point() and t.dtype != dtype) or t.device != device for t in tensors
-    )
+    return any((t.is_floating_point() and t.dtype != dtype) or t.device != device for t in tensors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -103,9 +104,11 @@ class ShallowNet(nn.Module):
             raise ValueError(f"activation={activation!r}; choose one of {sorted(ACTIVATIONS)}.")
         sizes = [widths] if isinstance(widths, int) else list(widths)
         if not sizes or min(sizes) < 1 or in_features < 1:
-            raise ValueError(f"widths and in_features must be positive; got {widths!r}, {in_features}.")
+            raise ValueError(
+                f"widths and in_features must be positive; got {widths!r}, {in_features}."
+            )
         dims = [in_features, *sizes]
-        for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(dims)):
             self.add_module(f"hidden{i}", _Hidden(a, b, activation))
         self.readout = ScaledLinear(sizes[-1], n_classes, scale=1 / math.sqrt(sizes[-1]))
         self.activation = activation

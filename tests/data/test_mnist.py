@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from neurogeom.data import load_digits, load_image_data, load_mnist, read_idx, write_idx
-from neurogeom.errors import DataFormatError, NeurogeomError
+from neurogeom.errors import DataFormatError, DataNotFoundError, NeurogeomError
 
 
 def _raw_idx(array: np.ndarray, code: int = 0x08) -> bytes:
@@ -42,10 +43,12 @@ def _mnist_dir(root: Path, n: int = 5, gz: bool = False, split: str = "train") -
 def test_load_mnist_reads_real_format(tmp_path, gz, split):
     images, labels = _mnist_dir(tmp_path, gz=gz, split=split)
     d = load_mnist(tmp_path, split=split, backend="idx")
-    np.testing.assert_array_equal(d.images, images / 255.0)
-    np.testing.assert_array_equal(d.labels, labels)
-    assert d.images.dtype == np.float64 and d.labels.dtype == np.int64
-    assert d.source.startswith("mnist:") and d.source.endswith(split)
+    np.testing.assert_array_equal(d.images[:, 0].numpy(), images / 255.0)
+    np.testing.assert_array_equal(d.labels.numpy(), labels)
+    assert d.images.dtype == torch.float64 and d.labels.dtype == torch.int64
+    assert d.source == "mnist" and d.split == split and len(d) == 5
+    assert d.info == {"path": str(tmp_path.resolve()), "reader": "idx"}
+    assert d.classes == tuple("0123456789")
 
 
 def test_header_bytes_match_mnist_magic(tmp_path):
@@ -59,19 +62,21 @@ def test_header_bytes_match_mnist_magic(tmp_path):
 def test_env_var_and_load_image_data(tmp_path, monkeypatch):
     _, labels = _mnist_dir(tmp_path)
     monkeypatch.setenv("NEUROGEOM_MNIST", str(tmp_path))
-    np.testing.assert_array_equal(load_mnist(backend="idx").labels, labels)
-    np.testing.assert_array_equal(load_image_data("mnist").labels, labels)
-    np.testing.assert_array_equal(load_image_data(tmp_path).labels, labels)
+    np.testing.assert_array_equal(load_mnist(backend="idx").labels.numpy(), labels)
+    np.testing.assert_array_equal(load_image_data("mnist").labels.numpy(), labels)
+    np.testing.assert_array_equal(load_image_data(tmp_path).labels.numpy(), labels)
 
 
 def test_missing_env_and_dir_are_clear(tmp_path, monkeypatch):
     monkeypatch.delenv("NEUROGEOM_MNIST", raising=False)
-    with pytest.raises(DataFormatError, match="NEUROGEOM_MNIST"):
+    with pytest.raises(DataNotFoundError, match="NEUROGEOM_MNIST"):
         load_mnist()
-    with pytest.raises(DataFormatError, match="does not exist"):
+    with pytest.raises(DataNotFoundError, match="does not exist"):
         load_mnist(tmp_path / "nope")
-    with pytest.raises(DataFormatError, match="train-images-idx3-ubyte"):
+    with pytest.raises(DataNotFoundError, match="train-images-idx3-ubyte"):
         load_mnist(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        read_idx(tmp_path / "nope")
 
 
 def test_truncated_file(tmp_path):
@@ -132,9 +137,10 @@ def test_count_mismatch(tmp_path):
         load_mnist(tmp_path, backend="idx")
 
 
-def test_errors_are_value_errors():
-    assert issubclass(DataFormatError, NeurogeomError)
-    assert issubclass(DataFormatError, ValueError)
+def test_error_classes():
+    assert issubclass(DataFormatError, NeurogeomError) and issubclass(DataFormatError, ValueError)
+    assert issubclass(DataNotFoundError, NeurogeomError)
+    assert issubclass(DataNotFoundError, FileNotFoundError)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
@@ -172,21 +178,23 @@ def test_torchvision_backend_used_when_present(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torchvision.datasets", dsets)
     d = load_mnist(tmp_path)
     assert calls == [(str(tmp_path), True, False)]
-    np.testing.assert_array_equal(d.images, images / 255.0)
+    np.testing.assert_array_equal(d.images[:, 0].numpy(), images / 255.0)
+    assert d.info["reader"] == "torchvision"
     # without torchvision the same layout is read directly
     monkeypatch.setitem(sys.modules, "torchvision", None)
     monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
-    np.testing.assert_array_equal(load_mnist(tmp_path).labels, labels)
-    with pytest.raises(DataFormatError, match="torchvision"):
+    np.testing.assert_array_equal(load_mnist(tmp_path).labels.numpy(), labels)
+    with pytest.raises(DataNotFoundError, match="torchvision"):
         load_mnist(tmp_path, backend="torchvision")
 
 
 def test_digits_stand_in():
+    from sklearn.datasets import load_digits as sk_digits
+
     d = load_digits()
-    assert d.images.shape == (1797, 8, 8)
-    assert d.images.min() == 0.0 and d.images.max() == 1.0
-    assert d.source == "sklearn-digits-8x8"
-    assert d.first_of(7).shape == (8, 8) and d.labels[np.flatnonzero(d.labels == 7)[0]] == 7
-    assert d.flat().shape == (1797, 64)
-    with pytest.raises(ValueError, match="no image with label 11"):
-        d.first_of(11)
+    assert tuple(d.images.shape) == (1797, 1, 8, 8) and d.images.dtype == torch.float64
+    assert float(d.images.min()) == 0.0 and float(d.images.max()) == 1.0
+    assert d.source == "sklearn-digits-8x8" and not d.is_synthetic
+    raw = sk_digits()
+    np.testing.assert_array_equal(d.images[:, 0].numpy() * 16, raw.images)
+    np.testing.assert_array_equal(d.labels.numpy(), raw.target)

@@ -41,8 +41,9 @@ def test_line_dims_spaces_and_labels(line):
 
 def test_line_anchors_are_the_first_7_and_6(line):
     d = load_digits()
-    np.testing.assert_array_equal(line.anchors.values[0], d.first_of(7).ravel())
-    np.testing.assert_array_equal(line.anchors.values[1], d.first_of(6).ravel())
+    labels, flat = d.labels.numpy(), d.images.numpy().reshape(len(d), -1)
+    np.testing.assert_array_equal(line.anchors.values[0], flat[np.flatnonzero(labels == 7)[0]])
+    np.testing.assert_array_equal(line.anchors.values[1], flat[np.flatnonzero(labels == 6)[0]])
     assert line.attrs["image_shape"].tolist() == [8, 8]
     cfg = json.loads(line.attrs["config"])
     assert cfg["data_source"] == "sklearn-digits-8x8" and cfg["input_dim"] == 64
@@ -86,7 +87,8 @@ def test_real_format_mnist_directory(tmp_path):
     ds = mnist.run_line({**TINY, "steps": 4, "seeds": [0], "width": 16}, data=tmp_path)
     np.testing.assert_array_equal(ds.anchors.values[0], images[0].ravel() / 255.0)
     cfg = json.loads(ds.attrs["config"])
-    assert cfg["data_source"].startswith("mnist:") and cfg["input_dim"] == 784
+    assert cfg["data_source"] == "mnist" and cfg["input_dim"] == 784
+    assert cfg["data_info"]["path"] == str(tmp_path.resolve())
     assert ds.attrs["image_shape"].tolist() == [28, 28]
 
 
@@ -95,5 +97,5 @@ def test_wrong_digits_and_missing_data(tmp_path):
         mnist.run_line({**TINY, "digits": [7, 6, 1]})
     with pytest.raises(ValueError, match="no image with label 11"):
         mnist.run_line({**TINY, "digits": [7, 11]})
-    with pytest.raises(ng.errors.DataFormatError, match="no MNIST train images"):
+    with pytest.raises(ng.errors.DataNotFoundError, match="no MNIST train images"):
         mnist.run_line(TINY, data=tmp_path)

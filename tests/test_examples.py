@@ -1,0 +1,31 @@
+"""Every example script runs (with small settings) and does what it says."""
+
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(script: str, *args: str) -> None:
+    argv = sys.argv
+    sys.argv = [script, *args]
+    try:
+        runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    finally:
+        sys.argv = argv
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [
+        ("jacobians_and_metrics.py", ()),
+        ("plane_of_images.py", ("--resolution", "6", "--out", "{tmp}/p.png")),
+        ("datasets_and_files.py", ("--out", "{tmp}/line.nc")),
+        ("demo_api.py", ("--out", "{tmp}/demo", "--epochs", "2")),
+    ],
+)
+def test_example_runs(script, args, tmp_path):
+    run(script, *(a.format(tmp=tmp_path) for a in args))
