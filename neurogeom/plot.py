@@ -270,9 +270,7 @@ def line_plot(
     if "epoch" in sub.dims:
         sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
     ax = _axes(ax)
-    y = log10_volume(sub)
-    if "space" in ds.dims:
-        y.attrs["long_name"] = f"log10 sqrt(det g), {space} metric"
+    y = _volume(sub, ds, space)
     t = sub["t"].values
     ax.plot(t, y.values, color="0.6", lw=1, zorder=1)
     if "prediction" in sub:
@@ -290,13 +288,23 @@ def line_plot(
     return ax
 
 
-def _plane_field(sub: xr.Dataset, name: str) -> tuple[xr.DataArray, str, str]:
+def _volume(sub: xr.Dataset, ds: xr.Dataset, space: str) -> xr.DataArray:
+    """log10 volume of a selection, labelled with the metric's space when ``ds`` has several."""
+    vol = log10_volume(sub)
+    if "space" in ds.dims:
+        vol.attrs["long_name"] = f"log10 sqrt(det g), {space} metric"
+    return vol
+
+
+def _plane_field(
+    sub: xr.Dataset, name: str, ds: xr.Dataset, space: str
+) -> tuple[xr.DataArray, str, str]:
     if name == "prediction":
         return sub["prediction"].astype(float), "tab10", "predicted class"
     if name == "entropy":
         ent = xr.DataArray(np.log10(sub["entropy"].clip(min=1e-300)))
         return ent, "magma", "log10 entropy (entropy in hartley)"
-    vol = log10_volume(sub)
+    vol = _volume(sub, ds, space)
     return vol, "viridis", vol.attrs["long_name"]
 
 
@@ -345,7 +353,7 @@ def plane_panels(
     from .slices import TRIANGLE
 
     for ax, name in zip(axes, ("prediction", "entropy", "volume"), strict=False):
-        field, cmap, label = _plane_field(sub, name)
+        field, cmap, label = _plane_field(sub, name, ds, space)
         kw = {"vmin": -0.5, "vmax": 9.5} if name == "prediction" else {}
         values = field.transpose("v", "u")
         mesh = ax.pcolormesh(sub.u, sub.v, values, cmap=cmap, shading="auto", **kw)
@@ -398,7 +406,7 @@ def ternary_plot(
     sub = _pick(ds, seed=seed, space=space)
     if "epoch" in sub.dims:
         sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
-    values, cmap, label = _plane_field(sub, field)
+    values, cmap, label = _plane_field(sub, field, ds, space)
     inside = (sub["barycentric"] >= -1e-12).all("vertex")
     masked = values.where(inside).transpose("v", "u")
     ax = _axes(ax)

@@ -98,7 +98,7 @@ def _plane_figures(ds: xr.Dataset) -> dict[str, Any]:
         ternary_plot(ds, row[3], epoch=int(e), space="full")
         for ax, what in zip(
             row,
-            ("prediction", "entropy", "volume (slice metric)", "volume (full metric), triangle"),
+            ("prediction", "entropy", "volume (slice metric)", "volume (full metric), ternary"),
             strict=True,
         ):
             ax.set_title(f"epoch {int(e)}: {what}", fontsize=9)

@@ -93,7 +93,8 @@ def _measure(where: Slice, rank: int) -> Any:
         keys = ["log_volume_element", "rank"]
         both = stack([sliced[keys], full[keys]], "space", ["slice", "full"], long_name=_SPACE)
         k = 0 if where.tangents is None else where.tangents.shape[0]
-        both["log_volume_element"].attrs["space"] = (
+        both["log_volume_element"].attrs["space"] = "see the space coordinate"
+        both["log_volume_element"].attrs["description"] = (
             f"slice: induced on the {where.kind} ({k} tangents); "
             f"full: top-{rank} log pseudo-determinant of the {_dim(where)}-d metric"
         )
