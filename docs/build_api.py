@@ -19,6 +19,7 @@ MODULES = [
     "neurogeom.train",
     "neurogeom.models",
     "neurogeom.data",
+    "neurogeom.experiments",
     "neurogeom.errors",
 ]
 

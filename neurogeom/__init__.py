@@ -39,3 +39,7 @@ __all__ = [
 from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
 
 __all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
+
+from .experiments import run_experiment
+
+__all__ += ["run_experiment"]

@@ -52,7 +52,9 @@ def test_closed_form_agrees_with_autograd(ds):
     assert np.all(ds["rank"].values == 2)  # well conditioned on this budget: compare everywhere
     gap = np.abs(ds.log_volume_element - ds.log_volume_element_closed_form)
     assert float(gap.max()) < 1e-9
-    assert ds.log_volume_element_closed_form.attrs["points_unresolved_by_eigenvalues"] == 0
+    attrs = ds.log_volume_element_closed_form.attrs
+    assert attrs["points_unresolved_by_eigenvalues"] == 0
+    assert attrs["max_abs_diff_to_autograd"] == float(gap.max())  # over every snapshot
     assert np.all(np.isfinite(ds.ricci_scalar.values))
 
 
