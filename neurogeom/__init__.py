@@ -40,6 +40,6 @@ from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, t
 
 __all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
 
-from .experiments import run_experiment
+from .experiments import run_experiment  # noqa: E402
 
 __all__ += ["run_experiment"]

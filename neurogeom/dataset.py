@@ -49,7 +49,11 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "1",
     ),
     "ricci_scalar": ((), "Ricci scalar curvature R of the metric", "stimulus_unit**-2"),
-    "boundary_distance": ((), "Euclidean distance to the task's true decision boundary", "stimulus_unit"),
+    "boundary_distance": (
+        (),
+        "Euclidean distance to the task's true decision boundary",
+        "stimulus_unit",
+    ),
     "loss": ((), "mean training cross-entropy of the epoch", "nat"),
     "accuracy": ((), "training accuracy", "1"),
     "spearman_entropy": (

@@ -157,7 +157,10 @@ def _figure(nrows: int, ncols: int, size: tuple[float, float]) -> Any:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False,
+        nrows,
+        ncols,
+        figsize=(size[0] * ncols, size[1] * nrows),
+        squeeze=False,
         constrained_layout=True,
     )
     return fig, axes
@@ -276,8 +279,12 @@ def line_plot(
     if "prediction" in sub:
         pred = sub["prediction"].values
         sc = ax.scatter(t, y.values, c=pred, cmap="tab10", vmin=-0.5, vmax=9.5, s=14, zorder=2)
-        ax.figure.colorbar(sc, ax=ax, label=sub["prediction"].attrs.get("long_name", "prediction"),
-                           ticks=sorted(set(pred.tolist())))
+        ax.figure.colorbar(
+            sc,
+            ax=ax,
+            label=sub["prediction"].attrs.get("long_name", "prediction"),
+            ticks=sorted(set(pred.tolist())),
+        )
     ax.set_xlabel("t")
     ax.set_ylabel(y.attrs["long_name"])
     if images and "anchors" in sub:
@@ -476,9 +483,17 @@ def claim_progression(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
         what = "entropy" if name == "spearman_entropy" else "distance"
         for i in range(m.sizes["g"]):
             label = ", ".join(f"{d} {m.isel(g=i)[d].item()}" for d in groups)
-            ax.errorbar(ds["epoch"].values, m.isel(g=i).values, yerr=s.isel(g=i).values,
-                        ls=style, marker="o", ms=3, capsize=2,
-                        color=f"C{i}", label=f"vs {what}" + (f" ({label})" if label else ""))
+            ax.errorbar(
+                ds["epoch"].values,
+                m.isel(g=i).values,
+                yerr=s.isel(g=i).values,
+                ls=style,
+                marker="o",
+                ms=3,
+                capsize=2,
+                color=f"C{i}",
+                label=f"vs {what}" + (f" ({label})" if label else ""),
+            )
     ax.axhline(0, color="0.7", lw=0.8)
     ax.set_xlabel("epoch")
     ax.set_ylabel("Spearman rho of log volume element")

@@ -135,7 +135,13 @@ def _run(
     else:
         if len(anchors) != 3:
             raise ValueError(f"digits={cfg['digits']}; a plane needs three digits.")
-        where = Plane(anchors[0], anchors[1], anchors[2], resolution=int(cfg["resolution"]), extent=float(cfg["extent"]))
+        where = Plane(
+            anchors[0],
+            anchors[1],
+            anchors[2],
+            resolution=int(cfg["resolution"]),
+            extent=float(cfg["extent"]),
+        )
     width = int(cfg["width"]) or (2000 if d == 784 else 256)
     rank = int(cfg["full_rank"]) or min(d, width)
     if cfg["train_dtype"] not in _DTYPES:
