@@ -169,13 +169,14 @@ def _figure(nrows: int, ncols: int, size: tuple[float, float]) -> Any:
 def volume_panels(
     ds: xr.Dataset, *, seed: int | None = None, variable: str = "log_volume_element"
 ) -> Any:
-    """Fig. 1: one volume-element map per (width, snapshot), boundary and data on top.
+    """Fig. 1: one volume-element map per (width or layer, snapshot), boundary and data on top.
 
     Parameters
     ----------
     ds : xarray.Dataset
         From ``neurogeom run toy`` (:func:`neurogeom.experiments.toy.run`): dims ``width``,
-        ``epoch``, ``u``, ``v`` (and optionally ``seed``).
+        ``epoch``, ``u``, ``v`` (and optionally ``seed``); or from ``neurogeom run toy-deep``
+        with ``layer`` instead of ``width``.
     seed : int, optional
         Which seed to show (default the first).
     variable : str
@@ -184,7 +185,7 @@ def volume_panels(
     Returns
     -------
     matplotlib Figure
-        Rows are widths, columns snapshots; each row shares one colour scale.
+        Rows are widths (or layers), columns snapshots; each row shares one colour scale.
 
     Examples
     --------
@@ -198,11 +199,12 @@ def volume_panels(
     sub = _pick(ds, seed=seed)
     if variable != "log_volume_element":
         sub = sub.assign(log_volume_element=sub[variable])
-    widths = sub.width.values if "width" in sub.dims else [None]
+    row_dim = next((d for d in ("width", "layer") if d in sub.dims), None)
+    rows = sub[row_dim].values if row_dim else [None]
     epochs = sub.epoch.values if "epoch" in sub.dims else [None]
-    fig, axes = _figure(len(widths), len(epochs), (3.6, 3.1))
-    for i, w in enumerate(widths):
-        row = sub.sel(width=w) if w is not None else sub
+    fig, axes = _figure(len(rows), len(epochs), (3.6, 3.1))
+    for i, r in enumerate(rows):
+        row = sub.sel({row_dim: r}) if row_dim else sub
         values = log10_volume(row)
         vmin, vmax = float(values.min()), float(values.max())
         for j, e in enumerate(epochs):
@@ -211,7 +213,8 @@ def volume_panels(
             volume_map(panel, ax=ax, vmin=vmin, vmax=vmax)
             stage = f"{panel['stage'].item()} " if "stage" in panel.coords else ""
             where = f"{stage}(epoch {int(e)})" if e is not None else ""
-            ax.set_title(f"width {int(w)}, {where}" if w is not None else where)
+            name = f"width {int(r)}" if row_dim == "width" else f"{r}"
+            ax.set_title(f"{name}, {where}" if row_dim else where)
     return fig
 
 

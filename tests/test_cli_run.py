@@ -15,7 +15,7 @@ def test_run_help_lists_experiments(capsys):
         main(["run", "--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for name in ("toy", "mnist-line", "mnist-plane"):
+    for name in ("toy", "toy-deep", "mnist-line", "mnist-plane"):
         assert name in out
 
 

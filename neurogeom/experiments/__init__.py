@@ -14,7 +14,7 @@ from typing import Any
 
 import xarray as xr
 
-from . import mnist, toy
+from . import mnist, toy, toy_deep
 from .claims import claim_table, spearman
 from .config import ConfigError, load_toml, resolve_config
 from .runner import new_run_folder
@@ -48,6 +48,12 @@ def _toy_figures(ds: xr.Dataset) -> dict[str, Any]:
 
     fig = volume_panels(ds, variable="log_volume_element_closed_form")
     return {"fig1_volume": fig, "training": _training(ds)}
+
+
+def _deep_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import volume_panels
+
+    return {"fig1_deep_volume": volume_panels(ds), "training": _training(ds)}
 
 
 def _training(ds: xr.Dataset) -> Any:
@@ -114,6 +120,14 @@ EXPERIMENTS: dict[str, Experiment] = {
         toy.run,
         _toy_figures,
         ("width", "epoch"),
+    ),
+    "toy-deep": Experiment(
+        "toy-deep",
+        "Fig. 1 deep variant: 2 → 8 → 8 → 8 → 2 sigmoid net, volume after each hidden layer",
+        toy_deep.DEFAULTS,
+        toy_deep.run,
+        _deep_figures,
+        ("layer", "epoch"),
     ),
     "mnist-line": Experiment(
         "mnist-line",

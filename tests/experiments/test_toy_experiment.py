@@ -99,3 +99,40 @@ def test_xor_task_and_bad_settings():
         toy.run({**TINY, "width": 3})
     with pytest.raises(ValueError, match="--data"):
         toy.run(TINY, data="somewhere")
+
+
+def test_deep_variant_layers_and_first_layer_closed_form():
+    from neurogeom.experiments import toy_deep
+    from neurogeom.experiments.closed_form import shallow_closed_form
+
+    cfg = {"epochs": 2, "seeds": [0], "grid_resolution": 6, "progress": False}
+    ds = toy_deep.run(cfg)
+    assert dict(ds.log_volume_element.sizes) == {"seed": 1, "epoch": 3, "layer": 3, "u": 6, "v": 6}
+    assert ds.layer.values.tolist() == ["hidden0", "hidden1", "hidden2"]
+    assert dict(ds.spearman_entropy.sizes) == {"seed": 1, "epoch": 3, "layer": 3}
+    assert json.loads(ds.attrs["config"])["hidden"] == [8, 8, 8]
+    # the first hidden layer of the untrained deep net is a shallow 2 → 8 sigmoid map
+    torch.manual_seed(0)
+    deep = ShallowNet(2, [8, 8, 8], 2).double()
+    shallow = ShallowNet(2, 8, 2).double()
+    shallow.hidden0.load_state_dict(deep.hidden0.state_dict())
+    grid = ng.Grid([(-1.5, 1.5)] * 2, resolution=6)
+    cf = shallow_closed_form(shallow, torch.as_tensor(grid.points))["log_volume_element"]
+    np.testing.assert_allclose(
+        ds.log_volume_element.sel(seed=0, epoch=0, layer="hidden0").values.ravel(),
+        cf.numpy(),
+        rtol=1e-11,
+    )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neurogeom import plot
+
+    fig = plot.volume_panels(ds)
+    panels = [a for a in fig.axes if a.get_label() != "<colorbar>"]
+    assert [a.get_title() for a in panels[::3]] == [
+        "hidden0, start (epoch 0)",
+        "hidden1, start (epoch 0)",
+        "hidden2, start (epoch 0)",
+    ]
+    assert all(a.get_xlabel() == "u" and a.get_ylabel() == "v" for a in panels)
