@@ -115,7 +115,8 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
     """Snapshot measurement: autograd geometry, closed form, Ricci scalar and the claim."""
 
     def measure(model: nn.Module) -> xr.Dataset:
-        assert isinstance(model, ShallowNet)
+        if not isinstance(model, ShallowNet):
+            raise TypeError(f"expected a ShallowNet; got {type(model).__name__}.")
         ds = geometry(
             TorchResponseMap(model, "hidden0", dtype=torch.float64), grid, classifier=model
         )

@@ -56,7 +56,8 @@ DEFAULTS: dict[str, Any] = {
 
 def _measure(grid: Grid, distance: np.ndarray) -> Any:
     def measure(model: nn.Module) -> xr.Dataset:
-        assert isinstance(model, ShallowNet)
+        if not isinstance(model, ShallowNet):
+            raise TypeError(f"expected a ShallowNet; got {type(model).__name__}.")
         rm = TorchResponseMap(model, model.hidden_layers, dtype=torch.float64)
         ds = geometry(rm, grid, classifier=model, rank="auto")
         full = (ds["rank"] == 2).all("layer").values
