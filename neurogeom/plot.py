@@ -441,7 +441,7 @@ def loss_curves(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     >>> ds = xr.Dataset({"loss": (("train_epoch",), [1.0, 0.5])},
     ...                 coords={"train_epoch": [1, 2]})
     >>> loss_curves(ds).get_ylabel()
-    'mean training cross-entropy of the epoch [nat]'
+    'training loss'
     """
     ax = _axes(ax)
     loss = ds["loss"]
@@ -452,7 +452,8 @@ def loss_curves(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
         label = ", ".join(f"{d} {curve[d].item()}" for d in groups)
         ax.plot(loss["train_epoch"].values, curve.values, lw=1, label=label or None)
     ax.set_xlabel("training epoch")
-    ax.set_ylabel(f"{loss.attrs.get('long_name', 'loss')} [{loss.attrs.get('units', '')}]")
+    name, units = loss.attrs.get("long_name"), loss.attrs.get("units")
+    ax.set_ylabel(f"{name} [{units}]" if name and units else name or "training loss")
     ax.set_yscale("log")
     if groups:
         ax.legend(fontsize=6)

@@ -112,6 +112,7 @@ def toy_ds_like():
 def test_loss_and_claim_progression(toy_ds, line_ds):
     ax = plot.loss_curves(toy_ds)
     _labelled(ax)
+    assert ax.get_ylabel() == "mean training cross-entropy of the epoch [nat]"
     assert len(ax.lines) == 4  # 2 seeds × 2 widths
     plt.close(ax.figure)
     ax = plot.claim_progression(toy_ds)
