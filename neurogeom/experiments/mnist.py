@@ -24,6 +24,7 @@ from torch import nn
 from ..data.cifar import ImageData
 from ..data.mnist import load_image_data
 from ..dataset import add_variables, stack
+from ..errors import SingularMetricError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
@@ -89,7 +90,14 @@ def _measure(where: Slice, rank: int) -> Any:
         model = model.double()
         rm = TorchResponseMap(model, "hidden0", dtype=torch.float64)
         sliced = geometry(rm, where, space="slice", classifier=model)
-        full = geometry(rm, where, space="full", rank=rank, keep_metric=False)
+        try:
+            full = geometry(rm, where, space="full", rank=rank, keep_metric=False)
+        except SingularMetricError as err:
+            raise SingularMetricError(
+                f"the full-space metric is numerically rank-deficient: {err} In a config "
+                f"file, set full_rank to a smaller k (now {rank}) for the top-k "
+                "pseudo-determinant."
+            ) from err
         keys = ["log_volume_element", "rank"]
         both = stack([sliced[keys], full[keys]], "space", ["slice", "full"], long_name=_SPACE)
         k = 0 if where.tangents is None else where.tangents.shape[0]

@@ -102,3 +102,9 @@ def test_wrong_digits_and_missing_data(tmp_path):
         mnist.run_line({**TINY, "digits": [7, 11]})
     with pytest.raises(ng.errors.DataNotFoundError, match="no MNIST train images"):
         mnist.run_line(TINY, data=tmp_path)
+
+
+def test_rank_deficient_full_metric_names_the_setting():
+    # 16 units cannot give a 64-dimensional image-space metric full rank
+    with pytest.raises(ng.errors.SingularMetricError, match="set full_rank"):
+        mnist.run_line({**TINY, "width": 16, "full_rank": 64, "steps": 3, "seeds": [0]})
