@@ -2,6 +2,7 @@
 
 from . import errors
 from ._version import __version__
+from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
 from .dataset import load, save
 from .errors import NeurogeomError
 from .geometry import (
@@ -39,6 +40,7 @@ __all__ = [
 from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
 
 __all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
+__all__ += ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
 
 from .experiments import run_experiment  # noqa: E402
 

@@ -42,13 +42,18 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "stimulus_unit",
     ),
     "training_labels": (("sample",), "class labels of the training stimuli", "1"),
+    "ricci_scalar": (
+        (),
+        "Ricci scalar R of the metric (2/a**2 on a sphere of radius a)",
+        "1 / response_unit**2",
+    ),
+    "ricci_singular": ((), "metric singular here (rank < coordinates): Ricci scalar is NaN", "1"),
     # experiments (neurogeom.experiments)
     "log_volume_element_closed_form": (
         (),
         "natural log of the volume element sqrt(det g), closed form (no autograd)",
         "1",
     ),
-    "ricci_scalar": ((), "Ricci scalar curvature R of the metric", "stimulus_unit**-2"),
     "boundary_distance": (
         (),
         "Euclidean distance to the task's true decision boundary",

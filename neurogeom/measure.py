@@ -38,6 +38,7 @@ def geometry(
     keep_metric: bool | Literal["auto"] = "auto",
     block_size: int = 256,
     config: dict[str, Any] | None = None,
+    curvature: bool = False,
 ) -> xr.Dataset:
     r"""Measure metric, volume element and spectrum of a response map on a slice.
 
@@ -68,6 +69,12 @@ def geometry(
         Points measured at a time; Jacobians of one block are all that is held in memory.
     config : dict, optional
         Extra settings to record in the Dataset's ``config`` attribute.
+    curvature : bool
+        Also measure the Ricci scalar of the same metric (slice-induced or full, same
+        ``scale``) with :func:`~neurogeom.scalar_curvature`: variables ``ricci_scalar``
+        (NaN where the metric is singular) and ``ricci_singular`` (those points). Needs a
+        :class:`~neurogeom.TorchResponseMap` and at most 16 coordinates (a line, a plane,
+        or a low-dimensional grid).
 
     Returns
     -------
@@ -100,6 +107,9 @@ def geometry(
     fields = {name: np.concatenate([b[name] for b in blocks], axis=1) for name in blocks[0]}
     if not response_map.returns_dict:  # one layer: no layer dimension
         fields = {name: value[0] for name, value in fields.items()}
+    if curvature:
+        curv = _curvature_fields(response_map, sl.points, tangents, k, scale, block_size)
+        fields.update(curv if response_map.returns_dict else {n: v[0] for n, v in curv.items()})
     if classifier is not None:
         fields.update(class_probabilities(classifier, sl.points, block_size=block_size))
     layers = list(response_map.layers)
@@ -111,12 +121,14 @@ def geometry(
         "response_map": repr(response_map),
         "layers": layers,
         "slice": sl.kind,
+        "curvature": curvature,
         **(config or {}),
     }
     var_attrs = {
         name: {"space": label, "scale": scale}
-        for name in ("metric", "log_volume_element", "eigenvalues")
+        for name in ("metric", "log_volume_element", "eigenvalues", "ricci_scalar")
     }
+    var_attrs["ricci_scalar"]["method"] = CURVATURE_METHOD
     ds = build_dataset(
         sl,
         fields,
@@ -201,4 +213,52 @@ def class_probabilities(
         "prediction": logits.argmax(dim=1).numpy(),
         "entropy": entropy.clamp_min(0.0).numpy(),
         "probability": p.numpy(),
+    }
+
+
+CURVATURE_MAX_DIM = 16
+CURVATURE_METHOD = (
+    "neurogeom.scalar_curvature (method='embedding'): exact torch.func second derivatives of "
+    "the responses in float64, Christoffel symbols J+ d2r and the Gauss equation; "
+    "R = g^bd R^a_bad, 2/a**2 on a sphere of radius a; NaN where the metric is singular"
+)
+
+
+def _curvature_fields(
+    rm: ResponseMap,
+    points: np.ndarray,
+    tangents: np.ndarray | None,
+    k: int,
+    scale: Scale,
+    block_size: int,
+) -> dict[str, np.ndarray]:
+    """``ricci_scalar`` and ``ricci_singular``, each ``(L, m)``."""
+    from .curvature import scalar_curvature
+    from .maps.torch import TorchResponseMap
+
+    if not isinstance(rm, TorchResponseMap):
+        raise TypeError(
+            f"curvature=True needs exact derivatives of a TorchResponseMap; got "
+            f"{type(rm).__name__}. Measure it without curvature."
+        )
+    if k > CURVATURE_MAX_DIM:
+        raise ValueError(
+            f"curvature=True on {k} coordinates would take ~{k}² forward passes per point; "
+            f"measure it on a Line or Plane slice (at most {CURVATURE_MAX_DIM} coordinates)."
+        )
+    scalars: list[list[np.ndarray]] = [[] for _ in rm.layers]
+    masks: list[list[np.ndarray]] = [[] for _ in rm.layers]
+    for i in range(0, len(points), block_size):
+        block = points[i : i + block_size]
+        R, singular = scalar_curvature(
+            rm, block, tangents, scale=scale, on_singular="nan", return_singular=True
+        )
+        if not rm.returns_dict:
+            R, singular = {rm.layers[0]: R}, {rm.layers[0]: singular}
+        for j, name in enumerate(rm.layers):
+            scalars[j].append(R[name])
+            masks[j].append(singular[name])
+    return {
+        "ricci_scalar": np.stack([np.concatenate(v) for v in scalars]),
+        "ricci_singular": np.stack([np.concatenate(v) for v in masks]),
     }

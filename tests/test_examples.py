@@ -25,6 +25,7 @@ def run(script: str, *args: str) -> None:
         ("plane_of_images.py", ("--resolution", "6", "--out", "{tmp}/p.png")),
         ("datasets_and_files.py", ("--out", "{tmp}/line.nc")),
         ("demo_api.py", ("--out", "{tmp}/demo", "--epochs", "2")),
+        ("curvature_shallow.py", ("--out", "{tmp}/c.png", "--steps", "20", "--res", "9")),
     ],
 )
 def test_example_runs(script, args, tmp_path):

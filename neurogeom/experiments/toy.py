@@ -3,7 +3,7 @@
 Widths × stages × seeds: each net 2 → n → 2 (sigmoid, Φⱼ = σ(wⱼ·x + bⱼ)/√n) is trained
 with SGD and measured on a grid before, midway through and after training. The volume
 element comes both from autograd (:func:`neurogeom.geometry`, Jacobians by torch.func and
-eigenvalues of g) and from the closed form (:mod:`.closed_form`, Cauchy–Binet); they must
+eigenvalues of g) and from the closed form (:mod:`neurogeom.geometry.shallow`, Cauchy–Binet in log space); they must
 agree to rounding (``closed_form_tolerance`` + 16 eps cond(g)) wherever float64
 eigenvalues resolve det g. Where g is too ill-conditioned for that (cond > ~1e14, e.g. far
 from the data after long training) the eigenvalue route falls back to a pseudo-determinant
@@ -31,13 +31,13 @@ from ..data import (
     xor_task,
 )
 from ..dataset import add_variables, stack
+from ..geometry.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
 from ..slices import Grid
 from ..train import TrainConfig
 from .claims import spearman
-from .closed_form import shallow_closed_form
 from .config import resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
 
@@ -117,12 +117,13 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
     def measure(model: nn.Module) -> xr.Dataset:
         if not isinstance(model, ShallowNet):
             raise TypeError(f"expected a ShallowNet; got {type(model).__name__}.")
-        ds = geometry(
-            TorchResponseMap(model, "hidden0", dtype=torch.float64), grid, classifier=model
-        )
+        rm = TorchResponseMap(model, "hidden0", dtype=torch.float64)
+        ds = geometry(rm, grid, classifier=model, rank="auto")
         cf = {
-            k: v.numpy().reshape(grid.shape + v.shape[1:])
-            for k, v in shallow_closed_form(model, torch.as_tensor(grid.points)).items()
+            "log_volume_element": shallow_log_volume(grid.points, model).reshape(grid.shape),
+            "ricci_scalar": shallow_ricci_scalar(grid.points, model, on_singular="nan").reshape(
+                grid.shape
+            ),
         }
         gap, allowed = _agreement(cf["log_volume_element"], ds, tolerance)
         full = ds["rank"].values == 2  # elsewhere float64 eigenvalues cannot resolve det g
@@ -139,6 +140,7 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
             {
                 "log_volume_element_closed_form": (grid.dims, cf["log_volume_element"]),
                 "ricci_scalar": (grid.dims, cf["ricci_scalar"]),
+                "ricci_singular": (grid.dims, np.isnan(cf["ricci_scalar"])),
                 "spearman_entropy": ((), spearman(logvol, ds.entropy.values)),
                 "spearman_distance": ((), spearman(logvol, distance)),
             },

@@ -1,6 +1,25 @@
 """Pure math on Jacobians and metrics: pullback metric, volume element, spectrum."""
 
+from .curvature import (
+    Curvature,
+    curvature_from_embedding,
+    curvature_from_jets,
+    embedding_curvature,
+    embedding_jet,
+    embedding_jets,
+    field_curvature,
+    metric_jet,
+    metric_jets,
+)
 from .metric import pullback_metric
+from .shallow import (
+    ShallowParameters,
+    activation_derivatives,
+    shallow_log_volume,
+    shallow_metric,
+    shallow_parameters,
+    shallow_ricci_scalar,
+)
 from .volume import (
     check_metric,
     log_volume_element,
@@ -17,7 +36,6 @@ __all__ = [
     "pullback_metric",
     "volume_element",
 ]
-
 from .iterative import (
     MetricOperator,
     iterative_log_volume,
@@ -32,4 +50,21 @@ __all__ += [
     "lanczos",
     "stochastic_logdet",
     "top_eigenvalues",
+]
+__all__ += [
+    "Curvature",
+    "ShallowParameters",
+    "activation_derivatives",
+    "curvature_from_embedding",
+    "curvature_from_jets",
+    "embedding_curvature",
+    "embedding_jet",
+    "embedding_jets",
+    "field_curvature",
+    "metric_jet",
+    "metric_jets",
+    "shallow_log_volume",
+    "shallow_metric",
+    "shallow_parameters",
+    "shallow_ricci_scalar",
 ]

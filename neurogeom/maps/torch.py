@@ -269,6 +269,152 @@ class TorchResponseMap(ResponseMap):
         name = type(self.model).__name__
         return f"TorchResponseMap({name}, layers={list(self.layers)}, dtype={self.dtype}, device={self.device})"
 
+    # -- metric fields (curvature) -----------------------------------------------------------------
+    def metric_field(
+        self,
+        x0: Any,
+        tangents: Any = None,
+        *,
+        layer: str | None = None,
+        scale: str = "none",
+        dtype: torch.dtype | None = None,
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The metric as a differentiable function of coordinates around one stimulus.
+
+        Returns ``field(c) = g`` for the stimulus ``x0 + Σᵢ cᵢ Tᵢ``: with tangents ``T`` the
+        metric induced on their span (``k`` coordinates), without them the full-space metric
+        (``c`` are offsets of the flattened stimulus, ``T`` the identity). The field runs the
+        model in eval mode without an autograd graph; differentiate it with forward mode
+        (``torch.func.jacfwd``, as :mod:`neurogeom.geometry.curvature` does), nest freely,
+        and ``vmap`` it over ``c``.
+
+        Parameters
+        ----------
+        x0 : array, shape stimulus_shape
+            One stimulus (no point axis).
+        tangents : array, shape (k, *stimulus_shape), optional
+            Directions spanning the slice (orthonormal for Euclidean slice coordinates).
+        layer : str, optional
+            Which measured layer; required when the map measures several.
+        scale : {"none", "width"}
+            ``"width"`` divides the metric by the layer's number of units.
+        dtype : torch.dtype, optional
+            Compute in this dtype (e.g. ``torch.float64`` for curvature); default the map's.
+
+        Returns
+        -------
+        callable
+            ``c`` (Tensor ``(k,)`` of ``dtype`` on the map's device) ``↦ g`` ``(k, k)``.
+
+        Examples
+        --------
+        >>> import torch, numpy as np
+        >>> rm = TorchResponseMap(lambda x: 3.0 * x)
+        >>> field = rm.metric_field(np.zeros(2), dtype=torch.float64)
+        >>> field(torch.zeros(2, dtype=torch.float64))
+        tensor([[9., 0.],
+                [0., 9.]], dtype=torch.float64)
+        """
+        from ..geometry.metric import check_scale
+
+        check_scale(scale)
+        mapper = self._field_mapper(layer, dtype)
+        x = to_tensor(x0, dtype=mapper.dtype, device=mapper.device)
+        check_finite(x, "x0")
+        pts = x[None] if x.ndim >= 1 else x.reshape(1, 1)
+        T = mapper._field_tangents(tangents, pts)
+        return mapper._metric_field(pts[0], T, scale)
+
+    def _field_mapper(self, layer: str | None, dtype: torch.dtype | None) -> TorchResponseMap:
+        """A shallow copy measuring only ``layer`` (default: the only one) in ``dtype``."""
+        import copy
+
+        if layer is None:
+            if len(self.layers) > 1:
+                raise LayerError(
+                    f"this map measures {len(self.layers)} layers; pick one with layer=..., "
+                    f"one of: {', '.join(self.layers)}."
+                )
+            layer = self.layers[0]
+        if layer not in self.layers:
+            raise LayerError(
+                f"layer {layer!r} is not measured by this map; measured: {', '.join(self.layers)}."
+            )
+        mapper = copy.copy(self)
+        if self._modules:
+            mapper._modules = {layer: self._modules[layer]}
+            mapper.layers = (layer,)
+        if dtype is not None:
+            if not dtype.is_floating_point:
+                raise TypeError(f"dtype must be a floating dtype; got {dtype}.")
+            mapper.dtype = dtype
+        return mapper
+
+    def _field_tangents(self, tangents: Any, pts: torch.Tensor) -> torch.Tensor:
+        """Validated tangents ``(k, *stim)``, or the identity basis of the stimulus space."""
+        if tangents is not None:
+            return self._tangents(tangents, pts)
+        d = math.prod(pts.shape[1:])
+        return torch.eye(d, dtype=self.dtype, device=self.device).reshape(d, *pts.shape[1:])
+
+    def response_field(
+        self,
+        x0: Any,
+        tangents: Any = None,
+        *,
+        layer: str | None = None,
+        scale: str = "none",
+        dtype: torch.dtype | None = None,
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The responses as a differentiable function of coordinates around one stimulus.
+
+        Returns ``r(c)``, the flattened responses ``(n,)`` of one layer to the stimulus
+        ``x0 + Σᵢ cᵢ Tᵢ``; its pullback metric is :meth:`metric_field`. Same parameters and
+        evaluation rules as :meth:`metric_field` (``scale="width"`` divides ``r`` by ``√n``,
+        so that the metric is divided by ``n``).
+
+        Examples
+        --------
+        >>> import torch, numpy as np
+        >>> rm = TorchResponseMap(lambda x: 3.0 * x)
+        >>> rm.response_field(np.ones(2), dtype=torch.float64)(torch.tensor([1.0, 0.0]).double())
+        tensor([6., 3.], dtype=torch.float64)
+        """
+        from ..geometry.metric import check_scale
+
+        check_scale(scale)
+        mapper = self._field_mapper(layer, dtype)
+        x = to_tensor(x0, dtype=mapper.dtype, device=mapper.device)
+        check_finite(x, "x0")
+        pts = x[None] if x.ndim >= 1 else x.reshape(1, 1)
+        T = mapper._field_tangents(tangents, pts)
+        return mapper._response_field(pts[0], T, scale)
+
+    def _response_field(
+        self, x0: torch.Tensor, T: torch.Tensor, scale: str
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``c ↦ r(x0 + c·T)`` for the first measured layer; pure torch (vmap-safe)."""
+
+        def responses(c: torch.Tensor) -> torch.Tensor:
+            with self._measuring():
+                r = self._forward((x0 + torch.tensordot(c, T, dims=1))[None])[0][0]
+            return r / math.sqrt(r.shape[0]) if scale == "width" else r
+
+        return responses
+
+    def _metric_field(
+        self, x0: torch.Tensor, T: torch.Tensor, scale: str
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``c ↦ g`` at ``x0 + c·T`` for the first measured layer; pure torch (vmap-safe)."""
+        responses = self._response_field(x0, T, scale)
+
+        def field(c: torch.Tensor) -> torch.Tensor:
+            J = torch.func.jacfwd(responses)(c)
+            g = J.mT @ J
+            return 0.5 * (g + g.mT)
+
+        return field
+
     def metric_operator(
         self, x: Any, layer: str | None = None, *, scale: Scale = "none"
     ) -> MetricOperator:

@@ -103,7 +103,7 @@ def test_xor_task_and_bad_settings():
 
 def test_deep_variant_layers_and_first_layer_closed_form():
     from neurogeom.experiments import toy_deep
-    from neurogeom.experiments.closed_form import shallow_closed_form
+    from neurogeom.geometry.shallow import shallow_log_volume
 
     cfg = {"epochs": 2, "seeds": [0], "grid_resolution": 6, "progress": False}
     ds = toy_deep.run(cfg)
@@ -117,10 +117,10 @@ def test_deep_variant_layers_and_first_layer_closed_form():
     shallow = ShallowNet(2, 8, 2).double()
     shallow.hidden0.load_state_dict(deep.hidden0.state_dict())
     grid = ng.Grid([(-1.5, 1.5)] * 2, resolution=6)
-    cf = shallow_closed_form(shallow, torch.as_tensor(grid.points))["log_volume_element"]
+    cf = shallow_log_volume(grid.points, shallow)
     np.testing.assert_allclose(
         ds.log_volume_element.sel(seed=0, epoch=0, layer="hidden0").values.ravel(),
-        cf.numpy(),
+        cf,
         rtol=1e-11,
     )
     import matplotlib

@@ -1,0 +1,402 @@
+"""Curvature of the metric a torch network induces on stimulus space or on a slice of it.
+
+Each measured layer becomes a differentiable function of the coordinates around each point
+(:meth:`~neurogeom.maps.TorchResponseMap.response_field`, or
+:meth:`~neurogeom.maps.TorchResponseMap.metric_field` with ``method="metric"``); its exact
+derivatives and the curvature come from :mod:`neurogeom.geometry.curvature` (conventions
+there: ``Γᵃ_bc`` at ``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a
+sphere of radius ``a``).
+
+With ``tangents`` (or a :class:`~neurogeom.slices.Line`/:class:`~neurogeom.slices.Plane`),
+the curvature is the *intrinsic* curvature of the metric induced on the slice, in the
+slice's orthonormal coordinates: on a plane through an image space, a 2-D curvature map.
+A line (``k = 1``) has no intrinsic curvature: its Ricci scalar is identically 0.
+
+Singular metrics: see :func:`scalar_curvature` (``on_singular``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+
+from ._arrays import like
+from .errors import SingularMetricError
+from .geometry.curvature import (
+    Curvature,
+    OnSingular,
+    check_on_singular,
+    curvature_from_embedding,
+    curvature_from_jets,
+    embedding_jet,
+    metric_jet,
+)
+from .geometry.metric import Scale, check_scale
+from .maps.torch import TorchResponseMap
+
+__all__ = ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
+
+Method = Literal["embedding", "metric"]
+METHODS: tuple[str, ...] = ("embedding", "metric")
+
+
+def _where(x: Any, tangents: Any) -> tuple[Any, Any]:
+    """Points and tangents from arrays or a slice (anything with ``points``/``tangents``)."""
+    if hasattr(x, "points") and hasattr(x, "tangents"):
+        if tangents is not None:
+            raise ValueError(
+                "tangents were given together with a slice, which carries its own; pass one."
+            )
+        return x.points, x.tangents
+    return x, tangents
+
+
+def _layer_curvature(
+    rm: TorchResponseMap,
+    layer: str,
+    x: Any,
+    tangents: Any,
+    *,
+    scale: str,
+    on_singular: OnSingular,
+    dtype: torch.dtype,
+    christoffel_only: bool,
+    method: Method,
+) -> Curvature:
+    mapper = rm._field_mapper(layer, dtype)
+    pts = mapper._points(x)
+    T = mapper._field_tangents(tangents, pts)
+    k = T.shape[0]
+    origin = torch.zeros(k, dtype=mapper.dtype, device=mapper.device)
+
+    def per_chunk(chunk: torch.Tensor) -> Curvature:
+        if method == "embedding":
+            J, H = torch.func.vmap(
+                lambda x0: embedding_jet(mapper._response_field(x0, T, scale), origin)
+            )(chunk)
+            return curvature_from_embedding(
+                J, H, christoffel_only=christoffel_only, on_singular="nan"
+            )
+        order = 1 if christoffel_only else 2
+        jets = torch.func.vmap(
+            lambda x0: metric_jet(mapper._metric_field(x0, T, scale), origin, order)
+        )(chunk)
+        return curvature_from_jets(*jets, on_singular="nan")
+
+    per_point = k**2 if method == "embedding" else k ** (3 if christoffel_only else 4)
+    step = max(1, rm.chunk_size // per_point)
+    with mapper._measuring():
+        curv = _concat([per_chunk(chunk) for chunk in pts.split(step)])
+    if on_singular == "raise" and bool(curv.singular.any()):
+        idx = int(torch.nonzero(curv.singular)[0, 0])
+        raise SingularMetricError(
+            f"layer {layer!r}: the metric at point {idx} (of {len(pts)}) is singular "
+            f"(numerical rank < {k}), so its curvature is undefined. Pass on_singular='nan' "
+            "to get NaN there (and return_singular=True for the mask), or move the points "
+            "to where the representation is regular."
+        )
+    return curv
+
+
+def _concat(parts: list[Curvature]) -> Curvature:
+    names = ("metric", "christoffel", "riemann", "ricci", "scalar", "singular")
+    fields = []
+    for name in names:
+        values = [getattr(p, name) for p in parts]
+        fields.append(None if values[0] is None else torch.cat(values))
+    return Curvature(*fields)
+
+
+def _measure(
+    rm: TorchResponseMap,
+    x: Any,
+    tangents: Any,
+    *,
+    scale: str,
+    on_singular: OnSingular,
+    dtype: torch.dtype,
+    christoffel_only: bool,
+    method: Method,
+) -> dict[str, Curvature]:
+    if method not in METHODS:
+        raise ValueError(
+            f"method={method!r}; use 'embedding' (Gauss equation from second derivatives of "
+            "the responses, the accurate default) or 'metric' (third derivatives through the "
+            "metric field)."
+        )
+    if not isinstance(rm, TorchResponseMap):
+        raise TypeError(
+            f"curvature needs exact derivatives of a TorchResponseMap; got {type(rm).__name__}."
+        )
+    check_scale(scale)
+    check_on_singular(on_singular)
+    pts, T = _where(x, tangents)
+    return {
+        layer: _layer_curvature(
+            rm,
+            layer,
+            pts,
+            T,
+            scale=scale,
+            on_singular=on_singular,
+            dtype=dtype,
+            christoffel_only=christoffel_only,
+            method=method,
+        )
+        for layer in rm.layers
+    }
+
+
+def _numpy_like(curv: Curvature, reference: Any) -> Curvature:
+    fields = (curv.metric, curv.christoffel, curv.riemann, curv.ricci, curv.scalar, curv.singular)
+    out = [None if f is None else like(f, reference) for f in fields]
+    return Curvature(*out)
+
+
+def curvature_tensors(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+    method: Method = "embedding",
+) -> Any:
+    """Metric, Christoffel symbols, Riemann and Ricci tensors, Ricci scalar and singular mask.
+
+    One pass computes everything :func:`christoffel_symbols`, :func:`ricci_tensor` and
+    :func:`scalar_curvature` return; the arguments are theirs.
+
+    Returns
+    -------
+    Curvature, or dict of them by layer name
+        Fields ``metric`` ``(m, k, k)``, ``christoffel`` ``(m, k, k, k)``, ``riemann``
+        ``(m, k, k, k, k)``, ``ricci`` ``(m, k, k)``, ``scalar`` ``(m,)``, ``singular``
+        ``(m,)`` bool; arrays like ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> rm = TorchResponseMap(lambda x: torch.stack([x[:, 0], x[:, 1], x[:, 0] ** 2], 1))
+    >>> curv = curvature_tensors(rm, np.zeros((1, 2)))
+    >>> float(curv.scalar[0]), curv.riemann.shape    # parabolic cylinder: flat
+    (0.0, (1, 2, 2, 2, 2))
+    """
+    per_layer = _measure(
+        response_map,
+        x,
+        tangents,
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        christoffel_only=False,
+        method=method,
+    )
+    ref = _where(x, tangents)[0]
+    return response_map._unwrap({n: _numpy_like(c, ref) for n, c in per_layer.items()})
+
+
+def _one(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any,
+    field: str,
+    *,
+    scale: str,
+    on_singular: OnSingular,
+    dtype: torch.dtype,
+    return_singular: bool,
+    method: Method,
+) -> Any:
+    per_layer = _measure(
+        response_map,
+        x,
+        tangents,
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        christoffel_only=field == "christoffel",
+        method=method,
+    )
+    ref = _where(x, tangents)[0]
+    values = response_map._unwrap({n: like(getattr(c, field), ref) for n, c in per_layer.items()})
+    if not return_singular:
+        return values
+    return values, response_map._unwrap({n: like(c.singular, ref) for n, c in per_layer.items()})
+
+
+def scalar_curvature(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+    return_singular: bool = False,
+    method: Method = "embedding",
+) -> Any:
+    """Ricci scalar of the pullback metric, exact by nested forward-mode autodiff.
+
+    ``R = gᵇᵈ R_bd`` with ``R_bd = Rᵃ_bad``: ``2/a²`` on a sphere of radius ``a``, twice
+    the Gaussian curvature in two dimensions, 0 on a flat (e.g. linear) representation,
+    identically 0 on a line (``k = 1``). ``R`` is intrinsic: it does not change under a
+    reparametrisation of the stimulus (``x = A y`` gives ``R(y) = R(A y)``), and its unit is
+    1 / response_unit² (lengths are measured by ``g``, in response units).
+
+    Parameters
+    ----------
+    response_map : TorchResponseMap
+        The representation (each measured layer gets its own curvature).
+    x : array, shape (m, *stimulus_shape), or a slice
+        Points; a :class:`~neurogeom.slices.Line`, :class:`~neurogeom.slices.Plane`,
+        :class:`~neurogeom.slices.Grid` or :class:`~neurogeom.slices.Points` gives its
+        points and tangents.
+    tangents : array, shape (k, *stimulus_shape), optional
+        Orthonormal directions: the curvature of the metric induced on the slice they span
+        (intrinsic). Default: the full stimulus space (``k = d``; costs about ``k³``
+        forward passes per point, so keep ``k`` small).
+    scale : {"none", "width"}
+        ``"width"`` divides the metric by the layer width (``R`` is then multiplied by it).
+    on_singular : {"raise", "nan"}
+        Where the metric has numerical rank below ``k`` (smallest eigenvalue at most
+        ``10 k ε λ_max``) the curvature is undefined. ``"raise"`` (default) raises
+        :class:`~neurogeom.errors.SingularMetricError` naming the point; ``"nan"`` returns
+        NaN at those points, which ``return_singular=True`` reports as a mask. No value is
+        ever taken from a pseudo-inverse.
+    dtype : torch.dtype
+        Compute dtype (third derivatives of the network: float64 by default).
+    return_singular : bool
+        Also return the boolean mask of singular points.
+    method : {"embedding", "metric"}
+        ``"embedding"`` (default): Christoffel symbols ``J⁺ ∂∂r`` and the Gauss equation
+        from the second derivatives of the responses, through a QR factorisation of ``J``
+        (relative rounding error ~ ``ε·cond(g)``). ``"metric"``: the generic route through
+        the metric field :meth:`~neurogeom.maps.TorchResponseMap.metric_field` and its
+        exact second derivatives (third derivatives of the network; rounding error
+        ~ ``ε·cond(g)²``, so prefer it only as an independent check).
+
+    Returns
+    -------
+    scalar : array, shape (m,), or dict of them by layer name
+        numpy or torch like ``x``.
+    singular : array of bool, shape (m,), or dict; only if ``return_singular``
+
+    Examples
+    --------
+    Sphere of radius 2 in the chart (θ, φ):
+
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> def sphere(x):
+    ...     th, ph = x[:, 0], x[:, 1]
+    ...     return 2.0 * torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], 1)
+    >>> scalar_curvature(TorchResponseMap(sphere), np.array([[0.5, 0.1], [1.2, 2.0]]))
+    array([0.5, 0.5])
+    """
+    return _one(
+        response_map,
+        x,
+        tangents,
+        "scalar",
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        return_singular=return_singular,
+        method=method,
+    )
+
+
+def ricci_tensor(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+    return_singular: bool = False,
+    method: Method = "embedding",
+) -> Any:
+    """Ricci tensor ``R_bd = Rᵃ_bad`` of the pullback (or slice-induced) metric.
+
+    Parameters are those of :func:`scalar_curvature`.
+
+    Returns
+    -------
+    ricci : array, shape (m, k, k), or dict of them by layer name
+        Symmetric; in two dimensions ``R_bd = K g_bd``.
+    singular : array of bool, shape (m,), or dict; only if ``return_singular``
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> def sphere(x):
+    ...     th, ph = x[:, 0], x[:, 1]
+    ...     return torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], 1)
+    >>> ricci_tensor(TorchResponseMap(sphere), np.array([[np.pi / 2, 0.0]]))[0]  # K g, K = 1
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return _one(
+        response_map,
+        x,
+        tangents,
+        "ricci",
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        return_singular=return_singular,
+        method=method,
+    )
+
+
+def christoffel_symbols(
+    response_map: TorchResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    scale: Scale = "none",
+    on_singular: OnSingular = "raise",
+    dtype: torch.dtype = torch.float64,
+    return_singular: bool = False,
+    method: Method = "embedding",
+) -> Any:
+    """Christoffel symbols ``Γᵃ_bc = ½ gᵃᵈ (∂_b g_dc + ∂_c g_db − ∂_d g_bc)``.
+
+    Parameters are those of :func:`scalar_curvature`; only first derivatives of the
+    metric are needed.
+
+    Returns
+    -------
+    christoffel : array, shape (m, k, k, k), or dict of them by layer name
+        ``Γᵃ_bc`` at ``[:, a, b, c]``.
+    singular : array of bool, shape (m,), or dict; only if ``return_singular``
+
+    Examples
+    --------
+    Polar chart ``(ρ, θ) ↦ (ρ cos θ, ρ sin θ)``: ``Γ^ρ_θθ = −ρ``, ``Γ^θ_ρθ = 1/ρ``.
+
+    >>> import numpy as np, torch
+    >>> from neurogeom import TorchResponseMap
+    >>> polar = TorchResponseMap(lambda x: torch.stack(
+    ...     [x[:, 0] * x[:, 1].cos(), x[:, 0] * x[:, 1].sin()], 1))
+    >>> G = christoffel_symbols(polar, np.array([[2.0, 0.3]]))
+    >>> round(float(G[0, 0, 1, 1]), 12), round(float(G[0, 1, 0, 1]), 12)
+    (-2.0, 0.5)
+    """
+    return _one(
+        response_map,
+        x,
+        tangents,
+        "christoffel",
+        scale=scale,
+        on_singular=on_singular,
+        dtype=dtype,
+        return_singular=return_singular,
+        method=method,
+    )
