@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
             config["progress"] = False
         start = time.perf_counter()
         paths = run_experiment(args.experiment, config=config, data=args.data, out=args.out)
-    except NeurogeomError as err:
+    except (NeurogeomError, ValueError) as err:  # bad settings or data: a message, no traceback
         print(f"neurogeom run {args.experiment}: error: {err}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - start
@@ -57,7 +57,7 @@ def _add_run(sub: Any) -> None:
     listing = "\n".join(f"  {name:<12} {exp.summary}" for name, exp in EXPERIMENTS.items())
     run = sub.add_parser(
         "run",
-        help="run one of the poster's experiments (toy, mnist-line, mnist-plane)",
+        help="run one of the poster's experiments (toy, toy-deep, mnist-line, mnist-plane)",
         description=f"Run a recorded experiment. Experiments:\n{listing}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -50,3 +50,14 @@ def test_unknown_setting_is_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown setting 'widht'" in err and "widths" in err
     assert not any(tmp_path.glob("toy-*"))  # nothing half-written
+
+
+def test_bad_values_are_clear_errors(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('task = "spiral"\n')
+    assert main(["run", "toy", "--config", str(cfg), "--out", str(tmp_path)]) == 2
+    assert "task='spiral'" in capsys.readouterr().err
+    assert (
+        main(["run", "mnist-line", "--data", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+    )
+    assert "does not exist" in capsys.readouterr().err

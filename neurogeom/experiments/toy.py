@@ -38,7 +38,7 @@ from ..models import ShallowNet
 from ..slices import Grid
 from ..train import TrainConfig
 from .claims import spearman
-from .config import resolve_config
+from .config import ConfigError, resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
 
 __all__ = ["DEFAULTS", "TASKS", "run"]
@@ -79,6 +79,8 @@ def _task(name: str, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _boundary_distance(name: str, points: np.ndarray) -> np.ndarray:
+    if name not in TASKS:
+        raise ConfigError(f"task={name!r}; choose one of {TASKS}.")
     return (
         sinusoid_boundary_distance(points) if name == "sinusoid" else xor_boundary_distance(points)
     )
