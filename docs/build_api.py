@@ -13,6 +13,8 @@ MODULES = [
     "neurogeom",
     "neurogeom.geometry",
     "neurogeom.maps",
+    "neurogeom.estimators",
+    "neurogeom.simulate",
     "neurogeom.slices",
     "neurogeom.dataset",
     "neurogeom.plot",

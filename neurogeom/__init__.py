@@ -37,10 +37,20 @@ __all__ = [
     "volume_element",
 ]
 
+from . import estimators, simulate
+from .estimators import available_estimators, get_estimator
 from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
+from .maps import SampledResponseMap
 
 __all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
 __all__ += ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
+__all__ += [
+    "SampledResponseMap",
+    "available_estimators",
+    "estimators",
+    "get_estimator",
+    "simulate",
+]
 
 from .experiments import run_experiment  # noqa: E402
 

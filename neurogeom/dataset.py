@@ -42,6 +42,31 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "stimulus_unit",
     ),
     "training_labels": (("sample",), "class labels of the training stimuli", "1"),
+    # estimates from sampled data (SampledResponseMap): intervals and per-point flags
+    "log_volume_element_ci_low": ((), "lower bootstrap bound of the log volume element", "1"),
+    "log_volume_element_ci_high": ((), "upper bootstrap bound of the log volume element", "1"),
+    "eigenvalues_ci_low": (("eigen",), "lower bootstrap bounds of the eigenvalues", METRIC_UNITS),
+    "eigenvalues_ci_high": (("eigen",), "upper bootstrap bounds of the eigenvalues", METRIC_UNITS),
+    "log_volume_element_bootstrap": (
+        ("bootstrap",),
+        "bootstrap resamples of the log volume element",
+        "1",
+    ),
+    "log_volume_element_unbounded": (
+        (),
+        "lower bound is -inf: resamples were not positive definite",
+        "1",
+    ),
+    "indefinite_fraction": (
+        (),
+        "fraction of bootstrap metrics that are not positive definite",
+        "1",
+    ),
+    "indefinite": ((), "estimated metric is not positive definite (flag)", "1"),
+    "outside": ((), "point outside the sampled stimulus region (flag)", "1"),
+    "sparse": ((), "too few effective samples under the estimator's kernel (flag)", "1"),
+    "effective_samples": ((), "effective number of samples under the estimator's kernel", "1"),
+    "excluded_neurons": ((), "neurons left out of the Poisson Fisher sum (rate <= min_rate)", "1"),
     "ricci_scalar": (
         (),
         "Ricci scalar R of the metric (2/a**2 on a sphere of radius a)",

@@ -9,10 +9,12 @@ from __future__ import annotations
 __all__ = [
     "DataFormatError",
     "DataNotFoundError",
+    "InsufficientSamplesError",
     "LayerError",
     "NeurogeomError",
     "NonFiniteError",
     "NotPositiveSemidefiniteError",
+    "OutOfDomainError",
     "ShapeError",
     "SingularMetricError",
 ]
@@ -43,6 +45,14 @@ class NotPositiveSemidefiniteError(NeurogeomError, ValueError):
 
 class SingularMetricError(NeurogeomError, ValueError):
     """A metric is singular where a full-rank one was required."""
+
+
+class InsufficientSamplesError(NeurogeomError, ValueError):
+    """Too few samples (e.g. under an estimator's kernel) to estimate what was asked."""
+
+
+class OutOfDomainError(NeurogeomError, ValueError):
+    """A query point lies outside the region the stimuli sampled."""
 
 
 class DataNotFoundError(NeurogeomError, FileNotFoundError):

@@ -38,6 +38,8 @@ def geometry(
     keep_metric: bool | Literal["auto"] = "auto",
     block_size: int = 256,
     config: dict[str, Any] | None = None,
+    level: float = 0.95,
+    keep_resamples: bool = False,
     curvature: bool = False,
 ) -> xr.Dataset:
     r"""Measure metric, volume element and spectrum of a response map on a slice.
@@ -69,6 +71,11 @@ def geometry(
         Points measured at a time; Jacobians of one block are all that is held in memory.
     config : dict, optional
         Extra settings to record in the Dataset's ``config`` attribute.
+    level : float
+        Confidence level of the bootstrap intervals, for maps that estimate geometry from
+        data (their :meth:`~neurogeom.ResponseMap.layer_metric_resamples` is not None).
+    keep_resamples : bool
+        Also store the bootstrap log-volumes (dimension ``bootstrap``).
     curvature : bool
         Also measure the Ricci scalar of the same metric (slice-induced or full, same
         ``scale``) with :func:`~neurogeom.scalar_curvature`: variables ``ricci_scalar``
@@ -83,6 +90,9 @@ def geometry(
         measures several layers, ``coord_i``/``coord_j``, ``eigen``. Variables
         ``log_volume_element``, ``eigenvalues``, ``rank``, optionally ``metric`` and the
         classifier's. ``attrs["space"]`` says whether the metric is slice-induced or full.
+        Maps estimated from data add their per-point flags (e.g. ``indefinite``: a
+        bias-corrected metric that is not positive definite, whose log-volume is then NaN)
+        and, with resamples, ``*_ci_low``/``*_ci_high`` bounds.
 
     Examples
     --------
@@ -101,7 +111,16 @@ def geometry(
     if block_size < 1:
         raise ValueError(f"block_size={block_size} must be positive.")
     blocks = [
-        _measure_block(response_map, sl.points[i : i + block_size], tangents, rank, scale, keep)
+        _measure_block(
+            response_map,
+            sl.points[i : i + block_size],
+            tangents,
+            rank,
+            scale,
+            keep,
+            level,
+            keep_resamples,
+        )
         for i in range(0, len(sl), block_size)
     ]
     fields = {name: np.concatenate([b[name] for b in blocks], axis=1) for name in blocks[0]}
@@ -158,9 +177,16 @@ def _measure_block(
     rank: int | Literal["auto"] | None,
     scale: Scale,
     keep: bool,
+    level: float = 0.95,
+    keep_resamples: bool = False,
 ) -> dict[str, np.ndarray]:
     """Per-layer fields ``(L, m_block, ...)`` for one block of points."""
     metrics = rm.layer_metrics(points, tangents, scale=scale)
+    flags = rm.point_flags(points, tangents, scale=scale)
+    if flags is not None:  # an estimate: may be indefinite or flagged NaN, never clipped
+        return _measure_estimate(
+            rm, metrics, flags, points, tangents, rank, scale, keep, level, keep_resamples
+        )
     out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
     if keep:
         out["metric"] = []
@@ -174,6 +200,64 @@ def _measure_block(
         if keep:
             out["metric"].append(t.numpy())
     return {name: np.stack(values) for name, values in out.items()}
+
+
+def _measure_estimate(
+    rm: ResponseMap,
+    metrics: dict[str, Any],
+    flags: dict[str, Any],
+    points: np.ndarray,
+    tangents: np.ndarray | None,
+    rank: int | Literal["auto"] | None,
+    scale: Scale,
+    keep: bool,
+    level: float,
+    keep_resamples: bool,
+) -> dict[str, np.ndarray]:
+    """Fields of an estimated map: NaN log-volume where the metric is flagged or indefinite."""
+    out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
+    if keep:
+        out["metric"] = []
+    for g in metrics.values():
+        t = to_tensor(g).to(torch.float64)
+        ok = torch.isfinite(t).flatten(1).all(dim=1)
+        eig = torch.full(t.shape[:-1], float("nan"), dtype=torch.float64)
+        eig[ok] = torch.linalg.eigvalsh(0.5 * (t[ok] + t[ok].mT)).flip(-1)
+        logvol = torch.full(t.shape[:1], float("nan"), dtype=torch.float64)
+        used = torch.zeros(t.shape[:1], dtype=torch.int64)
+        k = t.shape[-1] if rank in (None, "auto") else int(rank)
+        pd = ok & (eig[:, : max(k, 1)] > 0).all(dim=1) if rank != "auto" else ok
+        if bool(pd.any()):
+            lv, u = _log_volume_from_spectrum(eig[pd], rank, _tolerances(t[pd], eig[pd]))
+            logvol[pd], used[pd] = lv, u
+        out["log_volume_element"].append(logvol.numpy())
+        out["eigenvalues"].append(eig.numpy())
+        out["rank"].append(used.numpy())
+        if keep:
+            out["metric"].append(t.numpy())
+    fields = {name: np.stack(values) for name, values in out.items()}
+    n_layers = len(metrics)
+    for name, value in flags.items():
+        fields[name] = np.stack([np.asarray(value)] * n_layers)
+    resamples = rm.layer_metric_resamples(points, tangents, scale=scale)
+    if resamples is not None:
+        from .geometry.intervals import bootstrap_intervals
+
+        k_rank = None if rank in (None, "auto") else int(rank)
+        per_layer = [bootstrap_intervals(r, level, k_rank) for r in resamples.values()]
+        names = [
+            "log_volume_element_ci_low",
+            "log_volume_element_ci_high",
+            "eigenvalues_ci_low",
+            "eigenvalues_ci_high",
+            "log_volume_element_unbounded",
+            "indefinite_fraction",
+        ]
+        if keep_resamples:
+            names.append("log_volume_element_bootstrap")
+        for name in names:
+            fields[name] = np.stack([ci[name] for ci in per_layer])
+    return fields
 
 
 def class_probabilities(

@@ -25,6 +25,7 @@ def run(script: str, *args: str) -> None:
         ("plane_of_images.py", ("--resolution", "6", "--out", "{tmp}/p.png")),
         ("datasets_and_files.py", ("--out", "{tmp}/line.nc")),
         ("demo_api.py", ("--out", "{tmp}/demo", "--epochs", "2")),
+        ("place_cells.py", ("--presentations", "1000", "--bootstrap", "10")),
         ("curvature_shallow.py", ("--out", "{tmp}/c.png", "--steps", "20", "--res", "9")),
     ],
 )

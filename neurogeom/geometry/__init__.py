@@ -11,6 +11,7 @@ from .curvature import (
     metric_jet,
     metric_jets,
 )
+from .intervals import bootstrap_intervals
 from .metric import pullback_metric
 from .shallow import (
     ShallowParameters,
@@ -29,6 +30,7 @@ from .volume import (
 )
 
 __all__ = [
+    "bootstrap_intervals",
     "check_metric",
     "log_volume_element",
     "log_volume_from_spectrum",

@@ -44,6 +44,27 @@ class ResponseMap(ABC):
         jac = self.layer_jacobians(x, tangents)
         return {name: pullback_metric(J, scale=scale) for name, J in jac.items()}
 
+    def layer_metric_resamples(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, Any] | None:
+        """Resampled metric estimates per layer, each ``(B, m, d, d)`` or ``(B, m, k, k)``.
+
+        Maps that estimate geometry from data (e.g. a bootstrap over trials) return them so
+        that :func:`~neurogeom.geometry` can add confidence intervals; exact maps return None.
+        """
+        return None
+
+    def point_flags(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, Any] | None:
+        """Per-point diagnostics of an estimated map (name → ``(m,)`` array), or None.
+
+        Estimated maps report e.g. ``indefinite`` (a bias-corrected metric that is not
+        positive definite) and ``outside`` (extrapolation); exact maps return None, and
+        their metrics are then required to be positive semidefinite.
+        """
+        return None
+
     def _unwrap(self, per_layer: dict[str, Any]) -> Any:
         return per_layer if self.returns_dict else next(iter(per_layer.values()))
 

@@ -1,0 +1,566 @@
+"""Response maps estimated from sampled (noisy, trial-repeated) neural responses."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from scipy.spatial import Delaunay, QhullError
+from sklearn.covariance import ledoit_wolf
+
+from .._arrays import is_torch, to_tensor
+from ..errors import InsufficientSamplesError, NonFiniteError, OutOfDomainError, ShapeError
+from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
+from ..geometry.intervals import bootstrap_intervals
+from ..geometry.metric import Scale, check_scale
+from .base import ResponseMap
+
+__all__ = ["SampledResponseMap"]
+
+Correction = Literal["analytic", "crossfit"] | None
+CORRECTIONS = ("analytic", "crossfit", None)
+
+
+def _values(a: Any, dims: tuple[str, ...] | None = None) -> np.ndarray:
+    """Numpy values of an array or xarray DataArray (transposed to ``dims`` when named)."""
+    if hasattr(a, "dims") and hasattr(a, "values"):
+        if dims is not None and set(dims) <= set(a.dims):
+            a = a.transpose(*dims, ...)
+        return np.asarray(a.values, dtype=np.float64)
+    if is_torch(a):
+        return np.asarray(a.detach().cpu().numpy(), dtype=np.float64)
+    return np.asarray(a, dtype=np.float64)
+
+
+def _trials(responses: Any) -> np.ndarray:
+    """Responses as ``(presentation, repetition, neuroid)``."""
+    dims = getattr(responses, "dims", None)
+    if dims is not None:
+        want = ("presentation", "repetition", "neuroid")
+        names = want if "repetition" in dims else ("presentation", "neuroid")
+        if not set(names) <= set(dims) or len(dims) != len(names):
+            raise ShapeError(
+                f"responses DataArray has dims {dims}; expected ('presentation', 'neuroid') "
+                "or ('presentation', 'repetition', 'neuroid')."
+            )
+        R = _values(responses, names)
+    else:
+        R = _values(responses)
+    if R.ndim == 2:
+        R = R[:, None, :]
+    if R.ndim != 3:
+        raise ShapeError(
+            f"responses have shape {R.shape}; expected (presentations, neurons) or "
+            "(presentations, repetitions, neurons)."
+        )
+    return R
+
+
+class SampledResponseMap(ResponseMap):
+    r"""Geometry estimated from sampled responses, with bias correction and bootstrap intervals.
+
+    Parameters
+    ----------
+    stimuli : array or DataArray, shape (P, d)
+        One stimulus per presentation (a 1-D array is one stimulus dimension).
+    responses : array or DataArray, shape (P, n) or (P, T, n)
+        Responses per presentation (and repetition); DataArray dims ``presentation``,
+        (``repetition``,) ``neuroid``. Trials are averaged per presentation before the
+        estimator sees them; their spread gives the noise estimate.
+    estimator : str or JacobianEstimator
+        Registry name (:func:`~neurogeom.estimators.available_estimators`) or an object.
+    noise : None, "poisson", "empirical" or array (n, n)
+        Metric to estimate: ``None`` the pullback :math:`J^\top J`; ``"poisson"``
+        :math:`J^\top \mathrm{diag}(f)^{-1} J`; a covariance :math:`\Sigma` or
+        ``"empirical"`` (pooled within-presentation covariance; Ledoit–Wolf when the
+        residual degrees of freedom ν < n + 5) the linear Fisher information
+        :math:`J^\top\Sigma^{-1}J`.
+    correction : {"analytic", "crossfit", None}
+        ``"analytic"`` subtracts the noise energy :math:`\sum_k c_k c_k^\top \tau_k`
+        (``tr(Σ̂)·S`` in the homoscedastic case) and, for an estimated covariance, applies
+        the Wishart factor :math:`(\nu-n-1)/\nu`. ``"crossfit"`` uses
+        :math:`\tfrac12(\hat J_A^\top \hat J_B + \hat J_B^\top \hat J_A)` from disjoint
+        trial halves (or presentation halves when T = 1). ``None``: the naive plug-in.
+    estimator_params : dict, optional
+        Parameters for a registry-named estimator.
+    domain : {"hull", "box", None}
+        Query points outside the convex hull (or bounding box) of the stimuli are invalid;
+        periodic dimensions of the estimator are exempt. The hull test is used for 2-3
+        stimulus dimensions (and non-degenerate designs); otherwise the box applies.
+    on_invalid : {"raise", "flag"}
+        Invalid query points (outside the domain, or fewer effective samples under the
+        kernel than local coefficients) raise, or are flagged (see :meth:`point_flags`)
+        and get NaN estimates.
+    n_bootstrap : int
+        Bootstrap resamples behind :meth:`layer_metric_resamples` (0: no intervals).
+    min_rate : float
+        With ``noise="poisson"``, neurons whose estimated rate at a query is ≤ this are
+        left out of the Fisher sum there (their count is in :meth:`point_flags`).
+    name : str
+        Layer name of the population.
+    random_state : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurogeom import simulate
+    >>> pop = simulate.LinearPopulation(np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]))
+    >>> X = pop.uniform_stimuli(300, random_state=0)
+    >>> R = pop.sample(X, 4, noise=0.1, random_state=1)
+    >>> rm = SampledResponseMap(X, R, estimator_params={"bandwidth": 0.5})
+    >>> g = rm.metric(np.zeros((1, 2)))
+    >>> bool(np.allclose(g[0], [[2.0, 1.0], [1.0, 5.0]], atol=0.3))
+    True
+    """
+
+    def __init__(
+        self,
+        stimuli: Any,
+        responses: Any,
+        estimator: str | JacobianEstimator = "local_linear",
+        *,
+        noise: Any = None,
+        correction: Correction = "analytic",
+        estimator_params: dict[str, Any] | None = None,
+        domain: Literal["hull", "box"] | None = "hull",
+        on_invalid: Literal["raise", "flag"] = "raise",
+        n_bootstrap: int = 0,
+        min_rate: float = 0.0,
+        name: str = "responses",
+        random_state: int = 0,
+    ) -> None:
+        if correction not in CORRECTIONS:
+            raise ValueError(f"correction={correction!r}; use one of {CORRECTIONS}.")
+        if domain not in ("hull", "box", None):
+            raise ValueError(f"domain={domain!r}; use 'hull', 'box' or None.")
+        if on_invalid not in ("raise", "flag"):
+            raise ValueError(f"on_invalid={on_invalid!r}; use 'raise' or 'flag'.")
+        X = _values(stimuli)
+        X = X[:, None] if X.ndim == 1 else X
+        trials = _trials(responses)
+        if X.ndim != 2 or X.shape[0] != trials.shape[0]:
+            raise ShapeError(
+                f"stimuli have shape {X.shape} and responses {trials.shape}; expected "
+                "stimuli (P, d) with one row per presentation (responses' first axis)."
+            )
+        for arr, what in ((X, "stimuli"), (trials, "responses")):
+            if not np.isfinite(arr).all():
+                raise NonFiniteError(
+                    f"{what} contain {int((~np.isfinite(arr)).sum())} NaN/inf values; drop "
+                    "those presentations (or trials) before estimating geometry."
+                )
+        self.stimuli, self.trials = X, trials
+        self.noise, self.correction = noise, correction
+        self.domain, self.on_invalid = domain, on_invalid
+        self.n_bootstrap, self.min_rate = int(n_bootstrap), float(min_rate)
+        self.random_state = random_state
+        self.layers, self.returns_dict = (name,), False
+        self.estimator = get_estimator(estimator, **(estimator_params or {}))
+        self.estimator.fit(X, trials.mean(axis=1))
+        self._setup_noise()
+        if correction == "analytic" and not self.estimator.linear:
+            raise ValueError(
+                f"{type(self.estimator).__name__} is not linear, so the analytic correction "
+                "does not apply; use correction='crossfit' (or None)."
+            )
+        self._hull = _hull(X) if domain == "hull" else None
+
+    def __repr__(self) -> str:
+        P, T, n = self.trials.shape
+        return (
+            f"SampledResponseMap(presentations={P}, repetitions={T}, neurons={n}, "
+            f"estimator={type(self.estimator).__name__}, noise={_noise_name(self.noise)}, "
+            f"correction={self.correction!r})"
+        )
+
+    # -- noise ---------------------------------------------------------------------------
+    @property
+    def n_repetitions(self) -> int:
+        return int(self.trials.shape[1])
+
+    def _setup_noise(self) -> None:
+        P, T, n = self.trials.shape
+        self.whitener_: np.ndarray | None = None
+        self.wishart_factor_ = 1.0
+        self.whitened_row_variance_: float | None = None
+        noise = self.noise
+        if noise is None or (isinstance(noise, str) and noise == "poisson"):
+            return
+        if isinstance(noise, str):
+            if noise != "empirical":
+                raise ValueError(f"noise={noise!r}; use None, 'poisson', 'empirical' or (n, n).")
+            if T < 2:
+                raise InsufficientSamplesError(
+                    "noise='empirical' needs repeated trials (responses (P, T, n), T >= 2)."
+                )
+            resid = (self.trials - self.trials.mean(1, keepdims=True)).reshape(-1, n)
+            nu = P * (T - 1)
+            sample = resid.T @ resid / nu
+            if nu >= n + 5:
+                cov, self.wishart_factor_ = sample, (nu - n - 1) / nu
+                trace_ratio = float(n)
+            else:
+                cov = ledoit_wolf(resid, assume_centered=True)[0] * (P * T) / nu
+                trace_ratio = float(np.trace(np.linalg.solve(cov, sample)))
+            self.noise_dof_ = nu
+        else:
+            cov = _values(noise)
+            if cov.shape != (n, n):
+                raise ShapeError(f"noise covariance has shape {cov.shape}; expected ({n}, {n}).")
+            trace_ratio = float(n)
+        try:
+            L = np.linalg.cholesky(0.5 * (cov + cov.T))
+        except np.linalg.LinAlgError as err:
+            raise ValueError("noise covariance is not positive definite.") from err
+        self.noise_covariance_ = cov
+        self.whitener_ = L
+        self.whitened_row_variance_ = trace_ratio / T
+
+    def _row_variances(self, trials: np.ndarray) -> np.ndarray:
+        """Total noise variance of each presentation mean (sum over neurons), ``(P,)``."""
+        T = trials.shape[1]
+        if T >= 2:
+            return np.asarray(trials.var(axis=1, ddof=1).sum(-1) / T)
+        if hasattr(self.estimator, "residual_variances"):
+            return np.asarray(self.estimator.residual_variances())
+        raise InsufficientSamplesError(
+            "the analytic correction with noise=None needs repeated trials or an estimator "
+            "with residual_variances (local polynomial); use correction='crossfit'."
+        )
+
+    # -- validation ----------------------------------------------------------------------
+    def _points(self, x: Any) -> np.ndarray:
+        arr = _values(x)
+        d = self.stimuli.shape[1]
+        if arr.ndim == 1 and d == 1:
+            arr = arr[:, None]
+        if arr.ndim < 2 or int(np.prod(arr.shape[1:])) != d:
+            raise ShapeError(f"points have shape {arr.shape}; expected (m, {d}).")
+        arr = arr.reshape(len(arr), d)
+        if not np.isfinite(arr).all():
+            raise NonFiniteError("query points contain NaN/inf values.")
+        return arr
+
+    def _outside(self, x: np.ndarray) -> np.ndarray:
+        if self.domain is None:
+            return np.zeros(len(x), bool)
+        per = np.isfinite(getattr(self.estimator, "period_", np.full(x.shape[1], np.inf)))
+        lo, hi = self.stimuli.min(0), self.stimuli.max(0)
+        out = (((x < lo) | (x > hi)) & ~per).any(1)
+        if self._hull is not None and not per.any():
+            out |= self._hull.find_simplex(x, tol=1e-9) < 0
+        return np.asarray(out)
+
+    def _sparse(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        neff = self.estimator.effective_samples(x)
+        if neff is None:
+            return np.zeros(len(x), bool), np.full(len(x), np.nan)
+        return neff < self.estimator.n_coefficients(), neff
+
+    def _valid(self, x: np.ndarray) -> np.ndarray:
+        outside = self._outside(x)
+        if self.on_invalid == "raise" and not outside.any():
+            # the estimator itself raises InsufficientSamplesError for sparse points
+            return np.ones(len(x), bool)
+        sparse, neff = self._sparse(x)
+        if self.on_invalid == "raise":
+            if outside.any():
+                i = int(np.argmax(outside))
+                raise OutOfDomainError(
+                    f"query point {i} ({x[i]}) lies outside the sampled region (the "
+                    f"{self.domain} of the stimuli); estimates there would be extrapolation. "
+                    "Query inside it, or pass on_invalid='flag' to get flagged NaNs."
+                )
+            if sparse.any():
+                i = int(np.argmax(sparse))
+                raise InsufficientSamplesError(
+                    f"query point {i} ({x[i]}) has {neff[i]:.2f} effective samples under the "
+                    f"kernel; the estimator needs >= {self.estimator.n_coefficients()}. "
+                    "Widen the bandwidth, add samples, or pass on_invalid='flag'."
+                )
+        return ~(outside | sparse)
+
+    # -- estimates -----------------------------------------------------------------------
+    def _fill(self, valid: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        out = np.full((len(valid), *shape), np.nan)
+        out[valid] = values
+        return out
+
+    def _like(self, result: np.ndarray, reference: Any) -> Any:
+        return to_tensor(result) if is_torch(reference) else result
+
+    def layer_responses(self, x: Any) -> dict[str, Any]:
+        """Estimated mean responses ``(m, n)`` (from the estimator's fit)."""
+        pts = self._points(x)
+        valid = self._valid(pts)
+        f = self.estimator.predict(pts[valid])
+        return {self.layers[0]: self._like(self._fill(valid, f, f.shape[1:]), x)}
+
+    def layer_jacobians(self, x: Any, tangents: Any = None) -> dict[str, Any]:
+        """Estimated Jacobians ``(m, n, d)``, or ``(m, n, k)`` along ``tangents``."""
+        pts = self._points(x)
+        valid = self._valid(pts)
+        J = self.estimator.jacobian(pts[valid])
+        if tangents is not None:
+            J = J @ self._tangents(tangents).T
+        return {self.layers[0]: self._like(self._fill(valid, J, J.shape[1:]), x)}
+
+    def _tangents(self, tangents: Any) -> np.ndarray:
+        T = _values(tangents)
+        d = self.stimuli.shape[1]
+        T = T.reshape(len(T), -1) if T.ndim > 1 else T[None]
+        if T.shape[1] != d:
+            raise ShapeError(f"tangents have shape {T.shape}; expected (k, {d}).")
+        return T
+
+    def layer_metrics(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, Any]:
+        """Bias-corrected metric estimates ``(m, d, d)`` or ``(m, k, k)`` (possibly indefinite).
+
+        Points where the corrected estimate is not positive definite are not clipped; see
+        :meth:`point_flags`.
+        """
+        check_scale(scale)
+        pts = self._points(x)
+        valid = self._valid(pts)
+        g = self._metric(pts[valid], self.trials)
+        g = self._project(g, tangents, scale)
+        return {self.layers[0]: self._like(self._fill(valid, g, g.shape[1:]), x)}
+
+    def _project(self, g: np.ndarray, tangents: Any, scale: Scale) -> np.ndarray:
+        if tangents is not None:
+            T = self._tangents(tangents)
+            g = T @ g @ T.T
+        if scale == "width":
+            g = g / self.trials.shape[2]
+        return g
+
+    def _metric_weights(self, x: np.ndarray) -> tuple[Any, np.ndarray | None]:
+        """How Ĵ is weighted at each query: (transform, per-query inverse rates or None)."""
+        if isinstance(self.noise, str) and self.noise == "poisson":
+            f = self.estimator.predict(x)
+            inv = np.where(f > self.min_rate, 1.0 / np.where(f > self.min_rate, f, 1.0), 0.0)
+            return "poisson", inv
+        return ("whiten" if self.whitener_ is not None else "identity"), None
+
+    def _weighted(self, J: np.ndarray, kind: str, inv_rate: np.ndarray | None) -> np.ndarray:
+        if kind == "poisson":
+            assert inv_rate is not None
+            return J * np.sqrt(inv_rate)[:, :, None]
+        if kind == "whiten":
+            assert self.whitener_ is not None
+            return np.linalg.solve(self.whitener_, J)
+        return J
+
+    def _metric(
+        self,
+        x: np.ndarray,
+        trials: np.ndarray,
+        weights: np.ndarray | None = None,
+        C: np.ndarray | None = None,
+        correction: Any = "default",
+    ) -> np.ndarray:
+        """Corrected metric ``(m, d, d)`` at validated points from trials ``(P, T, n)``."""
+        correction = self.correction if correction == "default" else correction
+        kind, inv_rate = self._metric_weights(x)
+        if correction == "crossfit":
+            return self._crossfit(x, trials, kind, inv_rate, C)
+        means = trials.mean(1)
+        if C is None and self.estimator.linear:
+            C = self.estimator.linear_weights(x)
+        J = apply_weights(C, means) if C is not None else self.estimator.jacobian(x)
+        Jw = self._weighted(J, kind, inv_rate)
+        g = np.einsum("mna,mnb->mab", Jw, Jw)
+        if correction == "analytic":
+            assert C is not None
+            g = g * self.wishart_factor_
+            g = g - propagate(C, self._tau(kind, inv_rate, trials, means, weights))
+        return 0.5 * (g + np.swapaxes(g, 1, 2))
+
+    def _tau(
+        self,
+        kind: str,
+        inv_rate: np.ndarray | None,
+        trials: np.ndarray,
+        means: np.ndarray,
+        weights: np.ndarray | None,
+    ) -> np.ndarray:
+        """Noise variance of each row in metric units: (P,) or (m, P)."""
+        T = trials.shape[1]
+        if kind == "poisson":
+            assert inv_rate is not None
+            tau = inv_rate @ np.clip(means, 0, None).T / T  # Poisson: variance = mean
+        elif kind == "whiten":
+            assert self.whitened_row_variance_ is not None
+            tau = np.full(len(means), self.whitened_row_variance_)
+        else:
+            tau = self._row_variances(trials)
+        if weights is not None:  # a row drawn w times counts w times, each with full noise
+            tau = tau / np.where(weights > 0, weights, 1.0)
+        return np.asarray(tau)
+
+    def _halves(self, trials: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
+        T = trials.shape[1]
+        perm = rng.permutation(T)
+        return trials[:, perm[: T // 2]], trials[:, perm[T // 2 :]]
+
+    def _crossfit(
+        self,
+        x: np.ndarray,
+        trials: np.ndarray,
+        kind: str,
+        inv_rate: np.ndarray | None,
+        C: np.ndarray | None,
+    ) -> np.ndarray:
+        rng = np.random.default_rng(self.random_state)
+        if trials.shape[1] >= 2:
+            A, B = self._halves(trials, rng)
+            if self.estimator.linear:
+                C = self.estimator.linear_weights(x) if C is None else C
+                JA, JB = apply_weights(C, A.mean(1)), apply_weights(C, B.mean(1))
+            else:
+                JA = self.estimator.frozen().fit(self.stimuli, A.mean(1)).jacobian(x)
+                JB = self.estimator.frozen().fit(self.stimuli, B.mean(1)).jacobian(x)
+        else:
+            P = len(self.stimuli)
+            perm = rng.permutation(P)
+            a, b = np.sort(perm[: P // 2]), np.sort(perm[P // 2 :])
+            means = trials.mean(1)
+            JA = self.estimator.frozen().fit(self.stimuli[a], means[a]).jacobian(x)
+            JB = self.estimator.frozen().fit(self.stimuli[b], means[b]).jacobian(x)
+        WA, WB = self._weighted(JA, kind, inv_rate), self._weighted(JB, kind, inv_rate)
+        g = 0.5 * (np.einsum("mna,mnb->mab", WA, WB) + np.einsum("mna,mnb->mab", WB, WA))
+        return np.asarray(g * self.wishart_factor_)
+
+    # -- flags and uncertainty -----------------------------------------------------------
+    def point_flags(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, np.ndarray]:
+        """Per-point diagnostics of the estimate, each ``(m,)``.
+
+        Returns
+        -------
+        dict
+            ``outside`` (outside the sampled region), ``sparse`` (too few effective samples),
+            ``effective_samples`` (Kish n_eff under the kernel, NaN if n/a), ``indefinite``
+            (the corrected metric has an eigenvalue ≤ 0 — reported, never clipped), and with
+            ``noise="poisson"`` ``excluded_neurons`` (rates ≤ ``min_rate`` left out).
+        """
+        pts = self._points(x)
+        outside, (sparse, neff) = self._outside(pts), self._sparse(pts)
+        valid = ~(outside | sparse)
+        indefinite = np.zeros(len(pts), bool)
+        if valid.any():
+            g = self._project(self._metric(pts[valid], self.trials), tangents, scale)
+            indefinite[valid] = np.linalg.eigvalsh(g)[:, 0] <= 0
+        flags = {
+            "outside": outside,
+            "sparse": sparse,
+            "effective_samples": neff,
+            "indefinite": indefinite,
+        }
+        if isinstance(self.noise, str) and self.noise == "poisson":
+            excluded = np.zeros(len(pts))
+            if valid.any():
+                excluded[valid] = (self.estimator.predict(pts[valid]) <= self.min_rate).sum(1)
+            flags["excluded_neurons"] = excluded
+        return flags
+
+    def layer_metric_resamples(
+        self,
+        x: Any,
+        tangents: Any = None,
+        *,
+        scale: Scale = "none",
+        n_resamples: int | None = None,
+    ) -> dict[str, np.ndarray] | None:
+        """Bootstrap resamples of the corrected metric per layer, each ``(B, m, k, k)``.
+
+        Trials are resampled within each presentation (T ≥ 2) or presentations are resampled
+        (T = 1); the estimator's hyperparameters (bandwidth) stay fixed and the corrected
+        estimate is recomputed in each resample. In the bootstrap world the observed means
+        are the truth, so the resamples estimate the naive plug-in; they are recentred by
+        the correction of the full data (``+ ĝ − ĝ_naive``) so that their spread is
+        around the corrected point estimate. Returns None when ``n_bootstrap`` is 0.
+        The intervals they give cover the smoothed target ``J_h``, not ``J``.
+        """
+        check_scale(scale)
+        B = self.n_bootstrap if n_resamples is None else int(n_resamples)
+        if B <= 0:
+            return None
+        pts = self._points(x)
+        valid = self._valid(pts)
+        rng = np.random.default_rng(np.random.SeedSequence([int(self.random_state), 1]))
+        P, T, _ = self.trials.shape
+        xs = pts[valid]
+        C = self.estimator.linear_weights(xs) if self.estimator.linear else None
+        # The bootstrap world's truth is the plug-in estimate of the full data (its means
+        # are the observed means), so resampled corrected estimates scatter around the
+        # naive estimate: recentre them on the corrected point estimate.
+        shift = self._metric(xs, self.trials, C=C) - self._metric(
+            xs, self.trials, C=C, correction=None
+        )
+        out = []
+        for _ in range(B):
+            if T >= 2:
+                idx = rng.integers(0, T, size=(P, T))
+                g = self._metric(xs, np.take_along_axis(self.trials, idx[:, :, None], 1), C=C)
+            else:
+                g = self._resample_presentations(xs, rng)
+            g = self._project(g + shift, tangents, scale)
+            out.append(self._fill(valid, g, g.shape[1:]))
+        return {self.layers[0]: np.stack(out)}
+
+    def confidence_intervals(
+        self,
+        x: Any,
+        tangents: Any = None,
+        *,
+        level: float = 0.95,
+        n_resamples: int | None = None,
+        scale: Scale = "none",
+    ) -> dict[str, np.ndarray]:
+        """Bootstrap percentile intervals of log-volume and eigenvalues at ``x``.
+
+        See :func:`~neurogeom.geometry.bootstrap_intervals` for the returned arrays. The
+        intervals cover the smoothed target (what the estimator converges to at this
+        bandwidth), not the true metric: smoothing bias is not in them.
+        """
+        B = self.n_bootstrap if n_resamples is None else int(n_resamples)
+        if B <= 0:
+            raise ValueError("no resamples: pass n_resamples= or build with n_bootstrap > 0.")
+        res = self.layer_metric_resamples(x, tangents, scale=scale, n_resamples=B)
+        assert res is not None
+        return bootstrap_intervals(res[self.layers[0]], level)
+
+    def _resample_presentations(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        P = len(self.stimuli)
+        counts = np.bincount(rng.integers(0, P, size=P), minlength=P).astype(np.float64)
+        est = self.estimator.frozen()
+        if not est.supports_sample_weight:
+            raise TypeError(
+                f"bootstrapping single-trial data refits {type(est).__name__} with sample "
+                "weights, which it does not support; record repeated trials."
+            )
+        full = self.estimator
+        try:
+            self.estimator = est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
+            C = est.linear_weights(x) if est.linear else None
+            return self._metric(x, self.trials, weights=counts, C=C)
+        finally:
+            self.estimator = full
+
+
+def _hull(X: np.ndarray) -> Delaunay | None:
+    """Delaunay triangulation for the convex-hull test (2 ≤ d ≤ 3; else the box is used)."""
+    if not 2 <= X.shape[1] <= 3:
+        return None
+    try:
+        return Delaunay(X)
+    except QhullError:  # degenerate designs (e.g. collinear stimuli): the box still applies
+        return None
+
+
+def _noise_name(noise: Any) -> str:
+    return repr(noise) if noise is None or isinstance(noise, str) else "covariance"

@@ -1,0 +1,554 @@
+"""Simulated neural populations whose geometry is known exactly (ground truth for estimators).
+
+Every population has a mean response ``f(x)`` (``(m, n)`` for ``m`` stimuli), its exact
+Jacobian ``J(x) = ∂f/∂x`` (``(m, n, d)``), the pullback metric ``JᵀJ``, the Fisher information
+under Gaussian or Poisson noise, and draws noisy trials ``(presentations, repetitions, n)``.
+Closed forms for the large-population metrics are module functions
+(:func:`von_mises_metric`, :func:`place_field_metric`, :func:`grid_cell_metric`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from neurogeom import simulate
+>>> ring = simulate.VonMisesRing(64, amplitude=5.0, kappa=2.0)
+>>> theta = np.array([[0.3], [1.0]])
+>>> np.allclose(ring.metric(theta)[:, 0, 0], simulate.von_mises_metric(64, 5.0, 2.0))
+True
+>>> ring.sample(theta, repetitions=3, noise="poisson", random_state=0).shape
+(2, 3, 64)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import i1
+
+from .errors import NonFiniteError, ShapeError
+
+__all__ = [
+    "GridCells",
+    "LinearPopulation",
+    "PlaceFields",
+    "Population",
+    "QuadraticPopulation",
+    "RandomFeatures",
+    "VonMisesRing",
+    "Warped",
+    "grid_cell_metric",
+    "place_field_metric",
+    "poisson_von_mises_fisher",
+    "von_mises_metric",
+]
+
+
+def von_mises_metric(n_neurons: int, amplitude: float, kappa: float) -> float:
+    """Pullback metric of a von Mises ring, ``N A² κ e^{−2κ} I₁(2κ) / 2`` (any θ).
+
+    Examples
+    --------
+    >>> round(von_mises_metric(64, 1.0, 2.0), 6)
+    11.440054
+    """
+    return float(n_neurons * amplitude**2 * kappa * np.exp(-2 * kappa) * i1(2 * kappa) / 2)
+
+
+def poisson_von_mises_fisher(n_neurons: int, amplitude: float, kappa: float) -> float:
+    """Poisson Fisher information of a baseline-free von Mises ring, ``N A κ e^{−κ} I₁(κ)``.
+
+    Examples
+    --------
+    >>> round(poisson_von_mises_fisher(64, 1.0, 2.0), 6)
+    27.554469
+    """
+    return float(n_neurons * amplitude * kappa * np.exp(-kappa) * i1(kappa))
+
+
+def place_field_metric(density: float, amplitude: float, width: float, d: int) -> float:
+    """Metric ``ρ A² π^{d/2} σ^{d−2} / 2`` (times the identity) of dense Gaussian place fields.
+
+    Examples
+    --------
+    >>> round(place_field_metric(1 / 0.1**2, 1.0, 0.3, 2), 4)   # = π A² / (2Δ²)
+    157.0796
+    """
+    return float(density * amplitude**2 * np.pi ** (d / 2) * width ** (d - 2) / 2)
+
+
+def grid_cell_metric(n_cells: int, spacing: float, amplitude: float = 1.0) -> float:
+    """Metric ``3 N |k|² A² / 4`` (times the identity) of one grid module, ``|k| = 4π/(√3 λ)``.
+
+    Examples
+    --------
+    >>> round(grid_cell_metric(9, 1.0), 4)
+    355.3058
+    """
+    k = 4 * np.pi / (np.sqrt(3) * spacing)
+    return float(3 * n_cells * k**2 * amplitude**2 / 4)
+
+
+def _as_stimuli(x: Any, d: int) -> np.ndarray:
+    arr = np.asarray(x, dtype=np.float64)
+    if d == 1 and arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[1] != d:
+        raise ShapeError(
+            f"stimuli have shape {arr.shape}; expected (m, {d}) for this {d}-dimensional "
+            "population (one row per stimulus)."
+        )
+    if not np.isfinite(arr).all():
+        raise NonFiniteError("stimuli contain NaN or infinite values.")
+    return arr
+
+
+class Population:
+    """Base class: a population with exact mean responses and Jacobians.
+
+    Subclasses set ``d`` and ``n_neurons`` and implement :meth:`_mean` and :meth:`_jacobian`
+    on validated ``(m, d)`` float64 stimuli. ``bounds`` (``(d, 2)``) is the stimulus domain
+    used by :meth:`uniform_stimuli`; ``period`` lists per-dimension periods (or None).
+    """
+
+    d: int
+    n_neurons: int
+    bounds: np.ndarray
+    period: tuple[float | None, ...] | None = None
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def mean(self, x: Any) -> np.ndarray:
+        """Mean responses ``f(x)``, shape ``(m, n)``."""
+        return self._mean(_as_stimuli(x, self.d))
+
+    def jacobian(self, x: Any) -> np.ndarray:
+        """Exact Jacobians ``∂f/∂x``, shape ``(m, n, d)``."""
+        return self._jacobian(_as_stimuli(x, self.d))
+
+    def metric(self, x: Any) -> np.ndarray:
+        """Exact pullback metric ``JᵀJ``, shape ``(m, d, d)``."""
+        J = self.jacobian(x)
+        return np.einsum("mna,mnb->mab", J, J)
+
+    def fisher_information(self, x: Any, noise: Any = "poisson") -> np.ndarray:
+        """Exact Fisher information, shape ``(m, d, d)``.
+
+        Parameters
+        ----------
+        x : array, shape (m, d)
+        noise : "poisson", float, array (n,) or array (n, n)
+            ``"poisson"``: independent Poisson counts, ``Jᵀ diag(f)⁻¹ J`` (rates must be
+            positive). Otherwise Gaussian noise with that standard deviation (scalar),
+            per-neuron standard deviations (n,), or covariance matrix (n, n): ``JᵀΣ⁻¹J``.
+        """
+        xs = _as_stimuli(x, self.d)
+        J = self._jacobian(xs)
+        if isinstance(noise, str):
+            if noise != "poisson":
+                raise ValueError(f"noise={noise!r}; use 'poisson' or a Gaussian sd/covariance.")
+            f = self._mean(xs)
+            if (f <= 0).any():
+                raise ValueError(
+                    "Poisson Fisher information needs positive rates; this population has "
+                    "rates <= 0 at some stimuli (add a baseline)."
+                )
+            return np.einsum("mna,mn,mnb->mab", J, 1.0 / f, J)
+        cov = self._covariance(noise)
+        Jw = np.linalg.solve(cov, J)
+        return np.einsum("mna,mnb->mab", J, Jw)
+
+    def _covariance(self, noise: Any) -> np.ndarray:
+        arr = np.asarray(noise, dtype=np.float64)
+        n = self.n_neurons
+        if arr.ndim == 0:
+            return float(arr) ** 2 * np.eye(n)
+        if arr.shape == (n,):
+            return np.diag(arr**2)
+        if arr.shape == (n, n):
+            return arr
+        raise ShapeError(
+            f"Gaussian noise has shape {arr.shape}; expected a scalar sd, ({n},) sds or "
+            f"an ({n}, {n}) covariance."
+        )
+
+    def sample(
+        self,
+        x: Any,
+        repetitions: int | None = None,
+        *,
+        noise: Any = "poisson",
+        random_state: int | np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """Draw noisy responses.
+
+        Parameters
+        ----------
+        x : array, shape (m, d)
+            Stimuli (presentations).
+        repetitions : int, optional
+            Trials per presentation. ``None`` gives one trial and drops that axis.
+        noise : "poisson", float, array (n,) or array (n, n)
+            Poisson counts with mean ``f(x)`` (rates must be ≥ 0), or additive Gaussian noise
+            (sd, per-neuron sds or covariance) as in :meth:`fisher_information`.
+        random_state : int or Generator, optional
+
+        Returns
+        -------
+        array, shape (m, repetitions, n), or (m, n) when ``repetitions`` is None
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> pop = VonMisesRing(8)
+        >>> pop.sample(np.zeros((5, 1)), 4, noise=0.1, random_state=1).shape
+        (5, 4, 8)
+        """
+        rng = np.random.default_rng(random_state)
+        f = self.mean(x)
+        T = 1 if repetitions is None else int(repetitions)
+        if T < 1:
+            raise ValueError(f"repetitions={repetitions}; expected a positive integer or None.")
+        mean = np.broadcast_to(f[:, None, :], (f.shape[0], T, f.shape[1]))
+        if isinstance(noise, str):
+            if noise != "poisson":
+                raise ValueError(f"noise={noise!r}; use 'poisson' or a Gaussian sd/covariance.")
+            if (f < 0).any():
+                raise ValueError("Poisson sampling needs rates >= 0; add a baseline.")
+            out = rng.poisson(mean).astype(np.float64)
+        else:
+            L = np.linalg.cholesky(self._covariance(noise))
+            out = mean + rng.standard_normal(mean.shape) @ L.T
+        return out[:, 0, :] if repetitions is None else out
+
+    def uniform_stimuli(
+        self, m: int, *, margin: float = 0.0, random_state: int | np.random.Generator | None = None
+    ) -> np.ndarray:
+        """``m`` stimuli drawn uniformly from ``bounds`` shrunk by ``margin`` on each side."""
+        rng = np.random.default_rng(random_state)
+        lo, hi = self.bounds[:, 0] + margin, self.bounds[:, 1] - margin
+        if (hi <= lo).any():
+            raise ValueError(f"margin={margin} leaves an empty domain inside {self.bounds}.")
+        return lo + (hi - lo) * rng.random((m, self.d))
+
+
+class VonMisesRing(Population):
+    """Ring of von Mises tuning curves, ``fᵢ(θ) = b + A exp(κ(cos(θ − φᵢ) − 1))``, ``φᵢ = 2πi/N``.
+
+    Its pullback metric is ``N A² κ e^{−2κ} I₁(2κ) / 2`` for every θ
+    (:func:`von_mises_metric`; exact up to aliasing at harmonics ≥ N).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> VonMisesRing(16, amplitude=2.0).mean(np.zeros((1, 1))).shape
+    (1, 16)
+    """
+
+    def __init__(
+        self, n_neurons: int, amplitude: float = 1.0, kappa: float = 2.0, baseline: float = 0.0
+    ) -> None:
+        self.d = 1
+        self.n_neurons = int(n_neurons)
+        self.amplitude, self.kappa, self.baseline = float(amplitude), float(kappa), float(baseline)
+        self.preferred = 2 * np.pi * np.arange(self.n_neurons) / self.n_neurons
+        self.bounds = np.array([[0.0, 2 * np.pi]])
+        self.period = (2 * np.pi,)
+
+    def _bump(self, x: np.ndarray) -> np.ndarray:
+        return self.amplitude * np.exp(self.kappa * (np.cos(x - self.preferred) - 1))
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.baseline + self._bump(x)
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        return (-self.kappa * np.sin(x - self.preferred) * self._bump(x))[:, :, None]
+
+
+class PlaceFields(Population):
+    """Isotropic Gaussian place fields ``fᵢ(x) = b + A exp(−|x − cᵢ|² / (2σ²))`` in any d.
+
+    Parameters
+    ----------
+    centers : array, shape (n, d)
+        Field centres.
+    width : float
+        σ.
+    amplitude, baseline : float
+    bounds : array (d, 2), optional
+        Stimulus domain; default the centres' bounding box.
+
+    Notes
+    -----
+    On a square lattice of spacing Δ, well inside it and with Δ ≲ σ/3, the metric is
+    ``ρ A² π^{d/2} σ^{d−2}/2 · I`` with ``ρ = Δ^{−d}`` (:func:`place_field_metric`).
+
+    Examples
+    --------
+    >>> pop = PlaceFields.lattice(2, spacing=0.1, extent=(0.0, 1.0), width=0.3)
+    >>> pop.n_neurons, pop.d
+    (121, 2)
+    """
+
+    def __init__(
+        self,
+        centers: Any,
+        width: float,
+        amplitude: float = 1.0,
+        baseline: float = 0.0,
+        bounds: Any = None,
+    ) -> None:
+        c = np.asarray(centers, dtype=np.float64)
+        if c.ndim != 2:
+            raise ShapeError(f"centers have shape {c.shape}; expected (n, d).")
+        self.centers = c
+        self.n_neurons, self.d = c.shape
+        self.width, self.amplitude, self.baseline = float(width), float(amplitude), float(baseline)
+        self.bounds = (
+            np.stack([c.min(0), c.max(0)], axis=1)
+            if bounds is None
+            else np.asarray(bounds, dtype=np.float64).reshape(self.d, 2)
+        )
+
+    @classmethod
+    def lattice(
+        cls,
+        d: int,
+        spacing: float,
+        extent: tuple[float, float],
+        width: float,
+        amplitude: float = 1.0,
+        baseline: float = 0.0,
+    ) -> PlaceFields:
+        """Fields on a cubic lattice of ``spacing`` covering ``extent`` in each dimension."""
+        ticks = np.arange(extent[0], extent[1] + spacing / 2, spacing)
+        centers = np.array(list(itertools.product(ticks, repeat=d)))
+        bounds = np.tile(np.asarray(extent, dtype=np.float64), (d, 1))
+        return cls(centers, width, amplitude, baseline, bounds=bounds)
+
+    def _bump(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        diff = x[:, None, :] - self.centers[None]
+        return self.amplitude * np.exp(-(diff**2).sum(-1) / (2 * self.width**2)), diff
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.baseline + self._bump(x)[0]
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        bump, diff = self._bump(x)
+        return -bump[:, :, None] * diff / self.width**2
+
+
+class GridCells(Population):
+    """Grid-cell modules in 2-D, ``fᵢ(x) = b + A Σ_{j=1..3} cos(kⱼ·(x − cᵢ))``.
+
+    Each module has wave vectors ``kⱼ`` at ``orientation + 0°, 120°, 240°`` with
+    ``|k| = 4π/(√3 λ)`` and ``m × m`` phases ``cᵢ`` on a lattice of the unit cell, so its
+    metric is ``3 N |k|² A² / 4 · I`` (:func:`grid_cell_metric`); modules add.
+
+    Parameters
+    ----------
+    spacings : sequence of float
+        Grid spacing λ of each module.
+    phases_per_side : int
+        m ≥ 3.
+    amplitude, baseline : float
+        ``baseline ≥ 1.5 A`` keeps rates non-negative (for Poisson sampling).
+    orientation : float
+        Rotation of every module, radians.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pop = GridCells([0.5, 0.7], phases_per_side=3)
+    >>> pop.n_neurons
+    18
+    """
+
+    def __init__(
+        self,
+        spacings: Sequence[float] = (1.0,),
+        phases_per_side: int = 3,
+        amplitude: float = 1.0,
+        baseline: float = 0.0,
+        orientation: float = 0.0,
+        bounds: Any = ((0.0, 1.0), (0.0, 1.0)),
+    ) -> None:
+        if phases_per_side < 3:
+            raise ValueError(f"phases_per_side={phases_per_side}; need >= 3 for a flat metric.")
+        self.d = 2
+        self.spacings = tuple(float(s) for s in spacings)
+        self.amplitude, self.baseline = float(amplitude), float(baseline)
+        self.bounds = np.asarray(bounds, dtype=np.float64)
+        waves, phases = [], []
+        m = int(phases_per_side)
+        for lam in self.spacings:
+            k = 4 * np.pi / (np.sqrt(3) * lam)
+            ang = orientation + np.array([0.0, 2 * np.pi / 3, 4 * np.pi / 3])
+            kv = k * np.stack([np.cos(ang), np.sin(ang)], axis=1)  # (3, 2)
+            a1 = lam * np.array([np.cos(orientation + np.pi / 6), np.sin(orientation + np.pi / 6)])
+            a2 = lam * np.array([np.cos(orientation + np.pi / 2), np.sin(orientation + np.pi / 2)])
+            for i, j in itertools.product(range(m), repeat=2):
+                waves.append(kv)
+                phases.append(i / m * a1 + j / m * a2)
+        self.waves = np.array(waves)  # (n, 3, 2)
+        self.phases = np.array(phases)  # (n, 2)
+        self.n_neurons = len(phases)
+
+    def _arg(self, x: np.ndarray) -> np.ndarray:
+        return np.einsum("nja,mna->mnj", self.waves, x[:, None, :] - self.phases[None])
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.baseline + self.amplitude * np.cos(self._arg(x)).sum(-1)
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        return -self.amplitude * np.einsum("mnj,nja->mna", np.sin(self._arg(x)), self.waves)
+
+
+class RandomFeatures(Population):
+    """Random-feature network ``r(x) = b + √(2/n) relu(Wx)``, ``Wᵢⱼ ~ N(0, 1)``; ``E[g] = I``.
+
+    Examples
+    --------
+    >>> RandomFeatures(3, 100, random_state=0).n_neurons
+    100
+    """
+
+    def __init__(
+        self,
+        d: int,
+        n_neurons: int,
+        baseline: float = 0.0,
+        bounds: Any = None,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.d, self.n_neurons, self.baseline = int(d), int(n_neurons), float(baseline)
+        self.weights = np.random.default_rng(random_state).standard_normal((self.n_neurons, self.d))
+        self.bounds = np.tile([-1.0, 1.0], (self.d, 1)) if bounds is None else np.asarray(bounds)
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.baseline + np.sqrt(2 / self.n_neurons) * np.maximum(x @ self.weights.T, 0)
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        active = (x @ self.weights.T > 0).astype(np.float64)
+        return np.sqrt(2 / self.n_neurons) * active[:, :, None] * self.weights[None]
+
+
+class LinearPopulation(Population):
+    """Affine population ``r(x) = b + W x`` (exact test case: metric ``WᵀW``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> LinearPopulation(np.eye(2)).metric(np.zeros((1, 2)))[0]
+    array([[1., 0.],
+           [0., 1.]])
+    """
+
+    def __init__(self, weights: Any, baseline: Any = 0.0, bounds: Any = None) -> None:
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.n_neurons, self.d = self.weights.shape
+        self.baseline = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (self.n_neurons,))
+        self.bounds = np.tile([-1.0, 1.0], (self.d, 1)) if bounds is None else np.asarray(bounds)
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.baseline + x @ self.weights.T
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.weights, (x.shape[0], *self.weights.shape)).copy()
+
+
+class QuadraticPopulation(Population):
+    """Quadratic population ``rᵢ(x) = bᵢ + wᵢ·x + xᵀ Qᵢ x`` (``Qᵢ`` symmetric); ``J = W + 2 Q x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pop = QuadraticPopulation(np.eye(2), np.stack([np.eye(2), np.zeros((2, 2))]))
+    >>> pop.jacobian(np.array([[1.0, 0.0]]))[0]
+    array([[3., 0.],
+           [0., 1.]])
+    """
+
+    def __init__(self, linear: Any, quadratic: Any, baseline: Any = 0.0, bounds: Any = None):
+        self.weights = np.asarray(linear, dtype=np.float64)
+        q = np.asarray(quadratic, dtype=np.float64)
+        self.quadratic = 0.5 * (q + np.swapaxes(q, 1, 2))
+        self.n_neurons, self.d = self.weights.shape
+        if self.quadratic.shape != (self.n_neurons, self.d, self.d):
+            raise ShapeError(
+                f"quadratic has shape {q.shape}; expected ({self.n_neurons}, {self.d}, {self.d})."
+            )
+        self.baseline = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (self.n_neurons,))
+        self.bounds = np.tile([-1.0, 1.0], (self.d, 1)) if bounds is None else np.asarray(bounds)
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.baseline + x @ self.weights.T + np.einsum("ma,nab,mb->mn", x, self.quadratic, x)
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        return self.weights[None] + 2 * np.einsum("nab,mb->mna", self.quadratic, x)
+
+
+class Warped(Population):
+    """A population seen through a diffeomorphism ψ: ``r(x) = r₀(ψ(x))``.
+
+    Its metric is ``Dψᵀ g₀(ψ(x)) Dψ`` exactly, so flat populations become curved ones.
+
+    Parameters
+    ----------
+    base : Population
+    psi : callable (m, d) -> (m, d)
+    psi_jacobian : callable (m, d) -> (m, d, d)
+        ``∂ψₐ/∂x_b``.
+    bounds : array (d, 2), optional
+        Domain in x; default the base's bounds (valid when ψ maps the box to itself).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pop = Warped.sinusoidal(VonMisesRing(32), strength=0.5)
+    >>> pop.metric(np.array([[0.0]])).shape
+    (1, 1, 1)
+    """
+
+    def __init__(
+        self,
+        base: Population,
+        psi: Callable[[np.ndarray], np.ndarray],
+        psi_jacobian: Callable[[np.ndarray], np.ndarray],
+        bounds: Any = None,
+    ) -> None:
+        self.base, self.psi, self.psi_jacobian = base, psi, psi_jacobian
+        self.d, self.n_neurons = base.d, base.n_neurons
+        self.bounds = base.bounds if bounds is None else np.asarray(bounds, dtype=np.float64)
+        self.period = base.period
+
+    @classmethod
+    def sinusoidal(cls, base: Population, strength: float = 0.5) -> Warped:
+        """Warp each coordinate by ``ψ(x)ₐ = xₐ + s (L/2π) sin(2π (xₐ − loₐ)/L)``.
+
+        ``L`` is the width of the base's domain along that axis; ``|s| < 1`` keeps ψ a
+        diffeomorphism that maps the domain (and a ring) onto itself.
+        """
+        if not abs(strength) < 1:
+            raise ValueError(f"strength={strength}; |strength| < 1 keeps ψ invertible.")
+        lo, width = base.bounds[:, 0], base.bounds[:, 1] - base.bounds[:, 0]
+
+        def psi(x: np.ndarray) -> np.ndarray:
+            return x + strength * width / (2 * np.pi) * np.sin(2 * np.pi * (x - lo) / width)
+
+        def dpsi(x: np.ndarray) -> np.ndarray:
+            diag = 1 + strength * np.cos(2 * np.pi * (x - lo) / width)
+            return np.einsum("ma,ab->mab", diag, np.eye(x.shape[1]))
+
+        return cls(base, psi, dpsi)
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.base._mean(self.psi(x))
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        return np.einsum("mnb,mba->mna", self.base._jacobian(self.psi(x)), self.psi_jacobian(x))
