@@ -51,3 +51,7 @@ __all__ += [
     "get_estimator",
     "simulate",
 ]
+
+from .experiments import run_experiment  # noqa: E402
+
+__all__ += ["run_experiment"]
