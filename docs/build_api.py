@@ -21,6 +21,7 @@ MODULES = [
     "neurogeom.train",
     "neurogeom.models",
     "neurogeom.data",
+    "neurogeom.experiments",
     "neurogeom.errors",
     "neurogeom.compare",
     "neurogeom.pipeline",

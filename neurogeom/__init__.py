@@ -52,6 +52,10 @@ __all__ += [
     "simulate",
 ]
 
+from .experiments import run_experiment  # noqa: E402
+
+__all__ += ["run_experiment"]
+
 from . import compare as comparison  # noqa: E402
 from .compare import (  # noqa: E402
     affine_invariant_distance,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -21,6 +22,66 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"wrote {kind}: {path}")
     print(f"output folder: {Path(args.out).resolve()}")
     return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import time
+
+    from .errors import NeurogeomError
+    from .experiments import EXPERIMENTS, load_toml, run_experiment
+    from .experiments.claims import claim_table
+
+    try:
+        config = load_toml(args.config) if args.config else {}
+        if args.no_progress:
+            config["progress"] = False
+        start = time.perf_counter()
+        paths = run_experiment(args.experiment, config=config, data=args.data, out=args.out)
+    except (NeurogeomError, ValueError) as err:  # bad settings or data: a message, no traceback
+        print(f"neurogeom run {args.experiment}: error: {err}", file=sys.stderr)
+        return 2
+    elapsed = time.perf_counter() - start
+    from .dataset import load
+
+    print(claim_table(load(paths["dataset"]), by=EXPERIMENTS[args.experiment].rows))
+    for kind, path in paths.items():
+        if kind != "folder":
+            print(f"wrote {kind}: {path}")
+    print(f"run folder: {paths['folder'].resolve()}  ({elapsed:.1f} s)")
+    return 0
+
+
+def _add_run(sub: Any) -> None:
+    from .experiments import EXPERIMENTS
+
+    listing = "\n".join(f"  {name:<12} {exp.summary}" for name, exp in EXPERIMENTS.items())
+    run = sub.add_parser(
+        "run",
+        help="run one of the poster's experiments (toy, toy-deep, mnist-line, mnist-plane)",
+        description=f"Run a recorded experiment. Experiments:\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    names = run.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    for name, exp in EXPERIMENTS.items():
+        settings = ", ".join(f"{k}={v!r}" for k, v in exp.defaults.items())
+        p = names.add_parser(
+            name, help=exp.summary, description=f"{exp.summary}.\n\nSettings: {settings}"
+        )
+        p.add_argument("--config", type=Path, help="TOML file overriding any setting")
+        p.add_argument(
+            "--out",
+            type=Path,
+            default=Path("neurogeom-runs"),
+            help="parent folder of the run folder (default: neurogeom-runs)",
+        )
+        p.add_argument(
+            "--data",
+            default=None,
+            help="MNIST directory with the IDX files, 'mnist' for $NEUROGEOM_MNIST, "
+            "or 'digits' (default: scikit-learn's 8x8 digits)",
+        )
+        p.add_argument("--no-progress", action="store_true", help="no progress bars")
+        p.set_defaults(func=_run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--resolution", type=int, default=80, help="grid points per axis")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_demo)
+    _add_run(sub)
     return parser
 
 

@@ -14,7 +14,16 @@ import xarray as xr
 from ._version import __version__
 from .slices import Slice
 
-__all__ = ["VARIABLES", "build_dataset", "config_of", "load", "save", "with_training_data"]
+__all__ = [
+    "VARIABLES",
+    "add_variables",
+    "build_dataset",
+    "config_of",
+    "load",
+    "save",
+    "stack",
+    "with_training_data",
+]
 
 METRIC_UNITS = "response_unit**2 / stimulus_unit**2"
 
@@ -64,6 +73,29 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "1 / response_unit**2",
     ),
     "ricci_singular": ((), "metric singular here (rank < coordinates): Ricci scalar is NaN", "1"),
+    # experiments (neurogeom.experiments)
+    "log_volume_element_closed_form": (
+        (),
+        "natural log of the volume element sqrt(det g), closed form (no autograd)",
+        "1",
+    ),
+    "boundary_distance": (
+        (),
+        "Euclidean distance to the task's true decision boundary",
+        "stimulus_unit",
+    ),
+    "loss": ((), "mean training cross-entropy of the epoch", "nat"),
+    "accuracy": ((), "training accuracy", "1"),
+    "spearman_entropy": (
+        (),
+        "Spearman correlation of log volume element with prediction entropy over the slice",
+        "1",
+    ),
+    "spearman_distance": (
+        (),
+        "Spearman correlation of log volume element with distance to the true boundary",
+        "1",
+    ),
     # comparisons of two geometry fields (neurogeom.compare)
     "compared": ((), "point used in the comparison (finite and unflagged in both)", "1"),
     "log_volume_difference": ((), "log volume element of b minus that of a", "1"),
@@ -261,3 +293,107 @@ def load(path: str | Path) -> xr.Dataset:
     """
     with xr.open_dataset(path, engine=_engine()) as ds:
         return ds.load()
+
+
+def stack(
+    datasets: list[xr.Dataset],
+    dim: str,
+    values: list[Any],
+    *,
+    long_name: str,
+    units: str = "1",
+    shared: tuple[str, ...] = ("anchors",),
+) -> xr.Dataset:
+    """Concatenate Datasets along a new dimension ``dim`` with coordinate ``values``.
+
+    Every variable gains ``dim`` except those in ``shared`` (e.g. the anchor stimuli),
+    which must be identical in all Datasets and are kept once. Variable and Dataset attrs
+    come from the first Dataset; the new coordinate gets ``long_name`` and ``units``.
+
+    Parameters
+    ----------
+    datasets : list of xarray.Dataset
+        All with the same variables.
+    dim : str
+        Name of the new dimension (e.g. ``"epoch"``, ``"width"``, ``"seed"``).
+    values : list
+        One coordinate value per Dataset.
+    shared : tuple of str
+        Variables that do not vary (kept without ``dim``).
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Examples
+    --------
+    >>> a = xr.Dataset({"x": ("t", np.zeros(2))}, attrs={"config": "{}"})
+    >>> s = stack([a, a + 1], "epoch", [0, 5], long_name="training epoch")
+    >>> s.x.dims, s.epoch.values.tolist(), s.attrs["config"]
+    (('epoch', 't'), [0, 5], '{}')
+    """
+    if len(datasets) != len(values) or not datasets:
+        raise ValueError(
+            f"need one {dim} value per Dataset; got {len(values)} for {len(datasets)}."
+        )
+    names = [sorted(str(v) for v in ds.data_vars) for ds in datasets]
+    if any(n != names[0] for n in names):
+        raise ValueError(
+            f"Datasets stacked along {dim!r} must have the same variables; got {names}."
+        )
+    keep = [v for v in shared if v in datasets[0]]
+    for v in keep:
+        if not all(datasets[0][v].equals(ds[v]) for ds in datasets[1:]):
+            raise ValueError(f"variable {v!r} differs between the Datasets; it cannot be shared.")
+    out = xr.concat(
+        [ds.drop_vars(keep) for ds in datasets],
+        dim=dim,
+        data_vars="all",
+        coords="minimal",
+        compat="equals",
+        join="exact",
+        combine_attrs="override",
+    )
+    coord = (dim, np.asarray(values), {"long_name": long_name, "units": units})
+    out = out.assign_coords({dim: coord})
+    for v in keep:
+        out[v] = datasets[0][v]
+    for name in names[0]:
+        out[name].attrs = dict(datasets[0][name].attrs)
+    return out
+
+
+def add_variables(
+    ds: xr.Dataset,
+    variables: Mapping[str, tuple[tuple[str, ...], Any]],
+    *,
+    coords: Mapping[str, tuple[tuple[str, ...], Any, Mapping[str, Any]]] | None = None,
+    attrs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> xr.Dataset:
+    """A copy of ``ds`` with registered variables (and optional coordinates) added.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    variables : mapping name -> (dims, values)
+        Names registered in :data:`VARIABLES` (which supplies ``long_name`` and ``units``).
+    coords : mapping name -> (dims, values, attrs), optional
+    attrs : mapping name -> dict, optional
+        Extra attributes per variable.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Examples
+    --------
+    >>> ds = add_variables(xr.Dataset(), {"loss": (("train_epoch",), np.ones(3))})
+    >>> ds.loss.attrs["units"]
+    'nat'
+    """
+    out = ds.copy()
+    for cname, (cdims, cval, cattrs) in (coords or {}).items():
+        out = out.assign_coords({cname: (cdims, np.asarray(cval), dict(cattrs))})
+    for name, (dims, value) in variables.items():
+        out[name] = (dims, np.asarray(value), _attrs(name, (attrs or {}).get(name)))
+    return out

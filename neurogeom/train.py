@@ -13,7 +13,7 @@ from torch import nn
 
 __all__ = ["TrainConfig", "train_classifier"]
 
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "adamw")
 #: Below this many parameters a training step is too small to gain from intra-op threads
 #: (they only add synchronisation, which is slow on a loaded machine), so it runs on one.
 SMALL_MODEL = 100_000
@@ -49,11 +49,26 @@ class TrainConfig:
 
 
 def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adamw":  # decoupled weight decay
+        return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     if cfg.optimizer == "adam":
         return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     return torch.optim.SGD(
         model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
     )
+
+
+def _epochs(epochs: int, progress: bool | str) -> Iterable[int]:
+    """``1..epochs``, wrapped in a tqdm bar when asked for and tqdm is installed."""
+    numbers = range(1, epochs + 1)
+    if not progress:
+        return numbers
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is an optional extra
+        return numbers
+    label = progress if isinstance(progress, str) else "training"
+    return tqdm(numbers, desc=label, unit="epoch", leave=False, mininterval=0.5)
 
 
 def train_classifier(
@@ -64,6 +79,7 @@ def train_classifier(
     *,
     snapshot_epochs: Iterable[int] = (),
     on_snapshot: Callable[[int, nn.Module], None] | None = None,
+    progress: bool | str = False,
 ) -> list[float]:
     """Train ``model`` (logits out) with cross-entropy on ``(X, y)``, in place.
 
@@ -81,6 +97,9 @@ def train_classifier(
     on_snapshot : callable, optional
         Receives the epoch and the model (in training mode; do not keep a reference,
         copy what you need).
+    progress : bool or str
+        Show a progress bar over epochs (needs the optional tqdm; without it nothing is
+        shown); a string is used as the bar's label.
 
     Returns
     -------
@@ -114,7 +133,7 @@ def train_classifier(
     model.train()
     small = sum(p.numel() for p in model.parameters()) < SMALL_MODEL
     with _single_thread(small and device.type == "cpu"):
-        for epoch in range(1, config.epochs + 1):
+        for epoch in _epochs(config.epochs, progress):
             history.append(_epoch(model, Xt, yt, config.batch_size, opt, gen))
             if on_snapshot is not None and epoch in snaps:
                 on_snapshot(epoch, model)

@@ -1,1 +1,210 @@
-"""Reproducible experiments of the seed poster."""
+"""Reproducible experiments of the seed poster (one module per experiment).
+
+``neurogeom run <name>`` calls :func:`run_experiment`, which runs the experiment, saves its
+Dataset (``<name>.nc``, every setting in ``attrs["config"]``), draws its figures (PNG and
+PDF) and writes the claim table (``claims.txt``) into a fresh run folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from . import mnist, toy, toy_deep
+from .claims import claim_table, spearman
+from .config import ConfigError, load_toml, resolve_config
+from .runner import new_run_folder
+
+__all__ = [
+    "EXPERIMENTS",
+    "ConfigError",
+    "Experiment",
+    "claim_table",
+    "load_toml",
+    "resolve_config",
+    "run_experiment",
+    "spearman",
+]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named experiment: its settings, how to run it and how to draw it."""
+
+    name: str
+    summary: str
+    defaults: dict[str, Any]
+    run: Callable[..., xr.Dataset]
+    figures: Callable[[xr.Dataset], dict[str, Any]]
+    rows: tuple[str, ...]
+
+
+def _toy_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import volume_panels
+
+    fig = volume_panels(ds, variable="log_volume_element_closed_form")
+    return {"fig1_volume": fig, "training": _training(ds)}
+
+
+def _deep_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import volume_panels
+
+    return {"fig1_deep_volume": volume_panels(ds), "training": _training(ds)}
+
+
+def _training(ds: xr.Dataset) -> Any:
+    import matplotlib.pyplot as plt
+
+    from ..plot import claim_progression, loss_curves
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
+    loss_curves(ds, a)
+    claim_progression(ds, b)
+    return fig
+
+
+def _line_figures(ds: xr.Dataset) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+
+    from ..plot import line_plot
+
+    epochs = ds.epoch.values
+    fig, axes = plt.subplots(
+        len(epochs), 2, figsize=(10, 3.2 * len(epochs)), squeeze=False, constrained_layout=True
+    )
+    for row, e in zip(axes, epochs, strict=True):
+        for ax, space in zip(row, ("slice", "full"), strict=True):
+            line_plot(ds, ax, epoch=int(e), space=space)
+            ax.text(
+                0.02,
+                0.04,
+                f"epoch {int(e)}, {space} metric",
+                transform=ax.transAxes,
+                fontsize=9,
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
+            )
+    return {"fig2_line": fig, "training": _training(ds)}
+
+
+def _plane_figures(ds: xr.Dataset) -> dict[str, Any]:
+    import matplotlib.pyplot as plt
+
+    from ..plot import plane_panels, ternary_plot
+
+    epochs = ds.epoch.values
+    fig, axes = plt.subplots(
+        len(epochs), 4, figsize=(15, 3.2 * len(epochs)), squeeze=False, constrained_layout=True
+    )
+    for row, e in zip(axes, epochs, strict=True):
+        plane_panels(ds, epoch=int(e), axes=row[:3])
+        ternary_plot(ds, row[3], epoch=int(e), space="full")
+        for ax, what in zip(
+            row,
+            ("prediction", "entropy", "volume (slice metric)", "volume (full metric), ternary"),
+            strict=True,
+        ):
+            ax.set_title(f"epoch {int(e)}: {what}", fontsize=9)
+    return {"fig2_plane": fig, "training": _training(ds)}
+
+
+#: The experiments ``neurogeom run`` knows, by name.
+EXPERIMENTS: dict[str, Experiment] = {
+    "toy": Experiment(
+        "toy",
+        "Fig. 1: 2 → n → 2 sigmoid nets (n = 5, 25, 200) on the sinusoid task, grid scan",
+        toy.DEFAULTS,
+        toy.run,
+        _toy_figures,
+        ("width", "epoch"),
+    ),
+    "toy-deep": Experiment(
+        "toy-deep",
+        "Fig. 1 deep variant: 2 → 8 → 8 → 8 → 2 sigmoid net, volume after each hidden layer",
+        toy_deep.DEFAULTS,
+        toy_deep.run,
+        _deep_figures,
+        ("layer", "epoch"),
+    ),
+    "mnist-line": Experiment(
+        "mnist-line",
+        "Fig. 2 top: shallow net on MNIST/digits, volume element on the line 7 → 6",
+        mnist.LINE_DEFAULTS,
+        mnist.run_line,
+        _line_figures,
+        ("epoch", "space"),
+    ),
+    "mnist-plane": Experiment(
+        "mnist-plane",
+        "Fig. 2 bottom: shallow net on MNIST/digits, plane through a 7, a 6 and a 1",
+        mnist.PLANE_DEFAULTS,
+        mnist.run_plane,
+        _plane_figures,
+        ("epoch", "space"),
+    ),
+}
+
+
+def run_experiment(
+    name: str,
+    *,
+    config: dict[str, Any] | None = None,
+    data: str | Path | None = None,
+    out: str | Path = "neurogeom-runs",
+    formats: tuple[str, ...] = ("png", "pdf"),
+) -> dict[str, Path]:
+    """Run an experiment and write its Dataset, figures and claim table to a run folder.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXPERIMENTS`.
+    config : dict, optional
+        Setting overrides (unknown keys raise :class:`ConfigError`).
+    data : str or path, optional
+        Data location for the image experiments (MNIST directory; default digits).
+    out : str or path
+        Parent of the run folder ``<out>/<name>-<UTC time>``.
+    formats : tuple of str
+        Figure formats.
+
+    Returns
+    -------
+    dict
+        ``folder``, ``dataset``, ``claims`` and one entry per figure and format.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib; matplotlib.use("Agg")
+    >>> paths = run_experiment("toy", out=tempfile.mkdtemp(), formats=("png",),
+    ...     config={"widths": [3], "epochs": 2, "seeds": [0, 1], "grid_resolution": 5,
+    ...             "progress": False})
+    >>> sorted(p.name for k, p in paths.items() if k != "folder")
+    ['claims.txt', 'fig1_volume.png', 'toy.nc', 'training.png']
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..dataset import save
+
+    if name not in EXPERIMENTS:
+        raise ConfigError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}.")
+    exp = EXPERIMENTS[name]
+    ds = exp.run(config, data=data)
+    folder = new_run_folder(out, name)
+    paths: dict[str, Path] = {"folder": folder, "dataset": save(ds, folder / f"{name}.nc")}
+    table = claim_table(ds, by=exp.rows)
+    paths["claims"] = folder / "claims.txt"
+    paths["claims"].write_text(table + "\n")
+    for fig_name, fig in exp.figures(ds).items():
+        for fmt in formats:
+            path = folder / f"{fig_name}.{fmt}"
+            fig.savefig(path, dpi=100)
+            paths[f"{fig_name}.{fmt}"] = path
+        plt.close(fig)
+    return paths

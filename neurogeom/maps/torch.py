@@ -13,7 +13,7 @@ from torch import nn
 from .._arrays import check_finite, check_ndim, is_torch, like, to_tensor
 from ..errors import LayerError, ShapeError
 from ..geometry.iterative import MetricOperator
-from ..geometry.metric import SCALES, Scale
+from ..geometry.metric import SCALES, Scale, check_scale
 from .base import ResponseMap
 
 __all__ = ["TorchResponseMap"]
@@ -210,21 +210,42 @@ class TorchResponseMap(ResponseMap):
 
     def layer_jacobians(self, x: Any, tangents: Any = None) -> dict[str, Any]:
         """Jacobians per layer, ``(m, n_layer, d)`` or ``(m, n_layer, k)``; see :meth:`jacobian`."""
+        blocks = list(self._transposed_jacobians(x, tangents))
+        return {
+            name: like(torch.cat([b[i] for b in blocks]).mT, x)
+            for i, name in enumerate(self.layers)
+        }
+
+    def layer_metrics(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, Any]:
+        """Metrics ``JᵀJ`` per layer, ``(m, d, d)`` or ``(m, k, k)``; see :meth:`metric`.
+
+        Formed block by block from the Jacobians in the layout the products produce, so the
+        full set of Jacobians is never held or transposed in memory.
+        """
+        check_scale(scale)
+        per_layer: list[list[torch.Tensor]] = [[] for _ in self.layers]
+        for block in self._transposed_jacobians(x, tangents):
+            for grams, JT in zip(per_layer, block):
+                g = JT @ JT.mT
+                grams.append(g / JT.shape[-1] if scale == "width" else g)
+        return {name: like(torch.cat(g), x) for name, g in zip(self.layers, per_layer)}
+
+    def _transposed_jacobians(self, x: Any, tangents: Any) -> Iterator[tuple[torch.Tensor, ...]]:
+        """For each block of points, ``Jᵀ`` (or ``T Jᵀ``) of every layer: ``(m_block, k, n)``."""
         pts = self._points(x)
         T = None if tangents is None else self._tangents(tangents, pts)
         with self._measuring():
             widths = [o.shape[1] for o in self._forward(pts[:1])]
             k = math.prod(pts.shape[1:]) if T is None else T.shape[0]
             forward = self.mode == "forward" or (self.mode == "auto" and k <= sum(widths))
-            per_dir = k if forward else sum(widths)
-            step = max(1, self.chunk_size // per_dir)
-            parts = [
-                self._jacobian_forward(c, T) if forward else self._jacobian_reverse(c, T, widths)
-                for c in pts.split(step)
-            ]
-        return {
-            name: like(torch.cat([p[i] for p in parts]), x) for i, name in enumerate(self.layers)
-        }
+            step = max(1, self.chunk_size // (k if forward else sum(widths)))
+            for chunk in pts.split(step):
+                if forward:
+                    yield self._jacobian_forward(chunk, T)
+                else:
+                    yield self._jacobian_reverse(chunk, T, widths)
 
     # -- the two modes -----------------------------------------------------------------------------
     def _directions_per_pass(self, total: int, m: int) -> int | None:
@@ -234,7 +255,7 @@ class TorchResponseMap(ResponseMap):
     def _jacobian_forward(
         self, x: torch.Tensor, T: torch.Tensor | None
     ) -> tuple[torch.Tensor, ...]:
-        """``J Tᵀ`` (or ``J``) by one Jacobian-vector product per direction, all points at once."""
+        """``T Jᵀ`` (or ``Jᵀ``) by one Jacobian-vector product per direction, all points at once."""
         m, stim = x.shape[0], x.shape[1:]
         if T is None:
             d = math.prod(stim)
@@ -245,12 +266,12 @@ class TorchResponseMap(ResponseMap):
             return torch.func.jvp(self._forward, (x,), (v,))[1]
 
         outs = torch.func.vmap(push, chunk_size=self._directions_per_pass(T.shape[0], m))(V)
-        return tuple(o.permute(1, 2, 0) for o in outs)
+        return tuple(o.permute(1, 0, 2) for o in outs)  # (k, m, n) -> (m, k, n), a view
 
     def _jacobian_reverse(
         self, x: torch.Tensor, T: torch.Tensor | None, widths: list[int]
     ) -> tuple[torch.Tensor, ...]:
-        """``J`` by one vector-Jacobian product per response unit, then ``J Tᵀ`` if asked."""
+        """``Jᵀ`` by one vector-Jacobian product per response unit, then ``T Jᵀ`` if asked."""
         m, total = x.shape[0], sum(widths)
 
         def concat(z: torch.Tensor) -> torch.Tensor:
@@ -260,10 +281,10 @@ class TorchResponseMap(ResponseMap):
         eye = torch.eye(total, dtype=x.dtype, device=x.device)
         U = eye.unsqueeze(1).expand(total, m, total)
         (rows,) = torch.func.vmap(pull, chunk_size=self._directions_per_pass(total, m))(U)
-        J = rows.reshape(total, m, -1).permute(1, 0, 2)
+        JT = rows.reshape(total, m, -1).permute(1, 2, 0)  # (m, d, n)
         if T is not None:
-            J = J @ T.reshape(T.shape[0], -1).mT
-        return tuple(J.split(widths, dim=1))
+            JT = T.reshape(T.shape[0], -1) @ JT
+        return tuple(JT.split(widths, dim=2))
 
     def __repr__(self) -> str:
         name = type(self.model).__name__
@@ -315,7 +336,6 @@ class TorchResponseMap(ResponseMap):
         tensor([[9., 0.],
                 [0., 9.]], dtype=torch.float64)
         """
-        from ..geometry.metric import check_scale
 
         check_scale(scale)
         mapper = self._field_mapper(layer, dtype)
@@ -380,7 +400,6 @@ class TorchResponseMap(ResponseMap):
         >>> rm.response_field(np.ones(2), dtype=torch.float64)(torch.tensor([1.0, 0.0]).double())
         tensor([6., 3.], dtype=torch.float64)
         """
-        from ..geometry.metric import check_scale
 
         check_scale(scale)
         mapper = self._field_mapper(layer, dtype)

@@ -45,7 +45,8 @@ class ScaledLinear(nn.Module):
         self.scale = float(scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return nn.functional.linear(x, self.weight, self.bias) * self.scale
+        out = nn.functional.linear(x, self.weight, self.bias)
+        return out if self.scale == 1.0 else out * self.scale
 
     def extra_repr(self) -> str:
         return f"in={self.weight.shape[1]}, out={self.weight.shape[0]}, scale={self.scale:.4g}"
