@@ -40,6 +40,6 @@ __all__ = [
     "xor_task",
 ]
 
-from .neural import Recording, read_arrays, read_netcdf, read_nwb  # noqa: E402
+from .neural import Recording, read_arrays, read_netcdf, read_nwb
 
 __all__ += ["Recording", "read_arrays", "read_netcdf", "read_nwb"]
