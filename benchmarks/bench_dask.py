@@ -11,11 +11,11 @@ Measures, on the same network and points, in one run:
 
 (c) runs twice: with distributed's default worker environment, and with its
 ``MALLOC_TRIM_THRESHOLD_=65536`` left out (that setting hands torch's large temporaries
-back to the OS after every block, and costs 1.5-3x per block here; the nanny also writes it
-into this process's environment, which later clusters inherit, so it is removed here before
-the second cluster starts), and checks that (c) equals (a) exactly. Every process is warmed up first (the first
-``torch.func`` call in a process costs seconds), each timing is the best of ``--repeats``.
-The speed-up printed is (a) / (c) and (b) / (c).
+back to the OS after every block, and costs 1.5-3x per block here; the nanny also writes
+it into this process's environment, which later clusters inherit, so it is removed here
+before the second cluster starts). Both are checked to equal (a) exactly. Every process
+is warmed up first (the first ``torch.func`` call in a process costs seconds), each timing
+is the best of ``--repeats``. The speed-ups printed are (a) / (c) and (b) / (c).
 On a machine shared with other jobs the numbers move; rerun to see the spread.
 """
 

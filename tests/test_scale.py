@@ -1,3 +1,4 @@
+import os
 import pickle
 import sys
 import time
@@ -108,8 +109,16 @@ def test_shipped_map_travels_as_its_first_pickle():
     assert not passed_on.model.hidden0._forward_hooks
 
 
-def test_local_cluster_two_workers_equals_eager():
+def test_local_cluster_two_workers_equals_eager(monkeypatch):
     distributed = pytest.importorskip("distributed")
+    import dask
+
+    # a nanny writes its pre-spawn variables into this process's environment: undo after
+    for key in dask.config.get("distributed.nanny.pre-spawn-environ"):
+        if key in os.environ:
+            monkeypatch.setenv(key, os.environ[key])
+        else:
+            monkeypatch.delenv(key, raising=False)
     model = net()
     rm = ng.TorchResponseMap(model, model.hidden_layers)
     where = plane(12)
