@@ -256,3 +256,15 @@ def test_layers_must_be_chosen():
     assert "layer" not in res.dims and float(res.affine_invariant_distance_mean) > 0
     with pytest.raises(KeyError, match="valid"):
         compare(ds, ds, layer_a="9", layer_b="2")
+
+
+def test_line_fields_with_one_dimensional_metrics():
+    line = ng.Line(np.zeros(3), np.ones(3), steps=20)
+    a = ng.geometry(ng.TorchResponseMap(Scaled()), line)
+    b = ng.geometry(ng.TorchResponseMap(Scaled(scale=0.5)), line)
+    res = compare(a, b, n_permutations=0, n_bootstrap=0)
+    assert "direction_agreement" not in res  # no principal direction in one dimension
+    # 1 x 1 metrics times 1/4: both distances |log 4|
+    np.testing.assert_allclose(res.affine_invariant_distance, math.log(4), rtol=1e-10)
+    np.testing.assert_allclose(res.log_euclidean_distance, math.log(4), rtol=1e-10)
+    assert res.affine_invariant_distance.dims == ("t",)
