@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -20,6 +21,9 @@ __all__ = ["TorchResponseMap"]
 
 Mode = Literal["auto", "forward", "reverse"]
 OUTPUT = "output"
+
+
+_MEASURE_LOCK = threading.RLock()
 
 
 class _StopForward(Exception):
@@ -161,20 +165,23 @@ class TorchResponseMap(ResponseMap):
 
     @contextmanager
     def _measuring(self) -> Iterator[None]:
-        """Eval mode and no graph, restoring the module's training flags afterwards."""
+        """Eval mode and no graph, restoring the module's training flags afterwards.
+
+        Measurements take turns within a process: torch.func's forward-mode levels are
+        not safe across threads, and the measured module carries hooks meanwhile.
+        """
         model = self.model
-        if not isinstance(model, nn.Module):
-            with torch.no_grad():
+        with _MEASURE_LOCK, torch.no_grad():
+            if not isinstance(model, nn.Module):
                 yield
-            return
-        flags = {mod: mod.training for mod in model.modules()}
-        model.eval()
-        try:
-            with torch.no_grad():
+                return
+            flags = {mod: mod.training for mod in model.modules()}
+            model.eval()
+            try:
                 yield
-        finally:
-            for mod, flag in flags.items():
-                mod.training = flag
+            finally:
+                for mod, flag in flags.items():
+                    mod.training = flag
 
     # -- inputs -------------------------------------------------------------------------------
     def _points(self, x: Any) -> torch.Tensor:

@@ -240,3 +240,17 @@ def test_bad_inputs_raise_clear_errors(rng):
         ng.TorchResponseMap(net, mode="sideways")
     with pytest.raises(TypeError, match="not a tensor"):
         ng.TorchResponseMap(nn.LSTM(2, 3)).jacobian(np.zeros((2, 1, 2)))
+
+
+def test_threads_measuring_one_model_do_not_see_each_others_hooks(rng):
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = ShallowNet(3, (6, 5)).double()
+    maps = [ng.TorchResponseMap(net, name) for name in ("hidden0", "hidden1")]
+    x = rng.normal(size=(40, 3))
+    expected = [rm.jacobian(x) for rm in maps]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: maps[i % 2].jacobian(x), range(16)))
+    for i, J in enumerate(results):
+        np.testing.assert_allclose(J, expected[i % 2], rtol=1e-14)
+    assert not net.hidden0._forward_hooks and not net.hidden1._forward_hooks
