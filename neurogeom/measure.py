@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -16,8 +17,15 @@ import xarray as xr
 
 from ._arrays import to_tensor
 from .dataset import build_dataset
+from .geometry.intervals import bootstrap_intervals
 from .geometry.metric import Scale, check_scale
-from .geometry.volume import _as_metric, _log_volume_from_spectrum, _spectrum, _tolerances
+from .geometry.volume import (
+    _as_metric,
+    _log_volume_from_spectrum,
+    _spectrum,
+    _tolerances,
+    jacobian_spectrum,
+)
 from .maps.base import ResponseMap
 from .slices import Points, Slice
 
@@ -25,6 +33,8 @@ __all__ = ["class_probabilities", "geometry"]
 
 Space = Literal["auto", "slice", "full"]
 KEEP_METRIC_MAX = 64
+#: Default block: at most this many metric entries (k x k per point) at a time.
+BLOCK_ELEMENTS = 2**24
 
 
 def geometry(
@@ -36,7 +46,7 @@ def geometry(
     scale: Scale = "none",
     classifier: Callable[[Any], Any] | None = None,
     keep_metric: bool | Literal["auto"] = "auto",
-    block_size: int = 256,
+    block_size: int | None = None,
     config: dict[str, Any] | None = None,
     level: float = 0.95,
     keep_resamples: bool = False,
@@ -67,8 +77,9 @@ def geometry(
         network itself; adds ``prediction``, ``entropy`` (log base 10) and ``probability``.
     keep_metric : bool or "auto"
         Store the metric tensor itself; ``"auto"`` keeps it up to 64 × 64.
-    block_size : int
-        Points measured at a time; Jacobians of one block are all that is held in memory.
+    block_size : int, optional
+        Points measured at a time; only one block's Jacobians are held in memory. Default:
+        up to 256, fewer for large metrics (at most 2²⁴ metric entries per block).
     config : dict, optional
         Extra settings to record in the Dataset's ``config`` attribute.
     level : float
@@ -108,19 +119,13 @@ def geometry(
     tangents = _tangents_for(sl, space)
     k = math.prod(sl.stimulus_shape) if tangents is None else tangents.shape[0]
     keep = (k <= KEEP_METRIC_MAX) if keep_metric == "auto" else bool(keep_metric)
+    if block_size is None:
+        block_size = min(256, max(1, BLOCK_ELEMENTS // (k * k)))
     if block_size < 1:
         raise ValueError(f"block_size={block_size} must be positive.")
+    req = _Request(tangents, rank, scale, keep, level, keep_resamples)
     blocks = [
-        _measure_block(
-            response_map,
-            sl.points[i : i + block_size],
-            tangents,
-            rank,
-            scale,
-            keep,
-            level,
-            keep_resamples,
-        )
+        _measure_block(response_map, sl.points[i : i + block_size], req)
         for i in range(0, len(sl), block_size)
     ]
     fields = {name: np.concatenate([b[name] for b in blocks], axis=1) for name in blocks[0]}
@@ -130,7 +135,7 @@ def geometry(
         curv = _curvature_fields(response_map, sl.points, tangents, k, scale, block_size)
         fields.update(curv if response_map.returns_dict else {n: v[0] for n, v in curv.items()})
     if classifier is not None:
-        fields.update(class_probabilities(classifier, sl.points, block_size=block_size))
+        fields.update(class_probabilities(classifier, sl.points))
     layers = list(response_map.layers)
     label = "slice-induced" if tangents is not None else "full-space"
     settings = {
@@ -170,94 +175,120 @@ def _tangents_for(sl: Slice, space: str) -> np.ndarray | None:
     return None if space == "full" else sl.tangents
 
 
-def _measure_block(
-    rm: ResponseMap,
-    points: np.ndarray,
-    tangents: np.ndarray | None,
-    rank: int | Literal["auto"] | None,
-    scale: Scale,
-    keep: bool,
-    level: float = 0.95,
-    keep_resamples: bool = False,
-) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class _Request:
+    """What to measure at each block of points."""
+
+    tangents: np.ndarray | None
+    rank: int | Literal["auto"] | None
+    scale: Scale
+    keep_metric: bool
+    level: float
+    keep_resamples: bool
+
+
+def _measure_block(rm: ResponseMap, points: np.ndarray, req: _Request) -> dict[str, np.ndarray]:
     """Per-layer fields ``(L, m_block, ...)`` for one block of points."""
-    metrics = rm.layer_metrics(points, tangents, scale=scale)
-    flags = rm.point_flags(points, tangents, scale=scale)
+    flags = rm.point_flags(points, req.tangents, scale=req.scale)
     if flags is not None:  # an estimate: may be indefinite or flagged NaN, never clipped
-        return _measure_estimate(
-            rm, metrics, flags, points, tangents, rank, scale, keep, level, keep_resamples
-        )
+        return _estimated_fields(rm, points, flags, req)
+    if rm.metric_is_pullback and not req.keep_metric:
+        jac = rm.layer_jacobians(points, req.tangents).values()
+        k = _directions(points, req.tangents)
+        spectra = [to_tensor(jacobian_spectrum(J, scale=req.scale)) for J in jac]
+        return _spectral_fields(spectra, k, req.rank)
+    metrics = [
+        _as_metric(g) for g in rm.layer_metrics(points, req.tangents, scale=req.scale).values()
+    ]
+    fields = _spectral_fields(
+        [_spectrum(g, check=True) for g in metrics], metrics[0].shape[-1], req.rank
+    )
+    if req.keep_metric:
+        fields["metric"] = np.stack([g.numpy() for g in metrics])
+    return fields
+
+
+def _directions(points: np.ndarray, tangents: np.ndarray | None) -> int:
+    return math.prod(points.shape[1:]) if tangents is None else len(tangents)
+
+
+def _spectral_fields(
+    spectra: list[torch.Tensor], k: int, rank: int | Literal["auto"] | None
+) -> dict[str, np.ndarray]:
+    """Log-volume, rank and eigenvalues from each layer's leading eigenvalues.
+
+    Spectra shorter than ``k`` (a layer narrower than the slice) are completed with their
+    exact zeros for the volume element, and stored at the longest layer's length.
+    """
+    width = max(e.shape[-1] for e in spectra)
     out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
-    if keep:
-        out["metric"] = []
-    for g in metrics.values():
-        t = _as_metric(g)
-        eig = _spectrum(t, check=True)
-        logvol, used = _log_volume_from_spectrum(eig, rank, _tolerances(t, eig))
+    for eig in spectra:
+        full = _pad(eig, k)
+        scale = full.abs().amax(dim=-1).clamp_min(torch.finfo(torch.float64).tiny)
+        tol = 10.0 * k * torch.finfo(torch.float64).eps * scale
+        logvol, used = _log_volume_from_spectrum(full, rank, tol)
         out["log_volume_element"].append(logvol.numpy())
-        out["eigenvalues"].append(eig.numpy())
         out["rank"].append(used.numpy())
-        if keep:
-            out["metric"].append(t.numpy())
+        out["eigenvalues"].append(full[..., :width].numpy())
     return {name: np.stack(values) for name, values in out.items()}
 
 
-def _measure_estimate(
-    rm: ResponseMap,
-    metrics: dict[str, Any],
-    flags: dict[str, Any],
-    points: np.ndarray,
-    tangents: np.ndarray | None,
-    rank: int | Literal["auto"] | None,
-    scale: Scale,
-    keep: bool,
-    level: float,
-    keep_resamples: bool,
+def _pad(eig: torch.Tensor, k: int) -> torch.Tensor:
+    missing = k - eig.shape[-1]
+    return torch.nn.functional.pad(eig, (0, missing)) if missing > 0 else eig
+
+
+def _estimated_fields(
+    rm: ResponseMap, points: np.ndarray, flags: dict[str, Any], req: _Request
 ) -> dict[str, np.ndarray]:
     """Fields of an estimated map: NaN log-volume where the metric is flagged or indefinite."""
+    metrics = rm.layer_metrics(points, req.tangents, scale=req.scale)
     out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
-    if keep:
+    if req.keep_metric:
         out["metric"] = []
     for g in metrics.values():
         t = to_tensor(g).to(torch.float64)
         ok = torch.isfinite(t).flatten(1).all(dim=1)
         eig = torch.full(t.shape[:-1], float("nan"), dtype=torch.float64)
-        eig[ok] = torch.linalg.eigvalsh(0.5 * (t[ok] + t[ok].mT)).flip(-1)
+        eig[ok] = torch.linalg.eigvalsh(t[ok]).flip(-1)
         logvol = torch.full(t.shape[:1], float("nan"), dtype=torch.float64)
         used = torch.zeros(t.shape[:1], dtype=torch.int64)
-        k = t.shape[-1] if rank in (None, "auto") else int(rank)
-        pd = ok & (eig[:, : max(k, 1)] > 0).all(dim=1) if rank != "auto" else ok
+        k = t.shape[-1] if req.rank in (None, "auto") else int(req.rank)
+        pd = ok & (eig[:, : max(k, 1)] > 0).all(dim=1) if req.rank != "auto" else ok
         if bool(pd.any()):
-            lv, u = _log_volume_from_spectrum(eig[pd], rank, _tolerances(t[pd], eig[pd]))
+            lv, u = _log_volume_from_spectrum(eig[pd], req.rank, _tolerances(t[pd], eig[pd]))
             logvol[pd], used[pd] = lv, u
         out["log_volume_element"].append(logvol.numpy())
         out["eigenvalues"].append(eig.numpy())
         out["rank"].append(used.numpy())
-        if keep:
+        if req.keep_metric:
             out["metric"].append(t.numpy())
     fields = {name: np.stack(values) for name, values in out.items()}
-    n_layers = len(metrics)
     for name, value in flags.items():
-        fields[name] = np.stack([np.asarray(value)] * n_layers)
-    resamples = rm.layer_metric_resamples(points, tangents, scale=scale)
-    if resamples is not None:
-        from .geometry.intervals import bootstrap_intervals
-
-        k_rank = None if rank in (None, "auto") else int(rank)
-        per_layer = [bootstrap_intervals(r, level, k_rank) for r in resamples.values()]
-        names = [
-            "log_volume_element_ci_low",
-            "log_volume_element_ci_high",
-            "eigenvalues_ci_low",
-            "eigenvalues_ci_high",
-            "log_volume_element_unbounded",
-            "indefinite_fraction",
-        ]
-        if keep_resamples:
-            names.append("log_volume_element_bootstrap")
-        for name in names:
-            fields[name] = np.stack([ci[name] for ci in per_layer])
+        fields[name] = np.stack([np.asarray(value)] * len(metrics))
+    fields.update(_interval_fields(rm, points, req))
     return fields
+
+
+INTERVAL_FIELDS = (
+    "log_volume_element_ci_low",
+    "log_volume_element_ci_high",
+    "eigenvalues_ci_low",
+    "eigenvalues_ci_high",
+    "log_volume_element_unbounded",
+    "indefinite_fraction",
+)
+
+
+def _interval_fields(rm: ResponseMap, points: np.ndarray, req: _Request) -> dict[str, np.ndarray]:
+    """Bootstrap intervals per layer, when the map provides metric resamples."""
+    resamples = rm.layer_metric_resamples(points, req.tangents, scale=req.scale)
+    if resamples is None:
+        return {}
+    rank = None if req.rank in (None, "auto") else int(req.rank)
+    per_layer = [bootstrap_intervals(r, req.level, rank) for r in resamples.values()]
+    names = INTERVAL_FIELDS + (("log_volume_element_bootstrap",) if req.keep_resamples else ())
+    return {name: np.stack([ci[name] for ci in per_layer]) for name in names}
 
 
 def class_probabilities(

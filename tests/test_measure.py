@@ -105,3 +105,24 @@ def test_bad_arguments():
         ng.geometry(rm, np.zeros((2, 1)), space="both")
     with pytest.raises(ValueError, match="scale="):
         ng.geometry(rm, np.zeros((2, 1)), scale="n")
+
+
+def test_full_space_of_narrow_layer_uses_only_its_nonzero_spectrum(rng):
+    """Images through a 3-unit layer: 48-d metric of rank 3, from the 3 x 3 Gram J Jᵀ."""
+    W = 0.1 * rng.normal(size=(3, 48))  # small enough that tanh is not saturated
+    Wt = torch.tensor(W)
+    rm = ng.TorchResponseMap(lambda x: torch.tanh(x.flatten(1) @ Wt.T), dtype=F64)
+    a, b = rng.normal(size=(2, 3, 4, 4))
+    line = ng.Line(a, b, steps=5)
+    ds = ng.geometry(rm, line, space="full", rank=3, keep_metric=False)
+    assert ds.sizes["eigen"] == 3 and (ds["rank"] == 3).all()
+    J = rm.jacobian(line.points)
+    expected = 0.5 * np.linalg.slogdet(J @ J.transpose(0, 2, 1))[1]
+    np.testing.assert_allclose(ds.log_volume_element, expected, rtol=1e-12)
+    # the same numbers through the full 48 x 48 metric
+    kept = ng.geometry(rm, line, space="full", rank=3, keep_metric=True)
+    np.testing.assert_allclose(kept.log_volume_element, expected, rtol=1e-10)
+    np.testing.assert_allclose(kept.eigenvalues[:, :3], ds.eigenvalues, rtol=1e-10)
+    np.testing.assert_allclose(kept.eigenvalues[:, 3:], 0.0, atol=1e-12)
+    with pytest.raises(ng.errors.SingularMetricError, match="rank 3 < 48"):
+        ng.geometry(rm, line, space="full")

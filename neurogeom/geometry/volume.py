@@ -10,6 +10,7 @@ import torch
 
 from .._arrays import check_finite, like, to_tensor
 from ..errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
+from .metric import check_scale
 
 
 def _as_metric(g: Any) -> torch.Tensor:
@@ -91,6 +92,44 @@ def _check_psd(t: torch.Tensor, eig: torch.Tensor) -> None:
             "a metric must be positive semidefinite. Estimated metrics can be indefinite "
             "after bias correction: inspect them rather than clipping."
         )
+
+
+def jacobian_spectrum(jacobian: Any, *, scale: str = "none") -> Any:
+    r"""Eigenvalues of :math:`J^\top J` from the smaller of :math:`J^\top J` and :math:`J J^\top`.
+
+    The two Gram matrices share their nonzero eigenvalues, so for a layer narrower than
+    the stimulus (``n < d``, e.g. 512 features of a 3072-pixel image) this never forms the
+    ``d × d`` metric. The Gram product is taken in float64.
+
+    Parameters
+    ----------
+    jacobian : array, shape (..., n, d)
+    scale : {"none", "width"}
+        ``"width"`` divides by ``n``, as :func:`~neurogeom.pullback_metric` does.
+
+    Returns
+    -------
+    array, shape (..., min(n, d))
+        The largest ``min(n, d)`` eigenvalues of the metric, largest first; the other
+        ``d - min(n, d)`` are exactly zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> J = np.array([[[3.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]]])   # n = 2 < d = 4
+    >>> jacobian_spectrum(J)
+    array([[9., 1.]])
+    """
+    check_scale(scale)
+    J = to_tensor(jacobian)
+    if J.ndim < 2:
+        raise ShapeError(f"jacobian has shape {tuple(J.shape)}; expected (..., n, d).")
+    check_finite(J, "jacobian")
+    J64 = J.to(torch.float64)
+    n, d = J.shape[-2:]
+    gram = J64 @ J64.mT if n < d else J64.mT @ J64
+    eig = torch.linalg.eigvalsh(gram).flip(-1).clamp_min(0.0)  # a Gram is PSD: drop rounding
+    return like(eig / n if scale == "width" else eig, jacobian)
 
 
 def check_metric(g: Any) -> None:

@@ -28,6 +28,10 @@ class ResponseMap(ABC):
     layers: tuple[str, ...]
     #: Whether the public methods return dicts (several layers were asked for).
     returns_dict: bool = False
+    #: Whether :meth:`layer_metrics` is exactly ``JᵀJ`` of :meth:`layer_jacobians`, so that
+    #: spectra may be taken from the smaller Gram matrix ``JJᵀ``. Maps that correct or
+    #: whiten their metric set this to False.
+    metric_is_pullback: bool = True
 
     @abstractmethod
     def layer_responses(self, x: Any) -> dict[str, Any]:

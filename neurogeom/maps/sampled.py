@@ -113,6 +113,8 @@ class SampledResponseMap(ResponseMap):
     True
     """
 
+    metric_is_pullback = False  # bias-corrected or whitened estimates
+
     def __init__(
         self,
         stimuli: Any,

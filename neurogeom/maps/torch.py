@@ -232,9 +232,7 @@ class TorchResponseMap(ResponseMap):
                 grams.append(g / JT.shape[-1] if scale == "width" else g)
         return {name: like(torch.cat(g), x) for name, g in zip(self.layers, per_layer)}
 
-    def _transposed_jacobians(
-        self, x: Any, tangents: Any
-    ) -> Iterator[tuple[torch.Tensor, ...]]:
+    def _transposed_jacobians(self, x: Any, tangents: Any) -> Iterator[tuple[torch.Tensor, ...]]:
         """For each block of points, ``Jᵀ`` (or ``T Jᵀ``) of every layer: ``(m_block, k, n)``."""
         pts = self._points(x)
         T = None if tangents is None else self._tangents(tangents, pts)

@@ -81,3 +81,15 @@ def test_random_784_2000_sigmoid_layer_log_volume_is_finite_and_exact(rng):
     assert np.all(np.isfinite(logvol))
     np.testing.assert_allclose(logvol, expected, rtol=1e-10)
     assert np.all((-2000 < logvol / np.log(10)) & (logvol / np.log(10) < -1700))
+
+
+def test_jacobian_spectrum_matches_metric_spectrum_on_both_sides(rng):
+    from neurogeom.geometry.volume import jacobian_spectrum
+
+    for n, d in ((3, 7), (7, 3)):
+        J = rng.normal(size=(4, n, d))
+        eig = jacobian_spectrum(J, scale="width")
+        full = metric_spectrum(J.transpose(0, 2, 1) @ J / n)
+        assert eig.shape == (4, min(n, d))
+        np.testing.assert_allclose(eig, full[:, : min(n, d)], rtol=1e-12)
+        np.testing.assert_allclose(full[:, min(n, d) :], 0.0, atol=1e-12)
