@@ -533,7 +533,8 @@ def interpolation_panels(
         From ``neurogeom run barlow-line`` (dims ``epoch``, ``pair``, ``space``, ``t``); a
         Dataset without ``pair`` or ``space`` works too.
     spaces : tuple of str
-        Which volume elements to show when the Dataset has a ``space`` dimension.
+        Which volume elements to show when the Dataset has a ``space`` dimension (those
+        it holds).
     title : str, optional
         Figure title (default: the Dataset's ``model`` and ``data_source`` attrs).
 
@@ -552,7 +553,7 @@ def interpolation_panels(
     't'
     """
     pairs = list(ds["pair"].values) if "pair" in ds.dims else [None]
-    shown = list(spaces) if "space" in ds.dims else [None]
+    shown = [s for s in spaces if s in ds["space"].values] if "space" in ds.dims else [None]
     epochs = list(ds["epoch"].values) if "epoch" in ds.dims else [None]
     rows = [(p, s) for p in pairs for s in shown]
     fig, axes = _figure(len(rows), len(epochs), (3.8, 3.3))

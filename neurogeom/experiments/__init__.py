@@ -131,11 +131,10 @@ def _cifar_plane_figures(ds: xr.Dataset) -> dict[str, Any]:
 def _cifar_stages_figures(ds: xr.Dataset) -> dict[str, Any]:
     from ..plot import stage_panels
 
-    return {
-        "fig4_stages": stage_panels(ds, space="slice"),
-        "fig4_stages_full": stage_panels(ds, space="full"),
-        "training": _deep_training(ds),
-    }
+    figures = {"fig4_stages": stage_panels(ds, space="slice")}
+    if "full" in ds["space"].values:
+        figures["fig4_stages_full"] = stage_panels(ds, space="full")
+    return {**figures, "training": _deep_training(ds)}
 
 
 def _barlow_line_figures(ds: xr.Dataset) -> dict[str, Any]:

@@ -85,6 +85,7 @@ _COMMON: dict[str, Any] = {
     "device": "auto",
     "train_dir": "",
     "full_rank": 16,
+    "spaces": ["slice", "full"],
     "dtype": "float64",
     "block_size": 64,
     "progress": True,
@@ -224,29 +225,50 @@ def _both_spaces(
     where: Slice,
     rank: int,
     classifier: Callable[[Any], Any],
-    block_size: int,
+    cfg: dict[str, Any],
 ) -> xr.Dataset:
-    """Slice-induced and full-space volume elements along ``space``, plus the classifier's."""
-    sliced = geometry(rm, where, space="slice", classifier=classifier, block_size=block_size)
-    try:
-        full = geometry(
-            rm, where, space="full", rank=rank, keep_metric=False, block_size=block_size
-        )
-    except SingularMetricError as err:
-        raise SingularMetricError(
-            f"the full-space metric is numerically rank-deficient: {err} In a config file, "
-            f"set full_rank to a smaller k (now {rank}) for the top-k pseudo-determinant."
-        ) from err
+    """Volume elements in the configured ``spaces`` along ``space``, plus the classifier's."""
+    spaces = _spaces(cfg)
+    block = int(cfg["block_size"])
+    sliced = geometry(rm, where, space="slice", classifier=classifier, block_size=block)
     keys = ["log_volume_element", "rank"]
-    both = stack([sliced[keys], full[keys]], "space", ["slice", "full"], long_name=_SPACE)
+    parts = [sliced[keys]]
+    if "full" in spaces:
+        try:
+            full = geometry(rm, where, space="full", rank=rank, keep_metric=False, block_size=block)
+        except SingularMetricError as err:
+            raise SingularMetricError(
+                f"the full-space metric is numerically rank-deficient: {err} In a config file, "
+                f"set full_rank to a smaller k (now {rank}) for the top-k pseudo-determinant."
+            ) from err
+        parts.append(full[keys])
+    both = stack(parts, "space", spaces, long_name=_SPACE)
     k = 0 if where.tangents is None else where.tangents.shape[0]
     both["log_volume_element"].attrs["space"] = "see the space coordinate"
-    both["log_volume_element"].attrs["description"] = (
-        f"slice: induced on the {where.kind} ({k} tangents); full: top-{rank} log "
-        f"pseudo-determinant of the {int(np.prod(where.stimulus_shape))}-d metric"
-    )
+    described = [f"slice: induced on the {where.kind} ({k} tangents)"]
+    if "full" in spaces:
+        d = int(np.prod(where.stimulus_shape))
+        described.append(f"full: top-{rank} log pseudo-determinant of the {d}-d metric")
+    both["log_volume_element"].attrs["description"] = "; ".join(described)
     ds = sliced.drop_vars([*keys, "eigenvalues"]).assign(both[keys])
     return _with_claim(ds)
+
+
+def _validate(cfg: dict[str, Any]) -> None:
+    """Check the settings that are used only after training, before training starts."""
+    _spaces(cfg)
+    if cfg["dtype"] not in _DTYPES:
+        raise ValueError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
+
+
+def _spaces(cfg: dict[str, Any]) -> list[str]:
+    spaces = [str(s) for s in cfg["spaces"]]
+    if spaces not in (["slice"], ["slice", "full"]):
+        raise ValueError(
+            f"spaces={cfg['spaces']!r}; use ['slice', 'full'] (both volume elements) or "
+            "['slice'] (the plane- or line-induced metric only, much cheaper)."
+        )
+    return spaces
 
 
 def _with_claim(ds: xr.Dataset) -> xr.Dataset:
@@ -265,21 +287,27 @@ def _with_claim(ds: xr.Dataset) -> xr.Dataset:
     return add_variables(ds, {"spearman_entropy": ((), rho[0])})
 
 
-def _accuracy(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+def _accuracy(
+    classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device
+) -> float:
     with torch.no_grad():
-        pred = torch.cat([classifier(b).argmax(1) for b in normalize(images).split(512)])
+        batches = normalize(images).split(512)
+        pred = torch.cat([classifier(b.to(device)).argmax(1).cpu() for b in batches])
     return float((pred == labels).double().mean())
 
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
+def _device(cfg: dict[str, Any]) -> torch.device:
+    return resolve_device(str(cfg["device"]))
+
+
 def _map(cfg: dict[str, Any], model: nn.Module, layers: str | list[str]) -> TorchResponseMap:
     """The measured map, in the configured dtype on the configured device."""
     if cfg["dtype"] not in _DTYPES:
         raise ValueError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
-    device = resolve_device(str(cfg["device"]))
-    return TorchResponseMap(model, layers, dtype=_DTYPES[cfg["dtype"]], device=device)
+    return TorchResponseMap(model, layers, dtype=_DTYPES[cfg["dtype"]], device=_device(cfg))
 
 
 def _rank(cfg: dict[str, Any], feature_dim: int) -> int:
@@ -290,7 +318,7 @@ def _supervised_measure(
     cfg: dict[str, Any], where: Slice, data: ImageData, stages: bool
 ) -> Callable[[Checkpoint], xr.Dataset]:
     def measure(ckpt: Checkpoint) -> xr.Dataset:
-        net = _frozen(ckpt.model)
+        net = _frozen(ckpt.model).to(_device(cfg))
         assert isinstance(net, ResNet)
         if stages:
             dim = int(cfg["stage_pool"]) or net.feature_dim
@@ -300,8 +328,10 @@ def _supervised_measure(
         else:
             rm = _map(cfg, net, net.feature_layer)
             rank = _rank(cfg, net.feature_dim)
-        ds = _both_spaces(rm, where, rank, net, int(cfg["block_size"]))
-        return add_variables(ds, {"accuracy": ((), _accuracy(net, data.images, data.labels))})
+        ds = _both_spaces(rm, where, rank, net, cfg)
+        return add_variables(
+            ds, {"accuracy": ((), _accuracy(net, data.images, data.labels, _device(cfg)))}
+        )
 
     return measure
 
@@ -312,7 +342,8 @@ def _probe_classifier(
     """``nn.Sequential(backbone, probe.head())`` and the probe's training accuracy."""
     n = int(cfg["probe_samples"])
     images, labels = (data.images[:n], data.labels[:n]) if n > 0 else (data.images, data.labels)
-    features = extract_features(model, normalize(images), device="cpu")
+    device = _device(cfg)
+    features = extract_features(model, normalize(images), device=device)
     probe = LinearProbe(C=float(cfg["probe_C"])).fit(features, labels.numpy())
     n_classes = len(data.classes)
     if not np.array_equal(probe.classes_, np.arange(n_classes)):
@@ -320,7 +351,7 @@ def _probe_classifier(
             f"the probe's training images hold classes {probe.classes_.tolist()}, not all "
             f"{n_classes}; raise probe_samples or synthetic_n so every class appears."
         )
-    classifier = _frozen(nn.Sequential(model.backbone, probe.head()))
+    classifier = _frozen(nn.Sequential(model.backbone, probe.head().to(device)))
     accuracy = float((probe.predict(features) == labels.numpy()).mean())
     return classifier, accuracy
 
@@ -332,13 +363,13 @@ def _barlow_measure(
     cfg: dict[str, Any], slices: list[Slice], labels: list[str] | None, data: ImageData
 ) -> Callable[[Checkpoint], xr.Dataset]:
     def measure(ckpt: Checkpoint) -> xr.Dataset:
-        model = _frozen(ckpt.model)
+        model = _frozen(ckpt.model).to(_device(cfg))
         assert isinstance(model, BarlowTwins)
         classifier, acc = _probe_classifier(model, data, cfg)
         backbone = model.backbone
         rm = _map(cfg, backbone, backbone.feature_layer)
         rank = _rank(cfg, backbone.feature_dim)
-        parts = [_both_spaces(rm, s, rank, classifier, int(cfg["block_size"])) for s in slices]
+        parts = [_both_spaces(rm, s, rank, classifier, cfg) for s in slices]
         if labels is None:
             ds = parts[0]
         else:
@@ -419,6 +450,7 @@ def _run_supervised(
     name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any, stages: bool
 ) -> xr.Dataset:
     cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
+    _validate(cfg)
     start = time.perf_counter()
     images = _load_data(cfg)
     where, index = _plane(cfg, images)
@@ -457,6 +489,7 @@ def _run_barlow(
     name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any
 ) -> xr.Dataset:
     cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
+    _validate(cfg)
     start = time.perf_counter()
     images = _load_data(cfg)
     extra: dict[str, Any] = {}

@@ -99,3 +99,16 @@ def test_bad_pairs_and_classes_are_clear_errors(tmp_path, capsys):
     cfg.write_text("classes = [7, 6]\n")
     assert main(["run", "cifar-plane", "--config", str(cfg), "--out", str(tmp_path)]) == 2
     assert "a plane needs three classes" in capsys.readouterr().err
+
+
+def test_slice_only_runs_skip_the_full_space(tmp_path):
+    assert _run("cifar-stages", tmp_path, 'spaces = ["slice"]\n')[0] == 0
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    ds = load(folder / "cifar-stages.nc")
+    assert ds.space.values.tolist() == ["slice"]
+    assert not (folder / "fig4_stages_full.png").exists()
+
+
+def test_bad_spaces_fail_before_training(tmp_path, capsys):
+    assert _run("barlow-plane", tmp_path, 'spaces = ["full"]\n')[0] == 2
+    assert "spaces=['full']" in capsys.readouterr().err
