@@ -521,7 +521,7 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 def interpolation_panels(
     ds: xr.Dataset, *, spaces: tuple[str, ...] = ("slice", "full"), title: str | None = None
 ) -> Any:
-    """Figs. 5: log10 volume along interpolations, one panel per (pair, space) × checkpoint.
+    """Fig. 5: log10 volume along interpolations, one panel per (pair, space) × checkpoint.
 
     Each panel is :func:`line_plot` (points coloured by the predicted class) with the
     end-point images as insets, taken from the Dataset's ``anchor_images`` (pixel values in

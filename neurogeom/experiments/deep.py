@@ -75,8 +75,8 @@ _COMMON: dict[str, Any] = {
     "depth": 18,
     "activation": "gelu",
     "width": 0.0625,
-    "epochs": 4,
-    "checkpoints": [0, 1, 4],
+    "epochs": 16,
+    "checkpoints": [0, 4, 16],
     "batch_size": 128,
     "lr": 0.05,
     "momentum": 0.9,
@@ -104,7 +104,7 @@ _BARLOW: dict[str, Any] = {
 #: ``full_rank``: k of the full-space top-k pseudo-determinant; 0 = the measured width (the
 #: rank of that metric, as the full-scale configs use). The smoke default is 16 of the 32
 #: features: at 1/16 width a pooled unit can be nearly dead at a point (rank 31 of 32
-#: measured at one plane point after 4 epochs), which makes the full-rank volume -inf.
+#: measured at one plane point after 4 epochs of a smoke run), which makes the full-rank volume -inf.
 CIFAR_PLANE_DEFAULTS: dict[str, Any] = {**_COMMON, **_PLANE}
 #: Settings of ``neurogeom run cifar-stages``; ``stage_pool = 0``: the feature width.
 #: (A coarser smoke grid than cifar-plane: four layers are measured in both spaces.)
@@ -189,7 +189,7 @@ def _checkpoints(
     """Train (or resume) and load every checkpoint; returns them, the history, the folder."""
     config = _train_config(cfg, method)
     keep = str(cfg["train_dir"])
-    folder = Path(keep).expanduser() if keep else Path(tempfile.mkdtemp(prefix="neurogeom-"))
+    folder = Path(keep).expanduser().resolve() if keep else Path(tempfile.mkdtemp(prefix="ng-"))
     log = print if cfg["progress"] else None
     history = train(config, data, folder, device=str(cfg["device"]), log=log)
     ckpts = [load_checkpoint(folder / f"epoch_{e:04d}.pt") for e in config.checkpoints]
@@ -197,7 +197,7 @@ def _checkpoints(
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()
-    return ckpts, history, keep
+    return ckpts, history, str(folder) if keep else ""
 
 
 def _frozen(model: nn.Module) -> nn.Module:
@@ -374,7 +374,11 @@ def _barlow_measure(
             ds = parts[0]
         else:
             ds = stack(parts, "pair", labels, long_name="interpolated pair", shared=())
-        return add_variables(ds, {"accuracy": ((), acc)}, attrs={"accuracy": _PROBE_ACCURACY})
+        ds = add_variables(ds, {"accuracy": ((), acc)}, attrs={"accuracy": _PROBE_ACCURACY})
+        for name in ("prediction", "entropy", "probability"):
+            ds[name].attrs["classifier"] = "linear probe on the backbone features"
+        ds["prediction"].attrs["long_name"] = "predicted class (linear probe)"
+        return ds
 
     return measure
 

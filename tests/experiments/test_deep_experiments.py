@@ -112,3 +112,17 @@ def test_slice_only_runs_skip_the_full_space(tmp_path):
 def test_bad_spaces_fail_before_training(tmp_path, capsys):
     assert _run("barlow-plane", tmp_path, 'spaces = ["full"]\n')[0] == 2
     assert "spaces=['full']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_full_scale_configs_are_valid_settings(name):
+    from pathlib import Path
+
+    from neurogeom.experiments import EXPERIMENTS, load_toml, resolve_config
+
+    path = (
+        Path(__file__).parents[2] / "examples" / "configs" / f"{name.replace('-', '_')}_full.toml"
+    )
+    cfg = resolve_config(EXPERIMENTS[name].defaults, load_toml(path))
+    assert cfg["depth"] == 34 and cfg["width"] == 1.0 and cfg["batch_size"] == 1024
+    assert cfg["full_rank"] == 512 and cfg["data"] == "cifar10"
