@@ -126,3 +126,30 @@ def test_full_scale_configs_are_valid_settings(name):
     cfg = resolve_config(EXPERIMENTS[name].defaults, load_toml(path))
     assert cfg["depth"] == 34 and cfg["width"] == 1.0 and cfg["batch_size"] == 1024
     assert cfg["full_rank"] == 512 and cfg["data"] == "cifar10"
+
+
+def test_each_epoch_holds_its_own_checkpoint_measured_independently(tmp_path):
+    """Recompute one checkpoint's fields from its saved weights with the plain library API."""
+    import neurogeom as ng
+    from neurogeom.experiments.deep import run_cifar_plane
+    from neurogeom.experiments.train_deep import load_checkpoint
+
+    settings = {"synthetic_n": 96, "width": 0.03125, "epochs": 2, "checkpoints": [0, 2]}
+    settings.update(batch_size=32, resolution=3, full_rank=8, progress=False)
+    ds = run_cifar_plane({**settings, "train_dir": str(tmp_path / "ckpt")})
+    assert json.loads(ds.attrs["config"])["train_dir"] == str((tmp_path / "ckpt").resolve())
+    net = load_checkpoint(tmp_path / "ckpt" / "epoch_0002.pt").model
+    plane = ng.Plane(*ds.anchors.values, resolution=3, extent=1.2)
+    rm = ng.TorchResponseMap(net, "pool", dtype=torch.float64)
+    want = ng.geometry(rm, plane, classifier=net)
+    full = ng.geometry(rm, plane, space="full", rank=8, keep_metric=False)
+    got = ds.sel(epoch=2)
+    np.testing.assert_allclose(
+        got.log_volume_element.sel(space="slice"), want.log_volume_element, rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        got.log_volume_element.sel(space="full"), full.log_volume_element, rtol=1e-10
+    )
+    np.testing.assert_array_equal(got.prediction, want.prediction)
+    # and the epochs differ: epoch 0 is the untrained network
+    assert not np.allclose(ds.log_volume_element.sel(epoch=0), got.log_volume_element)
