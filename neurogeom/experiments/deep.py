@@ -189,15 +189,19 @@ def _checkpoints(
     """Train (or resume) and load every checkpoint; returns them, the history, the folder."""
     config = _train_config(cfg, method)
     keep = str(cfg["train_dir"])
-    folder = Path(keep).expanduser().resolve() if keep else Path(tempfile.mkdtemp(prefix="ng-"))
+    if keep:
+        folder = Path(keep).expanduser().resolve()
+        return (*_train_and_load(config, data, folder, cfg), str(folder))
+    with tempfile.TemporaryDirectory(prefix="neurogeom-") as tmp:
+        return (*_train_and_load(config, data, Path(tmp), cfg), "")
+
+
+def _train_and_load(
+    config: TrainConfig, data: ImageData, folder: Path, cfg: dict[str, Any]
+) -> tuple[list[Checkpoint], list[dict[str, Any]]]:
     log = print if cfg["progress"] else None
     history = train(config, data, folder, device=str(cfg["device"]), log=log)
-    ckpts = [load_checkpoint(folder / f"epoch_{e:04d}.pt") for e in config.checkpoints]
-    if not keep:
-        for path in folder.iterdir():
-            path.unlink()
-        folder.rmdir()
-    return ckpts, history, str(folder) if keep else ""
+    return [load_checkpoint(folder / f"epoch_{e:04d}.pt") for e in config.checkpoints], history
 
 
 def _frozen(model: nn.Module) -> nn.Module:
