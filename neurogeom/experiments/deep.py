@@ -88,6 +88,7 @@ _COMMON: dict[str, Any] = {
     "spaces": ["slice", "full"],
     "dtype": "float64",
     "block_size": 64,
+    "chunk_size": 4096,
     "progress": True,
 }
 _PLANE: dict[str, Any] = {"classes": [7, 6, 1], "resolution": 10, "extent": 1.2}
@@ -276,19 +277,48 @@ def _spaces(cfg: dict[str, Any]) -> list[str]:
 
 
 def _with_claim(ds: xr.Dataset) -> xr.Dataset:
-    """``spearman_entropy`` per space (and layer) over the slice's points."""
+    """``spearman_entropy`` per space (and layer) over the slice's points.
+
+    Where a field is constant over the slice the rank correlation is undefined: the value
+    is NaN (a long GPU run is not lost to it) and :func:`_note_undefined` says so in the
+    variable's attrs.
+    """
     point_dims = [str(d) for d in ds["entropy"].dims]
     lv = ds["log_volume_element"]
     rest = [str(d) for d in lv.dims if d not in point_dims]
     flat = lv.stack(_cell=rest) if rest else lv.expand_dims(_cell=[0])
-    rho = [
-        spearman(flat.isel(_cell=i).transpose(*point_dims).values, ds["entropy"].values)
-        for i in range(flat.sizes["_cell"])
-    ]
+    rho = []
+    for i in range(flat.sizes["_cell"]):
+        try:
+            r = spearman(flat.isel(_cell=i).transpose(*point_dims).values, ds["entropy"].values)
+        except ValueError:  # a constant field; noted by _note_undefined after stacking
+            r = float("nan")
+        rho.append(r)
     if rest:
         shape = [lv.sizes[d] for d in rest]
         return add_variables(ds, {"spearman_entropy": (tuple(rest), np.reshape(rho, shape))})
     return add_variables(ds, {"spearman_entropy": ((), rho[0])})
+
+
+_UNDEFINED = (
+    "NaN where the log volume element or the entropy is constant over the slice "
+    "(a rank correlation is undefined there)"
+)
+
+
+def _note_undefined(ds: xr.Dataset) -> xr.Dataset:
+    """Say in the attrs why ``spearman_entropy`` is NaN, where it is.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"spearman_entropy": ("epoch", [0.5, np.nan])})
+    >>> _note_undefined(ds).spearman_entropy.attrs["undefined"][:8]
+    'NaN wher'
+    """
+    if bool(np.isnan(ds["spearman_entropy"].values).any()):
+        ds = ds.copy()
+        ds["spearman_entropy"].attrs["undefined"] = _UNDEFINED
+    return ds
 
 
 def _accuracy(
@@ -311,7 +341,13 @@ def _map(cfg: dict[str, Any], model: nn.Module, layers: str | list[str]) -> Torc
     """The measured map, in the configured dtype on the configured device."""
     if cfg["dtype"] not in _DTYPES:
         raise ValueError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
-    return TorchResponseMap(model, layers, dtype=_DTYPES[cfg["dtype"]], device=_device(cfg))
+    return TorchResponseMap(
+        model,
+        layers,
+        dtype=_DTYPES[cfg["dtype"]],
+        device=_device(cfg),
+        chunk_size=int(cfg["chunk_size"]),
+    )
 
 
 def _rank(cfg: dict[str, Any], feature_dim: int) -> int:
@@ -427,6 +463,7 @@ def _finish(
     start: float,
     extra: dict[str, Any],
 ) -> xr.Dataset:
+    ds = _note_undefined(ds)
     ds.attrs["data_source"] = _source_label(data)
     ds.attrs["model"] = model
     settings = {

@@ -153,3 +153,24 @@ def test_each_epoch_holds_its_own_checkpoint_measured_independently(tmp_path):
     np.testing.assert_array_equal(got.prediction, want.prediction)
     # and the epochs differ: epoch 0 is the untrained network
     assert not np.allclose(ds.log_volume_element.sel(epoch=0), got.log_volume_element)
+
+
+def test_constant_entropy_gives_a_noted_nan_claim_not_a_crash():
+    import xarray as xr
+
+    from neurogeom.experiments.deep import _note_undefined, _with_claim
+
+    ds = xr.Dataset(
+        {
+            "log_volume_element": (("space", "t"), [[0.0, 1.0, 2.0], [2.0, 1.0, 3.0]]),
+            "entropy": (("t",), [0.5, 0.5, 0.5]),
+        },
+        coords={"space": ["slice", "full"]},
+    )
+    out = _note_undefined(_with_claim(ds))
+    assert np.isnan(out.spearman_entropy).all()
+    assert "constant" in out.spearman_entropy.attrs["undefined"]
+    ds["entropy"] = ("t", [0.1, 0.2, 0.3])
+    out = _note_undefined(_with_claim(ds))
+    np.testing.assert_allclose(out.spearman_entropy, [1.0, 0.5])
+    assert "undefined" not in out.spearman_entropy.attrs
