@@ -57,9 +57,10 @@ def mlp_rows(
     W, b = layer.linear.weight.detach(), layer.linear.bias.detach()
 
     def floor() -> torch.Tensor:
+        # the fastest exact route: A = diag(|φ'(z)|) W / √n, g = AᵀA (one Gram product)
         s = torch.sigmoid(x @ W.T + b)
-        d2 = (s * (1 - s)) ** 2 / 2000
-        return (W.T * d2[:, None, :]) @ W
+        A = W * (s * (1 - s) / 2000**0.5)[:, :, None]
+        return A.mT @ A
 
     # correctness first: all three ways give the same metric
     g = rm.metric(x[:5])

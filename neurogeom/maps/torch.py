@@ -241,7 +241,9 @@ class TorchResponseMap(ResponseMap):
             k = math.prod(pts.shape[1:]) if T is None else T.shape[0]
             forward = self.mode == "forward" or (self.mode == "auto" and k <= sum(widths))
             step = max(1, self.chunk_size // (k if forward else sum(widths)))
-            for chunk in pts.split(step):
+            for view in pts.split(step):
+                # own storage: forward AD sizes its zero tangents by the primal's whole base
+                chunk = view.clone()
                 if forward:
                     yield self._jacobian_forward(chunk, T)
                 else:
