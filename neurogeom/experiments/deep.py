@@ -105,7 +105,7 @@ _BARLOW: dict[str, Any] = {
 #: ``full_rank``: k of the full-space top-k pseudo-determinant; 0 = the measured width (the
 #: rank of that metric, as the full-scale configs use). The smoke default is 16 of the 32
 #: features: at 1/16 width a pooled unit can be nearly dead at a point (rank 31 of 32
-#: measured at one plane point after 4 epochs of a smoke run), which makes the full-rank volume -inf.
+#: measured at one plane point after 4 epochs of a smoke run); its full-rank volume is -inf.
 CIFAR_PLANE_DEFAULTS: dict[str, Any] = {**_COMMON, **_PLANE}
 #: Settings of ``neurogeom run cifar-stages``; ``stage_pool = 0``: the feature width.
 #: (A coarser smoke grid than cifar-plane: four layers are measured in both spaces.)
