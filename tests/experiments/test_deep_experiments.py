@@ -174,3 +174,17 @@ def test_constant_entropy_gives_a_noted_nan_claim_not_a_crash():
     out = _note_undefined(_with_claim(ds))
     np.testing.assert_allclose(out.spearman_entropy, [1.0, 0.5])
     assert "undefined" not in out.spearman_entropy.attrs
+
+
+def test_library_api_example_runs(tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[2] / "examples" / "deep_plane.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    assert "data: synthetic" in capsys.readouterr().out
+    ds = load(tmp_path / "deep_plane.nc")
+    assert dict(ds.log_volume_element.sizes) == {"epoch": 2, "space": 2, "u": 4, "v": 4}
+    assert (tmp_path / "deep_plane.png").exists()
