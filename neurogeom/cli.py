@@ -54,10 +54,10 @@ def _run(args: argparse.Namespace) -> int:
 def _add_run(sub: Any) -> None:
     from .experiments import EXPERIMENTS
 
-    listing = "\n".join(f"  {name:<12} {exp.summary}" for name, exp in EXPERIMENTS.items())
+    listing = "\n".join(f"  {name:<13} {exp.summary}" for name, exp in EXPERIMENTS.items())
     run = sub.add_parser(
         "run",
-        help="run one of the poster's experiments (toy, toy-deep, mnist-line, mnist-plane)",
+        help="run one of the poster's experiments (toy, mnist-plane, cifar-plane, ...)",
         description=f"Run a recorded experiment. Experiments:\n{listing}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -77,8 +77,10 @@ def _add_run(sub: Any) -> None:
         p.add_argument(
             "--data",
             default=None,
-            help="MNIST directory with the IDX files, 'mnist' for $NEUROGEOM_MNIST, "
-            "or 'digits' (default: scikit-learn's 8x8 digits)",
+            help="data: for mnist-*, a directory with the MNIST IDX files, 'mnist' "
+            "($NEUROGEOM_MNIST) or 'digits' (default); for cifar-* and barlow-*, a folder "
+            "with the CIFAR-10 batch files, 'cifar10' ($NEUROGEOM_CIFAR10) or 'synthetic' "
+            "(default: the labelled synthetic stand-in)",
         )
         p.add_argument("--no-progress", action="store_true", help="no progress bars")
         p.set_defaults(func=_run)

@@ -85,6 +85,11 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "stimulus_unit",
     ),
     "loss": ((), "mean training cross-entropy of the epoch", "nat"),
+    "anchor_images": (
+        ("anchor", "channel", "row", "column"),
+        "anchor images for display: pixel values in [0, 1] before normalisation",
+        "1",
+    ),
     "accuracy": ((), "training accuracy", "1"),
     "spearman_entropy": (
         (),

@@ -14,7 +14,7 @@ from typing import Any
 
 import xarray as xr
 
-from . import mnist, toy, toy_deep
+from . import deep, mnist, toy, toy_deep
 from .claims import claim_table, spearman
 from .config import ConfigError, load_toml, resolve_config
 from .runner import new_run_folder
@@ -111,6 +111,44 @@ def _plane_figures(ds: xr.Dataset) -> dict[str, Any]:
     return {"fig2_plane": fig, "training": _training(ds)}
 
 
+def _deep_training(ds: xr.Dataset) -> Any:
+    """Training loss per epoch and the claim statistic per checkpoint."""
+    fig = _training(ds)
+    fig.suptitle(_title(ds), fontsize=10)
+    return fig
+
+
+def _title(ds: xr.Dataset) -> str:
+    return f"{ds.attrs.get('model', '')} — data: {ds.attrs.get('data_source', '?')}"
+
+
+def _cifar_plane_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import checkpoint_plane_panels
+
+    return {"fig3_plane": checkpoint_plane_panels(ds), "training": _deep_training(ds)}
+
+
+def _cifar_stages_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import stage_panels
+
+    figures = {"fig4_stages": stage_panels(ds, space="slice")}
+    if "full" in ds["space"].values:
+        figures["fig4_stages_full"] = stage_panels(ds, space="full")
+    return {**figures, "training": _deep_training(ds)}
+
+
+def _barlow_line_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import interpolation_panels
+
+    return {"fig5_lines": interpolation_panels(ds), "training": _deep_training(ds)}
+
+
+def _barlow_plane_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import checkpoint_plane_panels
+
+    return {"fig6_plane": checkpoint_plane_panels(ds), "training": _deep_training(ds)}
+
+
 #: The experiments ``neurogeom run`` knows, by name.
 EXPERIMENTS: dict[str, Experiment] = {
     "toy": Experiment(
@@ -143,6 +181,38 @@ EXPERIMENTS: dict[str, Experiment] = {
         mnist.PLANE_DEFAULTS,
         mnist.run_plane,
         _plane_figures,
+        ("epoch", "space"),
+    ),
+    "cifar-plane": Experiment(
+        "cifar-plane",
+        "Fig. 3: supervised CIFAR ResNet, plane through a horse, a frog and a car, per checkpoint",
+        deep.CIFAR_PLANE_DEFAULTS,
+        deep.run_cifar_plane,
+        _cifar_plane_figures,
+        ("epoch", "space"),
+    ),
+    "cifar-stages": Experiment(
+        "cifar-stages",
+        "Fig. 4: the same plane, volume element of the 4 pooled stage outputs per checkpoint",
+        deep.CIFAR_STAGES_DEFAULTS,
+        deep.run_cifar_stages,
+        _cifar_stages_figures,
+        ("layer", "epoch", "space"),
+    ),
+    "barlow-line": Experiment(
+        "barlow-line",
+        "Fig. 5: Barlow Twins backbone along car -> dog and car -> frog, linear-probe classes",
+        deep.BARLOW_LINE_DEFAULTS,
+        deep.run_barlow_line,
+        _barlow_line_figures,
+        ("pair", "epoch", "space"),
+    ),
+    "barlow-plane": Experiment(
+        "barlow-plane",
+        "Fig. 6: Barlow Twins backbone on the plane through three images, per checkpoint",
+        deep.BARLOW_PLANE_DEFAULTS,
+        deep.run_barlow_plane,
+        _barlow_plane_figures,
         ("epoch", "space"),
     ),
 }

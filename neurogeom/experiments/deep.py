@@ -1,0 +1,701 @@
+"""Figs. 3–6: geometry of CIFAR ResNets and Barlow Twins across training checkpoints.
+
+Four experiments share this module (``neurogeom run <name>``):
+
+``cifar-plane`` (Fig. 3)
+    A supervised ResNet on the plane through three normalised training images (horse,
+    frog, car: classes 7, 6, 1): prediction, log10 entropy and log10 volume of the pooled
+    features per checkpoint.
+``cifar-stages`` (Fig. 4)
+    The same plane, the volume element of all four stage outputs, each averaged down to a
+    common width (``stage_pool``, the reference's 512 at full width); a ``layer`` dim.
+``barlow-line`` / ``barlow-plane`` (Figs. 5–6)
+    A Barlow Twins backbone on lines (car → dog, car → frog) and on the plane; predictions
+    and entropy from a linear probe fitted to the backbone features at each checkpoint.
+
+Two volume elements are stored side by side along the dimension ``space``: ``slice``, the
+metric induced on the line or plane (1 or 2 Jacobian-vector products per point), and
+``full``, the top-k log pseudo-determinant of the metric on the whole 3×32×32 image space
+(k = the feature width by default, the rank of that metric), as the reference plotted.
+
+The defaults are smoke-sized (ResNet-18 at 1/16 width, the synthetic stand-in, a few
+epochs) so each command runs in about a minute on a CPU; the full-scale settings are in
+``examples/configs/*_full.toml`` (GPU jobs). ``data`` and ``data_source`` in the Dataset's
+``config`` say whether the images are CIFAR-10 or the synthetic stand-in.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+from torch import nn
+
+from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
+from ..dataset import add_variables, stack
+from ..errors import SingularMetricError
+from ..maps import TorchResponseMap
+from ..measure import geometry
+from ..models.barlow import BarlowTwins, LinearProbe
+from ..models.resnet import ResNet
+from ..slices import Line, Plane, Slice
+from .claims import spearman
+from .config import resolve_config
+from .runner import progress, record_config
+from .train_deep import (
+    Checkpoint,
+    TrainConfig,
+    extract_features,
+    load_checkpoint,
+    resolve_device,
+    train,
+)
+
+__all__ = [
+    "BARLOW_LINE_DEFAULTS",
+    "BARLOW_PLANE_DEFAULTS",
+    "CIFAR_PLANE_DEFAULTS",
+    "CIFAR_STAGES_DEFAULTS",
+    "run_barlow_line",
+    "run_barlow_plane",
+    "run_cifar_plane",
+    "run_cifar_stages",
+]
+
+_COMMON: dict[str, Any] = {
+    "data": "synthetic",
+    "synthetic_n": 512,
+    "max_samples": 0,
+    "depth": 18,
+    "activation": "gelu",
+    "width": 0.0625,
+    "epochs": 16,
+    "checkpoints": [0, 4, 16],
+    "batch_size": 128,
+    "lr": 0.05,
+    "momentum": 0.9,
+    "weight_decay": 1e-4,
+    "seed": 0,
+    "device": "auto",
+    "train_dir": "",
+    "full_rank": 16,
+    "spaces": ["slice", "full"],
+    "dtype": "float64",
+    "block_size": 64,
+    "chunk_size": 4096,
+    "progress": True,
+}
+_PLANE: dict[str, Any] = {"classes": [7, 6, 1], "resolution": 10, "extent": 1.2}
+_BARLOW: dict[str, Any] = {
+    "projector": [128],
+    "lambd": 0.005,
+    "probe_C": 1.0,
+    "probe_samples": 0,
+}
+#: Settings of ``neurogeom run cifar-plane`` (smoke size; see examples/configs/).
+#: ``data``: ``"synthetic"`` (the labelled stand-in, ``synthetic_n`` images), ``"cifar10"``
+#: (``$NEUROGEOM_CIFAR10``) or a folder with the CIFAR-10 batch files. ``train_dir``: keep
+#: the checkpoints there (a stopped run resumes); empty = a temporary folder.
+#: ``full_rank``: k of the full-space top-k pseudo-determinant; 0 = the measured width (the
+#: rank of that metric, as the full-scale configs use). The smoke default is 16 of the 32
+#: features: at 1/16 width a pooled unit can be nearly dead at a point (rank 31 of 32
+#: measured at one plane point after 4 epochs of a smoke run); its full-rank volume is -inf.
+CIFAR_PLANE_DEFAULTS: dict[str, Any] = {**_COMMON, **_PLANE}
+#: Settings of ``neurogeom run cifar-stages``; ``stage_pool = 0``: the feature width.
+#: (A coarser smoke grid than cifar-plane: four layers are measured in both spaces.)
+CIFAR_STAGES_DEFAULTS: dict[str, Any] = {**_COMMON, **_PLANE, "resolution": 8, "stage_pool": 0}
+#: Settings of ``neurogeom run barlow-line``: ``pairs`` of classes (car → dog, car → frog).
+BARLOW_LINE_DEFAULTS: dict[str, Any] = {
+    **_COMMON,
+    **_BARLOW,
+    "pairs": [[1, 5], [1, 6]],
+    "steps": 24,
+}
+#: Settings of ``neurogeom run barlow-plane``.
+BARLOW_PLANE_DEFAULTS: dict[str, Any] = {**_COMMON, **_BARLOW, **_PLANE}
+
+_SPACE = "metric whose volume element is shown: induced on the slice, or the full image space"
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def _load_data(cfg: dict[str, Any]) -> ImageData:
+    source = str(cfg["data"])
+    if source == "synthetic":
+        data = synthetic_cifar10(int(cfg["synthetic_n"]), "train", seed=int(cfg["seed"]))
+    else:
+        data = load_cifar10(None if source == "cifar10" else source, "train")
+    n = int(cfg["max_samples"])
+    return data.subset(n) if 0 < n < len(data) else data
+
+
+def _source_label(data: ImageData) -> str:
+    if data.is_synthetic:
+        return "synthetic stand-in (digits as 3x32x32 images), NOT CIFAR-10"
+    return f"{data.source} ({data.split}, {len(data)} images)"
+
+
+def _anchor_index(data: ImageData, classes: list[int]) -> list[int]:
+    """Index of the first training image of each class."""
+    labels = data.labels.numpy()
+    out = []
+    for c in classes:
+        hits = np.flatnonzero(labels == c)
+        if hits.size == 0:
+            raise ValueError(
+                f"no image of class {c} in the {data.source} data; classes present: "
+                f"{sorted(set(labels.tolist()))}."
+            )
+        out.append(int(hits[0]))
+    return out
+
+
+def _normalised(data: ImageData, index: list[int]) -> list[np.ndarray]:
+    return [a.numpy() for a in normalize(data.images[index])]
+
+
+# --- training -------------------------------------------------------------------------------
+
+
+def _train_config(cfg: dict[str, Any], method: str) -> TrainConfig:
+    extra: dict[str, Any] = {}
+    if method == "barlow":
+        extra = {"projector": tuple(int(p) for p in cfg["projector"]), "lambd": float(cfg["lambd"])}
+    return TrainConfig(
+        method=method,  # type: ignore[arg-type]
+        depth=int(cfg["depth"]),
+        activation=str(cfg["activation"]),
+        width=float(cfg["width"]),
+        epochs=int(cfg["epochs"]),
+        batch_size=int(cfg["batch_size"]),
+        lr=float(cfg["lr"]),
+        momentum=float(cfg["momentum"]),
+        weight_decay=float(cfg["weight_decay"]),
+        checkpoints=tuple(sorted({int(e) for e in cfg["checkpoints"]})),
+        seed=int(cfg["seed"]),
+        **extra,
+    )
+
+
+def _checkpoints(
+    cfg: dict[str, Any], method: str, data: ImageData
+) -> tuple[list[Checkpoint], list[dict[str, Any]], str]:
+    """Train (or resume) and load every checkpoint; returns them, the history, the folder."""
+    config = _train_config(cfg, method)
+    keep = str(cfg["train_dir"])
+    if keep:
+        folder = Path(keep).expanduser().resolve()
+        return (*_train_and_load(config, data, folder, cfg), str(folder))
+    with tempfile.TemporaryDirectory(prefix="neurogeom-") as tmp:
+        return (*_train_and_load(config, data, Path(tmp), cfg), "")
+
+
+def _train_and_load(
+    config: TrainConfig, data: ImageData, folder: Path, cfg: dict[str, Any]
+) -> tuple[list[Checkpoint], list[dict[str, Any]]]:
+    log = print if cfg["progress"] else None
+    history = train(config, data, folder, device=str(cfg["device"]), log=log)
+    return [load_checkpoint(folder / f"epoch_{e:04d}.pt") for e in config.checkpoints], history
+
+
+def _frozen(model: nn.Module) -> nn.Module:
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def _with_stage_pool(net: ResNet, dim: int) -> ResNet:
+    """The same network with the parameter-free ``pooled1`` … ``pooled4`` side branches."""
+    pooled = ResNet(
+        net.depth, net.n_classes, activation=net.activation, width=net.width, stage_pool=dim
+    )
+    pooled.load_state_dict(net.state_dict())
+    _frozen(pooled)
+    return pooled
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def _both_spaces(
+    rm: TorchResponseMap,
+    where: Slice,
+    rank: int,
+    classifier: Callable[[Any], Any],
+    cfg: dict[str, Any],
+) -> xr.Dataset:
+    """Volume elements in the configured ``spaces`` along ``space``, plus the classifier's."""
+    spaces = _spaces(cfg)
+    block = int(cfg["block_size"])
+    sliced = geometry(rm, where, space="slice", classifier=classifier, block_size=block)
+    keys = ["log_volume_element", "rank"]
+    parts = [sliced[keys]]
+    if "full" in spaces:
+        try:
+            full = geometry(rm, where, space="full", rank=rank, keep_metric=False, block_size=block)
+        except SingularMetricError as err:
+            raise SingularMetricError(
+                f"the full-space metric is numerically rank-deficient: {err} In a config file, "
+                f"set full_rank to a smaller k (now {rank}) for the top-k pseudo-determinant."
+            ) from err
+        parts.append(full[keys])
+    both = stack(parts, "space", spaces, long_name=_SPACE)
+    k = 0 if where.tangents is None else where.tangents.shape[0]
+    both["log_volume_element"].attrs["space"] = "see the space coordinate"
+    described = [f"slice: induced on the {where.kind} ({k} tangents)"]
+    if "full" in spaces:
+        d = int(np.prod(where.stimulus_shape))
+        described.append(f"full: top-{rank} log pseudo-determinant of the {d}-d metric")
+    both["log_volume_element"].attrs["description"] = "; ".join(described)
+    ds = sliced.drop_vars([*keys, "eigenvalues"]).assign(both[keys])
+    return _with_claim(ds)
+
+
+def _validate(cfg: dict[str, Any]) -> None:
+    """Check the settings that are used only after training, before training starts."""
+    _spaces(cfg)
+    if cfg["dtype"] not in _DTYPES:
+        raise ValueError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
+
+
+def _spaces(cfg: dict[str, Any]) -> list[str]:
+    spaces = [str(s) for s in cfg["spaces"]]
+    if spaces not in (["slice"], ["slice", "full"]):
+        raise ValueError(
+            f"spaces={cfg['spaces']!r}; use ['slice', 'full'] (both volume elements) or "
+            "['slice'] (the plane- or line-induced metric only, much cheaper)."
+        )
+    return spaces
+
+
+def _with_claim(ds: xr.Dataset) -> xr.Dataset:
+    """``spearman_entropy`` per space (and layer) over the slice's points.
+
+    Where a field is constant over the slice the rank correlation is undefined: the value
+    is NaN (a long GPU run is not lost to it) and :func:`_note_undefined` says so in the
+    variable's attrs.
+    """
+    point_dims = [str(d) for d in ds["entropy"].dims]
+    lv = ds["log_volume_element"]
+    rest = [str(d) for d in lv.dims if d not in point_dims]
+    flat = lv.stack(_cell=rest) if rest else lv.expand_dims(_cell=[0])
+    rho = []
+    for i in range(flat.sizes["_cell"]):
+        try:
+            r = spearman(flat.isel(_cell=i).transpose(*point_dims).values, ds["entropy"].values)
+        except ValueError:  # a constant field; noted by _note_undefined after stacking
+            r = float("nan")
+        rho.append(r)
+    if rest:
+        shape = [lv.sizes[d] for d in rest]
+        return add_variables(ds, {"spearman_entropy": (tuple(rest), np.reshape(rho, shape))})
+    return add_variables(ds, {"spearman_entropy": ((), rho[0])})
+
+
+_UNDEFINED = (
+    "NaN where the log volume element or the entropy is constant over the slice "
+    "(a rank correlation is undefined there)"
+)
+
+
+def _note_undefined(ds: xr.Dataset) -> xr.Dataset:
+    """Say in the attrs why ``spearman_entropy`` is NaN, where it is.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"spearman_entropy": ("epoch", [0.5, np.nan])})
+    >>> _note_undefined(ds).spearman_entropy.attrs["undefined"][:8]
+    'NaN wher'
+    """
+    if bool(np.isnan(ds["spearman_entropy"].values).any()):
+        ds = ds.copy()
+        ds["spearman_entropy"].attrs["undefined"] = _UNDEFINED
+    return ds
+
+
+def _accuracy(
+    classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device
+) -> float:
+    with torch.no_grad():
+        batches = normalize(images).split(512)
+        pred = torch.cat([classifier(b.to(device)).argmax(1).cpu() for b in batches])
+    return float((pred == labels).double().mean())
+
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _device(cfg: dict[str, Any]) -> torch.device:
+    return resolve_device(str(cfg["device"]))
+
+
+def _map(cfg: dict[str, Any], model: nn.Module, layers: str | list[str]) -> TorchResponseMap:
+    """The measured map, in the configured dtype on the configured device."""
+    if cfg["dtype"] not in _DTYPES:
+        raise ValueError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
+    return TorchResponseMap(
+        model,
+        layers,
+        dtype=_DTYPES[cfg["dtype"]],
+        device=_device(cfg),
+        chunk_size=int(cfg["chunk_size"]),
+    )
+
+
+def _rank(cfg: dict[str, Any], feature_dim: int) -> int:
+    return int(cfg["full_rank"]) or feature_dim
+
+
+def _supervised_measure(
+    cfg: dict[str, Any], where: Slice, data: ImageData, stages: bool
+) -> Callable[[Checkpoint], xr.Dataset]:
+    def measure(ckpt: Checkpoint) -> xr.Dataset:
+        net = _frozen(ckpt.model).to(_device(cfg))
+        assert isinstance(net, ResNet)
+        if stages:
+            dim = int(cfg["stage_pool"]) or net.feature_dim
+            pooled = _with_stage_pool(net, dim)
+            rm = _map(cfg, pooled, pooled.pooled_layers)
+            rank = _rank(cfg, dim)
+        else:
+            rm = _map(cfg, net, net.feature_layer)
+            rank = _rank(cfg, net.feature_dim)
+        ds = _both_spaces(rm, where, rank, net, cfg)
+        return add_variables(
+            ds, {"accuracy": ((), _accuracy(net, data.images, data.labels, _device(cfg)))}
+        )
+
+    return measure
+
+
+def _probe_classifier(
+    model: BarlowTwins, data: ImageData, cfg: dict[str, Any]
+) -> tuple[nn.Module, float]:
+    """``nn.Sequential(backbone, probe.head())`` and the probe's training accuracy."""
+    n = int(cfg["probe_samples"])
+    images, labels = (data.images[:n], data.labels[:n]) if n > 0 else (data.images, data.labels)
+    device = _device(cfg)
+    features = extract_features(model, normalize(images), device=device)
+    probe = LinearProbe(C=float(cfg["probe_C"])).fit(features, labels.numpy())
+    n_classes = len(data.classes)
+    if not np.array_equal(probe.classes_, np.arange(n_classes)):
+        raise ValueError(
+            f"the probe's training images hold classes {probe.classes_.tolist()}, not all "
+            f"{n_classes}; raise probe_samples or synthetic_n so every class appears."
+        )
+    classifier = _frozen(nn.Sequential(model.backbone, probe.head().to(device)))
+    accuracy = float((probe.predict(features) == labels.numpy()).mean())
+    return classifier, accuracy
+
+
+_PROBE_ACCURACY = {"long_name": "training accuracy of the linear probe on backbone features"}
+
+
+def _barlow_measure(
+    cfg: dict[str, Any], slices: list[Slice], labels: list[str] | None, data: ImageData
+) -> Callable[[Checkpoint], xr.Dataset]:
+    def measure(ckpt: Checkpoint) -> xr.Dataset:
+        model = _frozen(ckpt.model).to(_device(cfg))
+        assert isinstance(model, BarlowTwins)
+        classifier, acc = _probe_classifier(model, data, cfg)
+        backbone = model.backbone
+        rm = _map(cfg, backbone, backbone.feature_layer)
+        rank = _rank(cfg, backbone.feature_dim)
+        parts = [_both_spaces(rm, s, rank, classifier, cfg) for s in slices]
+        if labels is None:
+            ds = parts[0]
+        else:
+            ds = stack(parts, "pair", labels, long_name="interpolated pair", shared=())
+        ds = add_variables(ds, {"accuracy": ((), acc)}, attrs={"accuracy": _PROBE_ACCURACY})
+        for name in ("prediction", "entropy", "probability"):
+            ds[name].attrs["classifier"] = "linear probe on the backbone features"
+        ds["prediction"].attrs["long_name"] = "predicted class (linear probe)"
+        return ds
+
+    return measure
+
+
+# --- assembling -----------------------------------------------------------------------------
+
+
+def _over_checkpoints(
+    ckpts: list[Checkpoint],
+    measure: Callable[[Checkpoint], xr.Dataset],
+    history: list[dict[str, Any]],
+    *,
+    name: str,
+    loss_name: str,
+    enabled: bool,
+) -> xr.Dataset:
+    parts = [measure(c) for c in progress(ckpts, desc=f"{name}: measure", enabled=enabled)]
+    epochs = [c.epoch for c in ckpts]
+    ds = stack(parts, "epoch", epochs, long_name="training epoch of the checkpoint")
+    losses = np.asarray([h["loss"] for h in history], dtype=np.float64)
+    coord = np.asarray([h["epoch"] for h in history], dtype=np.int64)
+    return add_variables(
+        ds,
+        {"loss": (("train_epoch",), losses)},
+        coords={"train_epoch": (("train_epoch",), coord, {"long_name": "training epoch"})},
+        attrs={"loss": {"long_name": loss_name}},
+    )
+
+
+def _display_images(data: ImageData, index: list[int]) -> np.ndarray:
+    """Anchor images in ``[0, 1]`` before normalisation, ``(anchor, 3, H, W)`` float32."""
+    return data.images[index].numpy().astype(np.float32)
+
+
+def _finish(
+    ds: xr.Dataset,
+    cfg: dict[str, Any],
+    data: ImageData,
+    *,
+    name: str,
+    model: str,
+    start: float,
+    extra: dict[str, Any],
+) -> xr.Dataset:
+    ds = _note_undefined(ds)
+    ds.attrs["data_source"] = _source_label(data)
+    ds.attrs["model"] = model
+    settings = {
+        **cfg,
+        "data_source": data.source,
+        "data_info": data.info,
+        "n_train": len(data),
+        "class_names": list(data.classes),
+        **extra,
+    }
+    return record_config(ds, settings, experiment=name, seconds=time.perf_counter() - start)
+
+
+def _model_label(cfg: dict[str, Any], what: str) -> str:
+    return f"{what} ResNet-{cfg['depth']} ({cfg['activation']}, width x{float(cfg['width']):g})"
+
+
+def _plane(cfg: dict[str, Any], data: ImageData) -> tuple[Plane, list[int]]:
+    classes = [int(c) for c in cfg["classes"]]
+    if len(classes) != 3:
+        raise ValueError(f"classes={classes}; a plane needs three classes.")
+    index = _anchor_index(data, classes)
+    a, b, c = _normalised(data, index)
+    where = Plane(a, b, c, resolution=int(cfg["resolution"]), extent=float(cfg["extent"]))
+    return where, index
+
+
+def _run_supervised(
+    name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any, stages: bool
+) -> xr.Dataset:
+    cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
+    _validate(cfg)
+    start = time.perf_counter()
+    images = _load_data(cfg)
+    where, index = _plane(cfg, images)
+    ckpts, history, kept = _checkpoints(cfg, "supervised", images)
+    measure = _supervised_measure(cfg, where, images, stages)
+    ds = _over_checkpoints(
+        ckpts,
+        measure,
+        history,
+        name=name,
+        loss_name="mean training cross-entropy of the epoch",
+        enabled=bool(cfg["progress"]),
+    )
+    shown = _display_images(images, index)
+    ds = add_variables(ds, {"anchor_images": (("anchor", "channel", "row", "column"), shown)})
+    first = ckpts[0].model
+    assert isinstance(first, ResNet)
+    width = first.feature_dim
+    measured = (int(cfg["stage_pool"]) or width) if stages else width
+    extra: dict[str, Any] = {
+        "anchor_labels": [int(c) for c in cfg["classes"]],
+        "anchor_classes": [images.classes[int(c)] for c in cfg["classes"]],
+        "anchor_indices": index,
+        "feature_width": width,
+        "full_rank": _rank(cfg, measured),
+        "train_dir": kept,
+    }
+    if stages:
+        extra["stage_pool"] = measured
+    return _finish(
+        ds, cfg, images, name=name, model=_model_label(cfg, "supervised"), start=start, extra=extra
+    )
+
+
+def _run_barlow(
+    name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any
+) -> xr.Dataset:
+    cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
+    _validate(cfg)
+    start = time.perf_counter()
+    images = _load_data(cfg)
+    extra: dict[str, Any] = {}
+    labels: list[str] | None
+    if name == "barlow-line":
+        pairs = [[int(c) for c in p] for p in cfg["pairs"]]
+        if not pairs or any(len(p) != 2 for p in pairs):
+            raise ValueError(f"pairs={cfg['pairs']}; give pairs of two classes like [[1, 5]].")
+        index = [_anchor_index(images, p) for p in pairs]
+        ends = [_normalised(images, i) for i in index]
+        slices: list[Slice] = [Line(a, b, steps=int(cfg["steps"])) for a, b in ends]
+        labels = [f"{images.classes[a]} -> {images.classes[b]}" for a, b in pairs]
+        display = np.stack([_display_images(images, i) for i in index])
+        dims: tuple[str, ...] = ("pair", "anchor", "channel", "row", "column")
+        extra = {"anchor_indices": index}
+    else:
+        plane, flat = _plane(cfg, images)
+        slices, labels, display = [plane], None, _display_images(images, flat)
+        dims = ("anchor", "channel", "row", "column")
+        extra = {
+            "anchor_indices": flat,
+            "anchor_classes": [images.classes[int(c)] for c in cfg["classes"]],
+        }
+    ckpts, history, kept = _checkpoints(cfg, "barlow", images)
+    ds = _over_checkpoints(
+        ckpts,
+        _barlow_measure(cfg, slices, labels, images),
+        history,
+        name=name,
+        loss_name="mean Barlow Twins loss of the epoch",
+        enabled=bool(cfg["progress"]),
+    )
+    ds = add_variables(ds, {"anchor_images": (dims, display)})
+    first = ckpts[0].model
+    assert isinstance(first, BarlowTwins)
+    width = first.backbone.feature_dim
+    extra.update(
+        {"feature_width": int(width), "full_rank": _rank(cfg, int(width)), "train_dir": kept}
+    )
+    return _finish(
+        ds,
+        cfg,
+        images,
+        name=name,
+        model=_model_label(cfg, "Barlow Twins") + " + linear probe",
+        start=start,
+        extra=extra,
+    )
+
+
+def run_cifar_plane(
+    config: dict[str, Any] | None = None, *, data: str | Path | None = None
+) -> xr.Dataset:
+    """Fig. 3: a supervised ResNet on the plane through three training images, per checkpoint.
+
+    Parameters
+    ----------
+    config : dict, optional
+        Overrides of :data:`CIFAR_PLANE_DEFAULTS`; unknown keys raise.
+    data : str or path, optional
+        ``"synthetic"``, ``"cifar10"`` (``$NEUROGEOM_CIFAR10``) or a CIFAR-10 folder;
+        overrides the ``data`` setting.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``epoch``, ``space`` (``slice``/``full``), ``u``, ``v``; variables
+        ``log_volume_element`` (of the pooled features), ``rank``, ``prediction``,
+        ``entropy``, ``probability``, ``spearman_entropy``, ``accuracy``, ``loss``,
+        ``anchors`` (normalised), ``anchor_images`` (for display); ``attrs["config"]``,
+        ``attrs["data_source"]``.
+
+    Examples
+    --------
+    >>> ds = run_cifar_plane({"synthetic_n": 64, "width": 0.03125, "epochs": 1,
+    ...     "checkpoints": [0, 1], "batch_size": 32, "resolution": 3, "progress": False})
+    >>> dict(ds.log_volume_element.sizes)
+    {'epoch': 2, 'space': 2, 'u': 3, 'v': 3}
+    """
+    return _run_supervised("cifar-plane", CIFAR_PLANE_DEFAULTS, config, data, stages=False)
+
+
+def run_cifar_stages(
+    config: dict[str, Any] | None = None, *, data: str | Path | None = None
+) -> xr.Dataset:
+    """Fig. 4: volume element of the four (pooled) stage outputs on the plane, per checkpoint.
+
+    Parameters
+    ----------
+    config : dict, optional
+        Overrides of :data:`CIFAR_STAGES_DEFAULTS`; unknown keys raise.
+    data : str or path, optional
+        As for :func:`run_cifar_plane`.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`run_cifar_plane` with a ``layer`` dim (``pooled1`` … ``pooled4``).
+
+    Examples
+    --------
+    >>> ds = run_cifar_stages({"synthetic_n": 64, "width": 0.03125, "epochs": 1,
+    ...     "checkpoints": [1], "batch_size": 32, "resolution": 3, "full_rank": 8,
+    ...     "progress": False})
+    >>> dict(ds.log_volume_element.sizes)
+    {'epoch': 1, 'space': 2, 'layer': 4, 'u': 3, 'v': 3}
+    """
+    return _run_supervised("cifar-stages", CIFAR_STAGES_DEFAULTS, config, data, stages=True)
+
+
+def run_barlow_line(
+    config: dict[str, Any] | None = None, *, data: str | Path | None = None
+) -> xr.Dataset:
+    """Fig. 5: Barlow Twins backbone along interpolations between two images per pair.
+
+    Parameters
+    ----------
+    config : dict, optional
+        Overrides of :data:`BARLOW_LINE_DEFAULTS`; unknown keys raise.
+    data : str or path, optional
+        As for :func:`run_cifar_plane`.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``epoch``, ``pair``, ``space``, ``t``; predictions and entropy from the linear
+        probe of each checkpoint; ``accuracy`` is the probe's training accuracy.
+
+    Examples
+    --------
+    >>> ds = run_barlow_line({"synthetic_n": 64, "width": 0.03125, "epochs": 1,
+    ...     "checkpoints": [1], "batch_size": 32, "steps": 4, "full_rank": 8, "progress": False})
+    >>> dict(ds.log_volume_element.sizes)
+    {'epoch': 1, 'pair': 2, 'space': 2, 't': 4}
+    """
+    return _run_barlow("barlow-line", BARLOW_LINE_DEFAULTS, config, data)
+
+
+def run_barlow_plane(
+    config: dict[str, Any] | None = None, *, data: str | Path | None = None
+) -> xr.Dataset:
+    """Fig. 6: Barlow Twins backbone on the plane through three images, per checkpoint.
+
+    Parameters
+    ----------
+    config : dict, optional
+        Overrides of :data:`BARLOW_PLANE_DEFAULTS`; unknown keys raise.
+    data : str or path, optional
+        As for :func:`run_cifar_plane`.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`run_cifar_plane`, with the linear probe's predictions and entropy.
+
+    Examples
+    --------
+    >>> ds = run_barlow_plane({"synthetic_n": 64, "width": 0.03125, "epochs": 1,
+    ...     "checkpoints": [1], "batch_size": 32, "resolution": 3, "full_rank": 8,
+    ...     "progress": False})
+    >>> dict(ds.log_volume_element.sizes)
+    {'epoch': 1, 'space': 2, 'u': 3, 'v': 3}
+    """
+    return _run_barlow("barlow-plane", BARLOW_PLANE_DEFAULTS, config, data)
