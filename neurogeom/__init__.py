@@ -1,87 +1,87 @@
-"""neurogeom: Riemannian geometry of neural representations."""
+"""neurogeom: Riemannian geometry of neural representations.
 
-from . import errors
+``import neurogeom as ng`` gives the public API: response maps over networks and sampled
+recordings, slices of stimulus space, ``ng.geometry`` (labelled Datasets of metric,
+volume element and spectrum), curvature, comparison of geometry fields, scikit-learn
+transformers, readers of recordings, and the experiments of the seed poster.
+"""
+
+from . import compare as comparison
+from . import errors, estimators, scale, simulate
 from ._version import __version__
-from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
-from .dataset import load, save
-from .errors import NeurogeomError
-from .geometry import (
-    check_metric,
-    log_volume_element,
-    metric_spectrum,
-    pullback_metric,
-    volume_element,
-)
-from .maps import ResponseMap, TorchResponseMap
-from .measure import geometry
-from .slices import Grid, Line, Plane, Points, Slice
-
-__all__ = [
-    "Grid",
-    "Line",
-    "NeurogeomError",
-    "Plane",
-    "Points",
-    "ResponseMap",
-    "Slice",
-    "TorchResponseMap",
-    "__version__",
-    "check_metric",
-    "errors",
-    "geometry",
-    "load",
-    "log_volume_element",
-    "metric_spectrum",
-    "pullback_metric",
-    "save",
-    "volume_element",
-]
-
-from . import estimators, simulate
-from .estimators import available_estimators, get_estimator
-from .geometry import MetricOperator, iterative_log_volume, stochastic_logdet, top_eigenvalues
-from .maps import SampledResponseMap
-
-__all__ += ["MetricOperator", "iterative_log_volume", "stochastic_logdet", "top_eigenvalues"]
-__all__ += ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
-__all__ += [
-    "SampledResponseMap",
-    "available_estimators",
-    "estimators",
-    "get_estimator",
-    "simulate",
-]
-
-from .experiments import run_experiment  # noqa: E402
-
-__all__ += ["run_experiment"]
-
-from . import compare as comparison  # noqa: E402
-from .compare import (  # noqa: E402
+from .compare import (
     affine_invariant_distance,
     compare,
     correlation_test,
     log_euclidean_distance,
     principal_agreement,
 )
+from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
+from .data.neural import Recording, read_arrays, read_netcdf, read_nwb
+from .dataset import load, save
+from .errors import NeurogeomError
+from .estimators import available_estimators, get_estimator
+from .experiments import run_experiment
+from .geometry import (
+    MetricOperator,
+    check_metric,
+    iterative_log_volume,
+    log_volume_element,
+    metric_spectrum,
+    pullback_metric,
+    stochastic_logdet,
+    top_eigenvalues,
+    volume_element,
+)
+from .maps import ResponseMap, SampledResponseMap, TorchResponseMap
+from .measure import geometry
+from .pipeline import NetworkGeometry, SampledGeometry
+from .slices import Grid, Line, Plane, Points, Slice
 
-__all__ += [
+__all__ = [
+    "Grid",
+    "Line",
+    "MetricOperator",
+    "NetworkGeometry",
+    "NeurogeomError",
+    "Plane",
+    "Points",
+    "Recording",
+    "ResponseMap",
+    "SampledGeometry",
+    "SampledResponseMap",
+    "Slice",
+    "TorchResponseMap",
+    "__version__",
     "affine_invariant_distance",
+    "available_estimators",
+    "check_metric",
+    "christoffel_symbols",
     "compare",
     "comparison",
     "correlation_test",
+    "curvature_tensors",
+    "errors",
+    "estimators",
+    "geometry",
+    "get_estimator",
+    "iterative_log_volume",
+    "load",
     "log_euclidean_distance",
+    "log_volume_element",
+    "metric_spectrum",
     "principal_agreement",
+    "pullback_metric",
+    "read_arrays",
+    "read_netcdf",
+    "read_nwb",
+    "ricci_tensor",
+    "run_experiment",
+    "save",
+    "scalar_curvature",
+    "scale",
+    "simulate",
+    "stochastic_logdet",
+    "top_eigenvalues",
+    "volume_element",
 ]
-
-from . import scale  # noqa: E402
-
-__all__ += ["scale"]
-
-from .pipeline import NetworkGeometry, SampledGeometry  # noqa: E402
-
-__all__ += ["NetworkGeometry", "SampledGeometry"]
-
-from .data.neural import Recording, read_arrays, read_netcdf, read_nwb  # noqa: E402
-
-__all__ += ["Recording", "read_arrays", "read_netcdf", "read_nwb"]
