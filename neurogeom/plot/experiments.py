@@ -1,0 +1,352 @@
+"""Figures of the shallow-network experiments (Figs. 1-2 of the poster)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+
+from ._common import (
+    _axes,
+    _figure,
+    _image_shape,
+    _inset_image,
+    _pick,
+    log10_volume,
+)
+from .maps import volume_map
+
+__all__ = [
+    "claim_progression",
+    "line_plot",
+    "loss_curves",
+    "plane_panels",
+    "ternary_plot",
+    "volume_panels",
+]
+
+
+def volume_panels(
+    ds: xr.Dataset, *, seed: int | None = None, variable: str = "log_volume_element"
+) -> Any:
+    """Fig. 1: one volume-element map per (width or layer, snapshot), boundary and data on top.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From ``neurogeom run toy`` (:func:`neurogeom.experiments.toy.run`): dims ``width``,
+        ``epoch``, ``u``, ``v`` (and optionally ``seed``); or from ``neurogeom run toy-deep``
+        with ``layer`` instead of ``width``.
+    seed : int, optional
+        Which seed to show (default the first).
+    variable : str
+        The natural-log volume element to show (e.g. ``"log_volume_element_closed_form"``).
+
+    Returns
+    -------
+    matplotlib Figure
+        Rows are widths (or layers), columns snapshots; each row shares one colour scale.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from neurogeom.experiments import toy
+    >>> ds = toy.run({"widths": [3], "epochs": 2, "seeds": [0], "grid_resolution": 6,
+    ...               "progress": False})
+    >>> volume_panels(ds).axes[0].get_title()
+    'width 3, start (epoch 0)'
+    """
+    sub = _pick(ds, seed=seed)
+    if variable != "log_volume_element":
+        sub = sub.assign(log_volume_element=sub[variable])
+    row_dim = next((d for d in ("width", "layer") if d in sub.dims), None)
+    rows = sub[row_dim].values if row_dim else [None]
+    epochs = sub.epoch.values if "epoch" in sub.dims else [None]
+    fig, axes = _figure(len(rows), len(epochs), (3.6, 3.1))
+    for i, r in enumerate(rows):
+        row = sub.sel({row_dim: r}) if row_dim else sub
+        values = log10_volume(row)
+        vmin, vmax = float(values.min()), float(values.max())
+        for j, e in enumerate(epochs):
+            panel = row.sel(epoch=e) if e is not None else row
+            ax = axes[i, j]
+            volume_map(panel, ax=ax, vmin=vmin, vmax=vmax)
+            stage = f"{panel['stage'].item()} " if "stage" in panel.coords else ""
+            where = f"{stage}(epoch {int(e)})" if e is not None else ""
+            name = f"width {int(r)}" if row_dim == "width" else f"{r}"
+            ax.set_title(f"{name}, {where}" if row_dim else where)
+    return fig
+
+
+def line_plot(
+    ds: xr.Dataset,
+    ax: Axes | None = None,
+    *,
+    epoch: int | None = None,
+    seed: int | None = None,
+    space: str = "slice",
+    images: bool = True,
+) -> Axes:
+    """Fig. 2 top: log10 volume element along a line, coloured by the predicted class.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From a :class:`~neurogeom.Line` scan with a classifier (``prediction``), e.g.
+        ``neurogeom run mnist-line``; extra dims ``epoch``, ``seed``, ``space`` are selected.
+    ax : Axes, optional
+    epoch, seed : optional
+        Which snapshot/seed (default the last epoch, the first seed).
+    space : {"slice", "full"}
+        Which volume element when the Dataset has a ``space`` dimension.
+    images : bool
+        Show the end-point and mid-point images (from the Dataset's ``anchors``) as insets.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, torch, neurogeom as ng
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 3))
+    >>> rm = ng.TorchResponseMap(net, layers="0", dtype=torch.float64)
+    >>> ds = ng.geometry(rm, ng.Line(np.zeros(4), np.ones(4), 8), classifier=net)
+    >>> line_plot(ds).get_xlabel()
+    't'
+    """
+    sub = _pick(ds, seed=seed, space=space)
+    if "epoch" in sub.dims:
+        sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
+    ax = _axes(ax)
+    y = _volume(sub, ds, space)
+    t = sub["t"].values
+    ax.plot(t, y.values, color="0.6", lw=1, zorder=1)
+    if "prediction" in sub:
+        pred = sub["prediction"].values
+        sc = ax.scatter(t, y.values, c=pred, cmap="tab10", vmin=-0.5, vmax=9.5, s=14, zorder=2)
+        ax.figure.colorbar(
+            sc,
+            ax=ax,
+            label=sub["prediction"].attrs.get("long_name", "prediction"),
+            ticks=sorted(set(pred.tolist())),
+        )
+    ax.set_xlabel("t")
+    ax.set_ylabel(y.attrs["long_name"])
+    if images and "anchors" in sub:
+        shape = _image_shape(ds)
+        a, b = (sub["anchors"].values[i].reshape(shape) for i in (0, 1))
+        for x, img, lab in ((0.0, a, "t = 0"), (0.5, (a + b) / 2, "t = 0.5"), (1.0, b, "t = 1")):
+            _inset_image(ax, img, x, lab)
+    return ax
+
+
+def _volume(sub: xr.Dataset, ds: xr.Dataset, space: str) -> xr.DataArray:
+    """log10 volume of a selection, labelled with the metric's space when ``ds`` has several."""
+    vol = log10_volume(sub)
+    if "space" in ds.dims:
+        vol.attrs["long_name"] = f"log10 sqrt(det g), {space} metric"
+    return vol
+
+
+def _plane_field(
+    sub: xr.Dataset, name: str, ds: xr.Dataset, space: str
+) -> tuple[xr.DataArray, str, str]:
+    if name == "prediction":
+        return sub["prediction"].astype(float), "tab10", "predicted class"
+    if name == "entropy":
+        ent = xr.DataArray(np.log10(sub["entropy"].clip(min=1e-300)))
+        return ent, "magma", "log10 entropy (entropy in hartley)"
+    vol = _volume(sub, ds, space)
+    return vol, "viridis", vol.attrs["long_name"]
+
+
+def plane_panels(
+    ds: xr.Dataset,
+    *,
+    epoch: int | None = None,
+    seed: int | None = None,
+    space: str = "slice",
+    axes: Any = None,
+) -> Any:
+    """Fig. 2 bottom: prediction, log10 entropy and log10 volume on a plane of images.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From a :class:`~neurogeom.Plane` scan with a classifier (``neurogeom run
+        mnist-plane``).
+    epoch, seed, space : optional
+        Selections (default last epoch, first seed, slice-induced metric).
+    axes : sequence of 3 Axes, optional
+        Where to draw; a new figure if omitted.
+
+    Returns
+    -------
+    matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, torch, neurogeom as ng
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    >>> rm = ng.TorchResponseMap(net, layers="1", dtype=torch.float64)
+    >>> a, b, c = np.eye(4)[:3]
+    >>> ds = ng.geometry(rm, ng.Plane(a, b, c, resolution=6), classifier=net)
+    >>> [ax.get_xlabel() for ax in plane_panels(ds).axes[:3]]
+    ['u', 'u', 'u']
+    """
+    sub = _pick(ds, seed=seed, space=space)
+    if "epoch" in sub.dims:
+        sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
+    if axes is None:
+        fig, grid = _figure(1, 3, (3.6, 3.1))
+        axes = grid[0]
+    fig = axes[0].figure
+    from ..slices import TRIANGLE
+
+    for ax, name in zip(axes, ("prediction", "entropy", "volume"), strict=False):
+        field, cmap, label = _plane_field(sub, name, ds, space)
+        kw = {"vmin": -0.5, "vmax": 9.5} if name == "prediction" else {}
+        values = field.transpose("v", "u")
+        mesh = ax.pcolormesh(sub.u, sub.v, values, cmap=cmap, shading="auto", **kw)
+        fig.colorbar(mesh, ax=ax, label=label)
+        ax.plot(*np.vstack([TRIANGLE, TRIANGLE[:1]]).T, color="white", lw=0.8)
+        ax.set_xlabel("u")
+        ax.set_ylabel("v")
+        ax.set_aspect("equal")
+    return fig
+
+
+def ternary_plot(
+    ds: xr.Dataset,
+    ax: Axes | None = None,
+    *,
+    field: str = "volume",
+    epoch: int | None = None,
+    seed: int | None = None,
+    space: str = "slice",
+) -> Axes:
+    """A plane's field inside the triangle of its three stimuli only (ternary view).
+
+    Points outside the triangle (any ``barycentric`` coordinate negative) are masked.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :class:`~neurogeom.Plane` scan (has the ``barycentric`` coordinate).
+    ax : Axes, optional
+    field : {"volume", "entropy", "prediction"}
+    epoch, seed, space : optional
+        Selections as in :func:`plane_panels`.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, torch, neurogeom as ng
+    >>> rm = ng.TorchResponseMap(torch.nn.Sequential(torch.nn.Tanh()), layers="0",
+    ...                          dtype=torch.float64)
+    >>> ds = ng.geometry(rm, ng.Plane(*np.eye(3), resolution=6))
+    >>> ternary_plot(ds).get_xlabel()
+    'u'
+    """
+    if "barycentric" not in ds.coords:
+        raise ValueError("ternary_plot needs a Plane scan (the 'barycentric' coordinate).")
+    sub = _pick(ds, seed=seed, space=space)
+    if "epoch" in sub.dims:
+        sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
+    values, cmap, label = _plane_field(sub, field, ds, space)
+    inside = (sub["barycentric"] >= -1e-12).all("vertex")
+    masked = values.where(inside).transpose("v", "u")
+    ax = _axes(ax)
+    shown = np.ma.masked_invalid(masked.values)
+    mesh = ax.pcolormesh(sub.u, sub.v, shown, cmap=cmap, shading="auto")
+    ax.figure.colorbar(mesh, ax=ax, label=label)
+    from ..slices import TRIANGLE
+
+    ax.plot(*np.vstack([TRIANGLE, TRIANGLE[:1]]).T, color="k", lw=0.8)
+    ax.set_xlabel("u")
+    ax.set_ylabel("v")
+    ax.set_aspect("equal")
+    return ax
+
+
+def loss_curves(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """Training loss per epoch, one curve per width (and seed) of an experiment Dataset.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ds = xr.Dataset({"loss": (("train_epoch",), [1.0, 0.5])},
+    ...                 coords={"train_epoch": [1, 2]})
+    >>> loss_curves(ds).get_ylabel()
+    'training loss'
+    """
+    ax = _axes(ax)
+    loss = ds["loss"]
+    groups = [d for d in loss.dims if d != "train_epoch"]
+    stacked = loss.stack(run=groups) if groups else loss.expand_dims(run=[0])
+    for i in range(stacked.sizes["run"]):
+        curve = stacked.isel(run=i)
+        label = ", ".join(f"{d} {curve[d].item()}" for d in groups)
+        ax.plot(loss["train_epoch"].values, curve.values, lw=1, label=label or None)
+    ax.set_xlabel("training epoch")
+    name, units = loss.attrs.get("long_name"), loss.attrs.get("units")
+    ax.set_ylabel(f"{name} [{units}]" if name and units else name or "training loss")
+    ax.set_yscale("log")
+    if groups:
+        ax.legend(fontsize=6)
+    return ax
+
+
+def claim_progression(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
+    """The claim statistics against the snapshot epoch (mean ± sd over seeds).
+
+    Plots ``spearman_entropy`` (solid) and, when present, ``spearman_distance`` (dashed),
+    one colour per width (or per ``space`` for image experiments).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ds = xr.Dataset({"spearman_entropy": (("epoch", "seed"), [[0.1, 0.2], [0.8, 0.9]])},
+    ...                 coords={"epoch": [0, 10], "seed": [0, 1]})
+    >>> claim_progression(ds).get_xlabel()
+    'epoch'
+    """
+    ax = _axes(ax)
+    for name, style in (("spearman_entropy", "-"), ("spearman_distance", "--")):
+        if name not in ds:
+            continue
+        da = ds[name]
+        mean = da.mean("seed") if "seed" in da.dims else da
+        sd = da.std("seed", ddof=1) if "seed" in da.dims and da.sizes["seed"] > 1 else 0 * mean
+        groups = [d for d in mean.dims if d != "epoch"]
+        m = mean.stack(g=groups) if groups else mean.expand_dims(g=[0])
+        s = sd.stack(g=groups) if groups else sd.expand_dims(g=[0])
+        what = "entropy" if name == "spearman_entropy" else "distance"
+        for i in range(m.sizes["g"]):
+            label = ", ".join(f"{d} {m.isel(g=i)[d].item()}" for d in groups)
+            ax.errorbar(
+                ds["epoch"].values,
+                m.isel(g=i).values,
+                yerr=s.isel(g=i).values,
+                ls=style,
+                marker="o",
+                ms=3,
+                capsize=2,
+                color=f"C{i}",
+                label=f"vs {what}" + (f" ({label})" if label else ""),
+            )
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("Spearman rho of log volume element")
+    ax.set_ylim(-1.05, 1.05)
+    ax.legend(fontsize=6)
+    return ax
