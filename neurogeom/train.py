@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -42,6 +42,27 @@ class TrainConfig:
             raise ValueError(f"optimizer={self.optimizer!r}; choose one of {OPTIMIZERS}.")
         if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError(f"need epochs >= 0, batch_size >= 1 and lr > 0; got {self}.")
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], seed: int) -> TrainConfig:
+        """The training part of an experiment's settings, with this run's ``seed``.
+
+        Examples
+        --------
+        >>> keys = ("epochs", "lr", "batch_size", "optimizer", "momentum", "weight_decay")
+        >>> cfg = dict(zip(keys, (3, 0.1, 50, "sgd", 0.9, 0.0)))
+        >>> TrainConfig.from_settings(cfg, seed=2).seed
+        2
+        """
+        return cls(
+            epochs=int(settings["epochs"]),
+            lr=float(settings["lr"]),
+            batch_size=int(settings["batch_size"]),
+            optimizer=str(settings["optimizer"]),
+            momentum=float(settings["momentum"]),
+            weight_decay=float(settings["weight_decay"]),
+            seed=int(seed),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict of the settings."""

@@ -160,15 +160,7 @@ def _run(
         torch.manual_seed(int(seed))
         net = ShallowNet(d, width, 10, activation=cfg["activation"])
         net = net.to(_DTYPES[cfg["train_dtype"]])
-        train = TrainConfig(
-            epochs=int(cfg["epochs"]),
-            lr=float(cfg["lr"]),
-            batch_size=int(cfg["batch_size"]),
-            optimizer=cfg["optimizer"],
-            momentum=float(cfg["momentum"]),
-            weight_decay=float(cfg["weight_decay"]),
-            seed=int(seed),
-        )
+        train = TrainConfig.from_settings(cfg, seed)
         label = bool(cfg["progress"]) and f"seed {seed}"
         run = train_and_measure(net, X, y, train, cfg["snapshot_epochs"], measure, progress=label)
         per_seed.append(run.dataset)

@@ -197,15 +197,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
         X, y = inputs[cfg["seeds"].index(seed)], labels[cfg["seeds"].index(seed)]
         torch.manual_seed(int(seed))
         net = ShallowNet(2, int(width), 2, activation=cfg["activation"]).double()
-        train = TrainConfig(
-            epochs=int(cfg["epochs"]),
-            lr=float(cfg["lr"]),
-            batch_size=int(cfg["batch_size"]),
-            optimizer=cfg["optimizer"],
-            momentum=float(cfg["momentum"]),
-            weight_decay=float(cfg["weight_decay"]),
-            seed=int(seed),
-        )
+        train = TrainConfig.from_settings(cfg, seed)
         runs[(seed, width)] = train_and_measure(
             net,
             X,

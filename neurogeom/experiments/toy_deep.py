@@ -115,15 +115,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
         labels.append(y)
         torch.manual_seed(int(seed))
         net = ShallowNet(2, [int(w) for w in cfg["hidden"]], 2, activation=cfg["activation"])
-        train = TrainConfig(
-            epochs=int(cfg["epochs"]),
-            lr=float(cfg["lr"]),
-            batch_size=int(cfg["batch_size"]),
-            optimizer=cfg["optimizer"],
-            momentum=float(cfg["momentum"]),
-            weight_decay=float(cfg["weight_decay"]),
-            seed=int(seed),
-        )
+        train = TrainConfig.from_settings(cfg, seed)
         label = bool(cfg["progress"]) and f"seed {seed}"
         run_ = train_and_measure(net.double(), X, y, train, snaps, measure, progress=label)
         per_seed.append(run_.dataset)
