@@ -232,12 +232,18 @@ class TorchResponseMap(ResponseMap):
         full set of Jacobians is never held or transposed in memory.
         """
         check_scale(scale)
-        per_layer: list[list[torch.Tensor]] = [[] for _ in self.layers]
+        metrics: list[torch.Tensor] = []
+        start = 0
         for block in self._transposed_jacobians(x, tangents):
-            for grams, JT in zip(per_layer, block):
-                g = JT @ JT.mT
-                grams.append(g / JT.shape[-1] if scale == "width" else g)
-        return {name: like(torch.cat(g), x) for name, g in zip(self.layers, per_layer)}
+            if not metrics:  # written in place: no per-block copies to concatenate
+                metrics = [JT.new_empty((len(x), JT.shape[1], JT.shape[1])) for JT in block]
+            stop = start + block[0].shape[0]
+            for g, JT in zip(metrics, block):
+                torch.matmul(JT, JT.mT, out=g[start:stop])
+                if scale == "width":
+                    g[start:stop] /= JT.shape[-1]
+            start = stop
+        return {name: like(g, x) for name, g in zip(self.layers, metrics)}
 
     def _transposed_jacobians(self, x: Any, tangents: Any) -> Iterator[tuple[torch.Tensor, ...]]:
         """For each block of points, ``Jᵀ`` (or ``T Jᵀ``) of every layer: ``(m_block, k, n)``."""
