@@ -11,7 +11,7 @@ import copy
 import json
 import platform
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ import torch
 import xarray as xr
 from torch import nn
 
+from .._progress import progress
 from .._version import __version__
 from ..dataset import add_variables, stack
 from ..train import TrainConfig, train_classifier
@@ -34,27 +35,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-def progress(
-    items: Iterable[T], *, total: int | None = None, desc: str = "", enabled: bool = True
-) -> Iterator[T]:
-    """Iterate ``items`` with a tqdm progress bar when tqdm is installed and ``enabled``.
-
-    Examples
-    --------
-    >>> list(progress([1, 2], enabled=False))
-    [1, 2]
-    """
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # tqdm is an optional extra
-            pass
-        else:
-            yield from tqdm(items, total=total, desc=desc, leave=False)
-            return
-    yield from items
 
 
 def stage_epochs(epochs: int, stages: Sequence[str] = ("start", "middle", "end")) -> list[int]:
