@@ -18,6 +18,7 @@ __all__ = [
     "NotPositiveSemidefiniteError",
     "OutOfDomainError",
     "ParameterError",
+    "RangeError",
     "ResourceError",
     "ShapeError",
     "SingularMetricError",
@@ -81,3 +82,7 @@ class ModelError(NeurogeomError, RuntimeError):
 
 class ResourceError(NeurogeomError, MemoryError):
     """A request would not fit in memory; it is refused before anything is allocated."""
+
+
+class RangeError(NeurogeomError, OverflowError):
+    """A result would lie outside the range of float64 (e.g. a volume element of e^-4000)."""

@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..geometry.iterative import MetricOperator
 from ..geometry.metric import SCALES, Scale, check_scale
+from ..slices import check_tangents
 from .base import ResponseMap
 
 __all__ = ["TorchResponseMap"]
@@ -213,20 +214,9 @@ class TorchResponseMap(ResponseMap):
         )
 
     def _tangents(self, tangents: Any, points: torch.Tensor) -> torch.Tensor:
-        T = to_tensor(tangents, dtype=points.dtype, device=self.device)
-        stim = tuple(points.shape[1:])
-        if T.ndim == 1 and len(stim) == 1:
-            raise ShapeError(
-                f"tangents has shape {tuple(T.shape)}; expected (k, {stim[0]}). "
-                "Use tangents[None] for a single direction."
-            )
-        if tuple(T.shape[1:]) != stim or T.shape[0] < 1:
-            raise ShapeError(
-                f"tangents has shape {tuple(T.shape)}; expected (k, *stimulus_shape) = "
-                f"(k, {', '.join(map(str, stim))}) to match the points."
-            )
-        check_finite(T, "tangents")
-        return T
+        """Tangents by the package's one rule (:func:`neurogeom.slices.check_tangents`)."""
+        T = check_tangents(tangents, tuple(points.shape[1:]))
+        return to_tensor(T, dtype=points.dtype, device=self.device)
 
     def _probe(self, pts: torch.Tensor) -> list[int]:
         """Widths of the measured layers, from one forward pass on the first point.
