@@ -151,9 +151,10 @@ class TorchResponseMap(ResponseMap):
     # -- forward pass ------------------------------------------------------------------------
     def _call(self, x: torch.Tensor) -> Any:
         model = self.model
-        if isinstance(model, nn.Module) and _needs_cast(model, self.dtype, self.device):
+        dtype = self.dtype or x.dtype
+        if isinstance(model, nn.Module) and _needs_cast(model, dtype, self.device):
             state = {
-                k: v.to(device=self.device, dtype=self.dtype) if v.is_floating_point() else v
+                k: v.to(device=self.device, dtype=dtype) if v.is_floating_point() else v
                 for k, v in (*model.named_parameters(), *model.named_buffers())
             }
             return torch.func.functional_call(model, state, (x,))
