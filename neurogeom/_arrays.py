@@ -71,13 +71,10 @@ def to_tensor(
 ) -> torch.Tensor:
     """``x`` through :func:`as_array`, as a tensor on ``device``.
 
-    Without ``dtype``, floating data keep their dtype (numpy float64 stays float64) and
-    integer or boolean data become float64.
+    Without ``dtype`` the data keep their dtype (numpy float64 stays float64).
     """
     arr = as_array(x)
     t = arr if isinstance(arr, torch.Tensor) else torch.from_numpy(arr)
-    if dtype is None and not t.is_floating_point():
-        dtype = torch.float64
     return t.to(device=device if device is not None else t.device, dtype=dtype or t.dtype)
 
 
@@ -95,7 +92,8 @@ def as_points(
     ----------
     x : array-like, shape (m, *stimulus_shape)
     dtype : torch.dtype, optional
-        Cast to it (default: as :func:`to_tensor`); a value that overflows the dtype raises
+        Cast to it (default: floating data keep their dtype, integer and boolean data
+        become float64); a value that overflows the dtype raises
         :class:`~neurogeom.errors.NonFiniteError` naming the point and the dtype.
     device : torch.device or str, optional
     name : str
@@ -129,6 +127,9 @@ def as_points(
             f"{tuple(arr.shape[1:])}; expected {expected}."
         )
     check_finite(arr, name)
+    floating = arr.is_floating_point() if isinstance(arr, torch.Tensor) else arr.dtype.kind == "f"
+    if dtype is None and not floating:
+        dtype = torch.float64  # integer and boolean stimuli are real numbers
     t = to_tensor(arr, dtype=dtype, device=device)
     if dtype is not None:  # a cast can overflow (1e300 in float32)
         check_finite(t, name, cause=f"after conversion to {t.dtype} (its range is exceeded)")

@@ -276,7 +276,11 @@ def log_volume_element(
 
 
 def log_volume_from_spectrum(
-    eigenvalues: Any, rank: int | Literal["auto"] | None = None, *, d: int | None = None
+    eigenvalues: Any,
+    rank: int | Literal["auto"] | None = None,
+    *,
+    d: int | None = None,
+    tolerance: Any = None,
 ) -> tuple[Any, Any]:
     """Log volume element and rank used from descending metric eigenvalues.
 
@@ -289,6 +293,9 @@ def log_volume_from_spectrum(
     d : int, optional
         Dimension of the metric, for the numerical-zero tolerance; default ``eigenvalues``'
         last axis.
+    tolerance : array, shape (...), optional
+        Eigenvalues at or below it are numerically zero, and below ``-tolerance`` an error
+        (see :func:`spectrum_tolerance`); default that rule for float64 ``d × d`` metrics.
 
     Returns
     -------
@@ -307,9 +314,12 @@ def log_volume_from_spectrum(
             f"eigenvalues has shape {tuple(eig.shape)}; expected (..., d) with d >= 1."
         )
     check_finite(eig, "eigenvalues")
-    dim = eig.shape[-1] if d is None else d
-    scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(eig.dtype).tiny)
-    tol = 10.0 * dim * torch.finfo(eig.dtype).eps * scale
+    if tolerance is not None:
+        tol = to_tensor(tolerance).to(torch.float64).expand(eig.shape[:-1])
+    else:
+        dim = eig.shape[-1] if d is None else d
+        scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(eig.dtype).tiny)
+        tol = 10.0 * dim * torch.finfo(eig.dtype).eps * scale
     negative = eig.amin(dim=-1) < -tol
     if bool(negative.any()):
         idx = _first_bad(negative) if negative.ndim else ()
