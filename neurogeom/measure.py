@@ -99,7 +99,7 @@ def geometry(
     xarray.Dataset
         Dims: the slice's (``t``; ``u``, ``v``; or ``point``), ``layer`` when the map
         measures several layers, ``coord_i``/``coord_j``, ``eigen``. Variables
-        ``log_volume_element``, ``eigenvalues``, ``rank``, optionally ``metric`` and the
+        ``log_volume_element``, ``eigenvalues``, ``metric_rank``, optionally ``metric`` and the
         classifier's. ``attrs["space"]`` says whether the metric is slice-induced or full.
         Maps estimated from data add their per-point flags (e.g. ``indefinite``: a
         bias-corrected metric that is not positive definite, whose log-volume is then NaN)
@@ -221,14 +221,18 @@ def _spectral_fields(
     exact zeros for the volume element, and stored at the longest layer's length.
     """
     width = max(e.shape[-1] for e in spectra)
-    out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
+    out: dict[str, list[np.ndarray]] = {
+        "log_volume_element": [],
+        "eigenvalues": [],
+        "metric_rank": [],
+    }
     for eig in spectra:
         full = _pad(eig, k)
         scale = full.abs().amax(dim=-1).clamp_min(torch.finfo(torch.float64).tiny)
         tol = 10.0 * k * torch.finfo(torch.float64).eps * scale
         logvol, used = _log_volume_from_spectrum(full, rank, tol)
         out["log_volume_element"].append(logvol.numpy())
-        out["rank"].append(used.numpy())
+        out["metric_rank"].append(used.numpy())
         out["eigenvalues"].append(full[..., :width].numpy())
     return {name: np.stack(values) for name, values in out.items()}
 
@@ -243,7 +247,11 @@ def _estimated_fields(
 ) -> dict[str, np.ndarray]:
     """Fields of an estimated map: NaN log-volume where the metric is flagged or indefinite."""
     metrics = rm.layer_metrics(points, req.tangents, scale=req.scale)
-    out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
+    out: dict[str, list[np.ndarray]] = {
+        "log_volume_element": [],
+        "eigenvalues": [],
+        "metric_rank": [],
+    }
     if req.keep_metric:
         out["metric"] = []
     for g in metrics.values():
@@ -260,7 +268,7 @@ def _estimated_fields(
             logvol[pd], used[pd] = lv, u
         out["log_volume_element"].append(logvol.numpy())
         out["eigenvalues"].append(eig.numpy())
-        out["rank"].append(used.numpy())
+        out["metric_rank"].append(used.numpy())
         if req.keep_metric:
             out["metric"].append(t.numpy())
     fields = {name: np.stack(values) for name, values in out.items()}

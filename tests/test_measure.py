@@ -42,7 +42,7 @@ def test_full_space_rank_for_narrow_layer(rng):
     np.testing.assert_allclose(
         ds.log_volume_element, 0.5 * np.log(np.linalg.det(W @ W.T)), rtol=1e-10
     )
-    assert (ds["rank"] == 2).all()
+    assert (ds["metric_rank"] == 2).all()
     assert "metric" in ds  # 5 x 5 is kept under keep_metric="auto"
     assert "metric" not in ng.geometry(linear_map(W), line, space="full", rank=2, keep_metric=False)
 
@@ -115,7 +115,7 @@ def test_full_space_of_narrow_layer_uses_only_its_nonzero_spectrum(rng):
     a, b = rng.normal(size=(2, 3, 4, 4))
     line = ng.Line(a, b, steps=5)
     ds = ng.geometry(rm, line, space="full", rank=3, keep_metric=False)
-    assert ds.sizes["eigen"] == 3 and (ds["rank"] == 3).all()
+    assert ds.sizes["eigen"] == 3 and (ds["metric_rank"] == 3).all()
     J = rm.jacobian(line.points)
     expected = 0.5 * np.linalg.slogdet(J @ J.transpose(0, 2, 1))[1]
     np.testing.assert_allclose(ds.log_volume_element, expected, rtol=1e-12)
