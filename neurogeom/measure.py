@@ -100,7 +100,7 @@ def geometry(
         Dims: the slice's (``t``; ``u``, ``v``; or ``point``), ``layer`` when the map
         measures several layers, ``coord_i``/``coord_j``, ``eigen``. Variables
         ``log_volume_element``, ``eigenvalues``, ``metric_rank``, optionally ``metric`` and the
-        classifier's. ``attrs["space"]`` says whether the metric is slice-induced or full.
+        classifier's. ``attrs["space"]`` is ``"slice"`` (the induced metric) or ``"full"``.
         Maps estimated from data add their per-point flags (e.g. ``indefinite``: a
         bias-corrected metric that is not positive definite, whose log-volume is then NaN)
         and, with resamples, ``*_ci_low``/``*_ci_high`` bounds.
@@ -137,7 +137,7 @@ def geometry(
     if classifier is not None:
         fields.update(class_probabilities(classifier, sl.points))
     layers = list(response_map.layers)
-    label = "slice-induced" if tangents is not None else "full-space"
+    label = "slice" if tangents is not None else "full"
     settings = {
         "space": label,
         "rank": rank,

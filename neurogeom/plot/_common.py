@@ -11,6 +11,9 @@ from matplotlib.axes import Axes
 
 __all__ = ["log10_volume"]
 
+#: How a colour bar names the metric's space (``attrs["space"]``, the ``space=`` values).
+_SPACE_WORDS = {"slice": "slice-induced", "full": "full-space"}
+
 
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
@@ -28,9 +31,13 @@ def log10_volume(ds: xr.Dataset) -> xr.DataArray:
     >>> ds = xr.Dataset({"log_volume_element": ("t", [0.0, math.log(10.0)])})
     >>> log10_volume(ds).values.tolist()
     [0.0, 1.0]
+    >>> ds["log_volume_element"].attrs["space"] = "slice"
+    >>> log10_volume(ds).attrs["long_name"]
+    'log10 sqrt(det g) (slice-induced)'
     """
     da = ds["log_volume_element"] / math.log(10.0)
     space = ds["log_volume_element"].attrs.get("space", "")
+    space = _SPACE_WORDS.get(space, space)
     da.attrs = {
         "long_name": f"log10 sqrt(det g) ({space})" if space else "log10 sqrt(det g)",
         "units": "1",
