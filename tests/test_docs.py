@@ -54,3 +54,17 @@ def test_docs_cite_nothing_a_user_does_not_have():
                 if "://" not in target and not inside:
                     found.append(f"{page.relative_to(root)}: link {target} leaves the repository")
     assert not found, found
+
+
+def test_the_extras_the_docs_name_are_the_extras_pyproject_has():
+    import tomllib
+
+    root = DOCS.parent
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    text = (DOCS / "getting-started.md").read_text()
+    listed = re.search(r"Optional extras: (.*?)\.\n", text, re.S)
+    assert listed, "getting-started.md lists the optional extras"
+    named = set(re.findall(r"`([\w-]+)`", listed.group(1)))
+    assert named == set(extras) - {"test", "dev"}, (named, sorted(extras))
