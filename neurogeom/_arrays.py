@@ -1,4 +1,10 @@
-"""Array plumbing shared by the package: numpy/torch round trips and input checks."""
+"""Array plumbing shared by the package: the one intake path, numpy/torch round trips, checks.
+
+Every public entry point that takes arrays goes through :func:`as_array` (any array-like:
+lists, numpy arrays of any strides and real dtype, tensors with or without a graph) and,
+for batches of stimuli, :func:`as_points`, so that one set of rules decides what is
+accepted and what each refusal says.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import torch
 
-from .errors import NonFiniteError, ShapeError
+from .errors import InputTypeError, NonFiniteError, ShapeError
 
 ArrayLike: TypeAlias = "np.ndarray | torch.Tensor"
 
@@ -17,19 +23,121 @@ def is_torch(x: object) -> bool:
     return isinstance(x, torch.Tensor)
 
 
+def as_array(x: Any, name: str = "input") -> np.ndarray | torch.Tensor:
+    """The common intake of array-likes: a real numpy array or a detached tensor.
+
+    Lists and other sequences become numpy arrays; numpy arrays with negative or odd
+    strides become contiguous; tensors are detached from any autograd graph. Complex,
+    string and object data are refused with :class:`~neurogeom.errors.InputTypeError`.
+
+    Examples
+    --------
+    >>> as_array([[1, 2]], "points").shape
+    (1, 2)
+    >>> as_array(np.arange(3.0)[::-1]).flags.c_contiguous
+    True
+    """
+    if isinstance(x, torch.Tensor):
+        if x.is_complex():
+            raise InputTypeError(
+                f"{name} is a complex tensor ({x.dtype}); geometry needs real values. "
+                "Pass the real and imaginary parts as separate stimulus coordinates."
+            )
+        return x.detach()
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged lists and the like
+        raise InputTypeError(
+            f"{name} could not be read as an array ({err}); pass a rectangular array of "
+            "real numbers."
+        ) from None
+    if np.iscomplexobj(arr):
+        raise InputTypeError(
+            f"{name} has complex dtype {arr.dtype}; geometry needs real values. Pass the "
+            "real and imaginary parts as separate stimulus coordinates."
+        )
+    if arr.dtype.kind not in "fiub":
+        raise InputTypeError(
+            f"{name} has dtype {arr.dtype} ({type(x).__name__}); expected real numbers "
+            "(float, int or bool)."
+        )
+    if not arr.flags.c_contiguous or not arr.flags.writeable:
+        arr = np.ascontiguousarray(arr).copy()
+    return arr
+
+
 def to_tensor(
     x: Any, *, dtype: torch.dtype | None = None, device: torch.device | str | None = None
 ) -> torch.Tensor:
-    """Convert ``x`` (numpy array, tensor, sequence) to a tensor on ``device``."""
-    if isinstance(x, torch.Tensor):
-        return x.to(device=device if device is not None else x.device, dtype=dtype or x.dtype)
-    arr = np.asarray(x)
-    if not arr.flags.writeable:  # torch cannot wrap read-only memory safely
-        arr = arr.copy()
-    if dtype is None and arr.dtype == np.float64:
-        dtype = torch.float64
-    t = torch.as_tensor(arr, device=device)
-    return t.to(dtype) if dtype is not None else t
+    """``x`` through :func:`as_array`, as a tensor on ``device``.
+
+    Without ``dtype`` the data keep their dtype (numpy float64 stays float64).
+    """
+    arr = as_array(x)
+    t = arr if isinstance(arr, torch.Tensor) else torch.from_numpy(arr)
+    return t.to(device=device if device is not None else t.device, dtype=dtype or t.dtype)
+
+
+def as_points(
+    x: Any,
+    *,
+    dtype: torch.dtype | None = None,
+    device: torch.device | str | None = None,
+    name: str = "points",
+    stimulus_shape: tuple[int, ...] | None = None,
+) -> torch.Tensor:
+    """A batch of stimuli ``(m, *stimulus_shape)`` as a finite tensor, or a clear error.
+
+    Parameters
+    ----------
+    x : array-like, shape (m, *stimulus_shape)
+    dtype : torch.dtype, optional
+        Cast to it (default: floating data keep their dtype, integer and boolean data
+        become float64); a value that overflows the dtype raises
+        :class:`~neurogeom.errors.NonFiniteError` naming the point and the dtype.
+    device : torch.device or str, optional
+    name : str
+        What the caller calls the argument, for messages.
+    stimulus_shape : tuple of int, optional
+        The shape one stimulus must have.
+
+    Examples
+    --------
+    >>> as_points([[0.0, 1.0]]).shape
+    torch.Size([1, 2])
+    >>> as_points(np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.ShapeError: points has shape (2,), expected (m, *stimulus_shape). The...
+    """
+    arr = as_array(x, name)
+    expected = "(m, *stimulus_shape)" if stimulus_shape is None else f"(m, {_dims(stimulus_shape)})"
+    if arr.ndim < 2:
+        raise ShapeError(
+            f"{name} has shape {tuple(arr.shape)}, expected {expected}. The first axis "
+            "indexes points; add it with x[None] for a single point."
+        )
+    if arr.shape[0] == 0:
+        raise ShapeError(
+            f"{name} has shape {tuple(arr.shape)}: no points. Pass at least one point."
+        )
+    if stimulus_shape is not None and tuple(arr.shape[1:]) != tuple(stimulus_shape):
+        raise ShapeError(
+            f"{name} has shape {tuple(arr.shape)}, so each stimulus has shape "
+            f"{tuple(arr.shape[1:])}; expected {expected}."
+        )
+    check_finite(arr, name)
+    floating = arr.is_floating_point() if isinstance(arr, torch.Tensor) else arr.dtype.kind == "f"
+    if dtype is None and not floating:
+        dtype = torch.float64  # integer and boolean stimuli are real numbers
+    t = to_tensor(arr, dtype=dtype, device=device)
+    if dtype is not None:  # a cast can overflow (1e300 in float32)
+        check_finite(t, name, cause=f"after conversion to {t.dtype} (its range is exceeded)")
+    return t
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return ", ".join(map(str, shape))
 
 
 def like(result: torch.Tensor, reference: object) -> Any:
@@ -40,15 +148,37 @@ def like(result: torch.Tensor, reference: object) -> Any:
     return result.detach().cpu().numpy()
 
 
-def check_finite(x: torch.Tensor | np.ndarray, name: str) -> None:
-    """Raise :class:`NonFiniteError` naming ``name`` if ``x`` holds NaN or inf."""
+def first_nonfinite(x: torch.Tensor | np.ndarray) -> int | None:
+    """Index along the first axis of the first entry holding NaN or inf, or None."""
     finite = torch.isfinite(x) if isinstance(x, torch.Tensor) else np.isfinite(np.asarray(x))
-    if not bool(finite.all()):
-        bad = int((~finite).sum())
-        raise NonFiniteError(
-            f"{name} contains {bad} NaN or infinite value(s); remove or replace them "
-            "(e.g. drop those points) before measuring geometry."
-        )
+    per_point = finite.reshape(finite.shape[0], -1).all(1) if finite.ndim else finite
+    if bool(per_point.all()):
+        return None
+    bad = torch.nonzero(~per_point) if isinstance(per_point, torch.Tensor) else None
+    return int(bad[0, 0]) if bad is not None else int(np.flatnonzero(~per_point)[0])
+
+
+def check_finite(
+    x: torch.Tensor | np.ndarray, name: str, *, offset: int = 0, cause: str = ""
+) -> None:
+    """Raise :class:`NonFiniteError` naming ``name`` and the first bad index if ``x`` is not finite.
+
+    ``offset`` is added to the index (the position of a block in the caller's array).
+    """
+    finite = torch.isfinite(x) if isinstance(x, torch.Tensor) else np.isfinite(np.asarray(x))
+    if bool(finite.all()):
+        return
+    bad = int((~finite).sum())
+    where = ""
+    if getattr(x, "ndim", 0) >= 1 and x.shape[0] > 0:
+        index = first_nonfinite(x)
+        where = f" (the first at index {offset + (index or 0)} along the first axis)"
+    because = f" {cause}" if cause else ""
+    raise NonFiniteError(
+        f"{name} contains {bad} NaN or infinite value(s){where}{because}; dtype "
+        f"{x.dtype}. Remove or replace those entries (e.g. drop those points) before "
+        "measuring geometry."
+    )
 
 
 def check_ndim(x: torch.Tensor | np.ndarray, min_ndim: int, name: str, expected: str) -> None:

@@ -68,7 +68,7 @@ def _layer_curvature(
     pts = mapper._points(x)
     T = mapper._field_tangents(tangents, pts)
     k = T.shape[0]
-    origin = torch.zeros(k, dtype=mapper.dtype, device=mapper.device)
+    origin = torch.zeros(k, dtype=pts.dtype, device=mapper.device)
 
     def per_chunk(chunk: torch.Tensor) -> Curvature:
         if method == "embedding":

@@ -9,12 +9,17 @@ from __future__ import annotations
 __all__ = [
     "DataFormatError",
     "DataNotFoundError",
+    "InputTypeError",
     "InsufficientSamplesError",
     "LayerError",
+    "ModelError",
     "NeurogeomError",
     "NonFiniteError",
     "NotPositiveSemidefiniteError",
     "OutOfDomainError",
+    "ParameterError",
+    "RangeError",
+    "ResourceError",
     "ShapeError",
     "SingularMetricError",
 ]
@@ -61,3 +66,23 @@ class DataNotFoundError(NeurogeomError, FileNotFoundError):
 
 class DataFormatError(NeurogeomError, ValueError):
     """A data file is truncated, corrupt or not in the expected format."""
+
+
+class ParameterError(NeurogeomError, ValueError):
+    """A setting (a keyword argument or a configuration value) is outside what it accepts."""
+
+
+class InputTypeError(NeurogeomError, TypeError):
+    """An argument is of a type that cannot be used (e.g. complex data, a non-callable)."""
+
+
+class ModelError(NeurogeomError, RuntimeError):
+    """The user's model or map raised while being measured."""
+
+
+class ResourceError(NeurogeomError, MemoryError):
+    """A request would not fit in memory; it is refused before anything is allocated."""
+
+
+class RangeError(NeurogeomError, OverflowError):
+    """A result would lie outside the range of float64 (e.g. a volume element of e^-4000)."""

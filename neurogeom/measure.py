@@ -16,22 +16,26 @@ import torch
 import xarray as xr
 
 from ._arrays import to_tensor
+from ._progress import progress as progress_bar
 from .dataset import build_dataset
+from .errors import InputTypeError, NonFiniteError, ParameterError, ResourceError
 from .geometry.intervals import bootstrap_intervals
 from .geometry.metric import Scale, check_scale
 from .geometry.volume import (
-    _as_metric,
-    _log_volume_from_spectrum,
-    _spectrum,
-    _tolerances,
+    check_metric,
+    check_rank,
     jacobian_spectrum,
+    log_volume_from_spectrum,
+    spectrum_tolerance,
 )
 from .maps.base import ResponseMap
-from .slices import Points, Slice
+from .slices import Points, Slice, check_count
 
 __all__ = ["class_probabilities", "geometry"]
 
 Space = Literal["auto", "slice", "full"]
+ClassifierOutput = Literal["logits", "log_probabilities", "probabilities"]
+CLASSIFIER_OUTPUTS: tuple[str, ...] = ("logits", "log_probabilities", "probabilities")
 KEEP_METRIC_MAX = 64
 #: Default block: at most this many metric entries (k x k per point) at a time.
 BLOCK_ELEMENTS = 2**24
@@ -51,6 +55,8 @@ def geometry(
     level: float = 0.95,
     keep_resamples: bool = False,
     curvature: bool = False,
+    classifier_output: ClassifierOutput = "logits",
+    progress: bool | None = None,
 ) -> xr.Dataset:
     r"""Measure metric, volume element and spectrum of a response map on a slice.
 
@@ -93,6 +99,12 @@ def geometry(
         (NaN where the metric is singular) and ``ricci_singular`` (those points). Needs a
         :class:`~neurogeom.TorchResponseMap` and at most 16 coordinates (a line, a plane,
         or a low-dimensional grid).
+    classifier_output : {"logits", "log_probabilities", "probabilities"}
+        What ``classifier`` returns. With the default, outputs that are already
+        probabilities (nonnegative rows summing to 1) are refused, since taking them for
+        logits would give a wrong entropy.
+    progress : bool or None
+        A progress bar over blocks (tqdm, on stderr); None: only when stderr is a terminal.
 
     Returns
     -------
@@ -115,27 +127,49 @@ def geometry(
     0.6931471805599453
     """
     check_scale(scale)
+    if not isinstance(response_map, ResponseMap):
+        raise InputTypeError(
+            f"response_map is a {type(response_map).__name__}; expected a ResponseMap. "
+            "Wrap a network with ng.TorchResponseMap(model) or recordings with "
+            "ng.SampledResponseMap(...)."
+        )
+    check_rank(rank)
+    level = _check_level(level)
+    for name, flag in (("keep_resamples", keep_resamples), ("curvature", curvature)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ParameterError(f"{name}={flag!r}; expected True or False.")
+    if keep_metric != "auto" and not isinstance(keep_metric, bool | np.bool_):
+        raise ParameterError(f"keep_metric={keep_metric!r}; expected True, False or 'auto'.")
+    if classifier is not None and not callable(classifier):
+        raise InputTypeError(
+            f"classifier is a {type(classifier).__name__}; expected a callable returning "
+            "class scores (e.g. the network)."
+        )
+    _check_classifier_output(classifier_output)
     sl = where if isinstance(where, Slice) else Points(where)
     tangents = _tangents_for(sl, space)
     k = math.prod(sl.stimulus_shape) if tangents is None else tangents.shape[0]
     keep = (k <= KEEP_METRIC_MAX) if keep_metric == "auto" else bool(keep_metric)
     if block_size is None:
         block_size = min(256, max(1, BLOCK_ELEMENTS // (k * k)))
-    if block_size < 1:
-        raise ValueError(f"block_size={block_size} must be positive.")
+    block_size = check_count(block_size, "block_size", 1)
     req = _Request(tangents, rank, scale, keep, level, keep_resamples)
+    _check_output_fits(response_map, sl, k, req)
+    n_blocks = -(-len(sl) // block_size)
     blocks = [
-        _measure_block(response_map, sl.points[i : i + block_size], req)
-        for i in range(0, len(sl), block_size)
+        _measure_block(response_map, points, req, start)
+        for start, points in progress_bar(
+            sl.blocks(block_size), total=n_blocks, desc="geometry", enabled=progress
+        )
     ]
     fields = {name: np.concatenate([b[name] for b in blocks], axis=1) for name in blocks[0]}
     if not response_map.returns_dict:  # one layer: no layer dimension
         fields = {name: value[0] for name, value in fields.items()}
     if curvature:
-        curv = _curvature_fields(response_map, sl.points, tangents, k, scale, block_size)
+        curv = _curvature_fields(response_map, sl, tangents, k, scale, block_size, progress)
         fields.update(curv if response_map.returns_dict else {n: v[0] for n, v in curv.items()})
     if classifier is not None:
-        fields.update(class_probabilities(classifier, sl.points))
+        fields.update(_class_fields(classifier, sl, block_size, classifier_output))
     layers = list(response_map.layers)
     label = "slice" if tangents is not None else "full"
     settings = {
@@ -165,10 +199,10 @@ def geometry(
 
 
 def _tangents_for(sl: Slice, space: str) -> np.ndarray | None:
-    if space not in ("auto", "slice", "full"):
-        raise ValueError(f"space={space!r}; use 'auto', 'slice' or 'full'.")
+    if not isinstance(space, str) or space not in ("auto", "slice", "full"):
+        raise ParameterError(f"space={space!r}; use 'auto', 'slice' or 'full'.")
     if space == "slice" and sl.tangents is None:
-        raise ValueError(
+        raise ParameterError(
             f"space='slice' needs a slice with tangents (Line, Plane or Points with "
             f"tangents); a {sl.kind} spans the whole stimulus space, use space='full'."
         )
@@ -187,25 +221,111 @@ class _Request:
     keep_resamples: bool
 
 
-def _measure_block(rm: ResponseMap, points: np.ndarray, req: _Request) -> dict[str, np.ndarray]:
-    """Per-layer fields ``(L, m_block, ...)`` for one block of points."""
+def _check_level(level: Any) -> float:
+    if (
+        isinstance(level, bool)
+        or not isinstance(level, int | float | np.number)
+        or not 0.0 < float(level) < 1.0
+    ):
+        raise ParameterError(
+            f"level={level!r}; expected a confidence level strictly between 0 and 1 (e.g. 0.95)."
+        )
+    return float(level)
+
+
+def _check_classifier_output(kind: Any) -> None:
+    if not isinstance(kind, str) or kind not in CLASSIFIER_OUTPUTS:
+        raise ParameterError(
+            f"classifier_output={kind!r}; use one of {CLASSIFIER_OUTPUTS} (what the "
+            "classifier returns)."
+        )
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to this process (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _check_output_fits(rm: ResponseMap, sl: Slice, k: int, req: _Request) -> None:
+    """Refuse, before any allocation, a request whose output alone exceeds free memory."""
+    available = _available_memory()
+    if available is None:
+        return
+    widths = [int(np.asarray(r).shape[-1]) for r in rm.layer_responses(sl.block(0, 1)).values()]
+    eigen = max(min(w, k) for w in widths)
+    per_point = 8 * (3 + eigen + (k * k if req.keep_metric else 0))
+    if not rm.metric_is_pullback:  # flags and intervals of estimated maps
+        per_point += 8 * (8 + 2 * eigen)
+    need = per_point * len(widths) * len(sl)
+    if need > available:
+        raise ResourceError(
+            f"the output for {len(sl)} points x {len(widths)} layer(s) (a {k}-dimensional "
+            f"metric{', kept' if req.keep_metric else ''}, {eigen} eigenvalues each) needs "
+            f"~{need / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB available. "
+            "Use a coarser slice, keep_metric=False, space='slice', or "
+            "neurogeom.scale.lazy_geometry to write it to disk block by block."
+        )
+
+
+def _measure_block(
+    rm: ResponseMap, points: np.ndarray, req: _Request, start: int = 0
+) -> dict[str, np.ndarray]:
+    """Per-layer fields ``(L, m_block, ...)`` for one block of points starting at ``start``."""
     flags = rm.point_flags(points, req.tangents, scale=req.scale)
     if flags is not None:  # an estimate: may be indefinite or flagged NaN, never clipped
         return _estimated_fields(rm, points, flags, req)
-    if rm.metric_is_pullback and not req.keep_metric:
-        jac = rm.layer_jacobians(points, req.tangents).values()
-        k = _directions(points, req.tangents)
-        spectra = [to_tensor(jacobian_spectrum(J, scale=req.scale)) for J in jac]
-        return _spectral_fields(spectra, k, req.rank)
+    if rm.metric_is_pullback:  # spectra (and metrics) from J: PSD by construction
+        jac = [to_tensor(J) for J in rm.layer_jacobians(points, req.tangents).values()]
+        for name, J in zip(rm.layers, jac):
+            _check_block_finite(J, f"the Jacobian of layer {name!r}", start)
+        from_jacobians: list[tuple[torch.Tensor, torch.dtype, int | None]] = [
+            (to_tensor(jacobian_spectrum(J, scale=req.scale)), J.dtype, J.shape[-2]) for J in jac
+        ]
+        fields = _spectral_fields(from_jacobians, _directions(points, req.tangents), req.rank)
+        if req.keep_metric:
+            fields["metric"] = np.stack([_gram(J, req.scale) for J in jac])
+        return fields
     metrics = [
-        _as_metric(g) for g in rm.layer_metrics(points, req.tangents, scale=req.scale).values()
+        to_tensor(g) for g in rm.layer_metrics(points, req.tangents, scale=req.scale).values()
     ]
-    fields = _spectral_fields(
-        [_spectrum(g, check=True) for g in metrics], metrics[0].shape[-1], req.rank
-    )
+    for name, g in zip(rm.layers, metrics):
+        _check_block_finite(g, f"the metric of layer {name!r}", start)
+        check_metric(g)
+    g64 = [g.to(torch.float64) for g in metrics]
+    spectra: list[tuple[torch.Tensor, torch.dtype, int | None]] = [
+        (torch.linalg.eigvalsh(g).flip(-1), g0.dtype, None) for g, g0 in zip(g64, metrics)
+    ]
+    fields = _spectral_fields(spectra, metrics[0].shape[-1], req.rank)
     if req.keep_metric:
-        fields["metric"] = np.stack([g.numpy() for g in metrics])
+        fields["metric"] = np.stack([(0.5 * (g + g.mT)).numpy() for g in g64])
     return fields
+
+
+def _check_block_finite(value: torch.Tensor, what: str, start: int) -> None:
+    """NaN or inf in a block: an error naming the point's index in the whole slice."""
+    from ._arrays import check_finite
+
+    try:
+        check_finite(value, what, offset=start)
+    except NonFiniteError as err:
+        raise NonFiniteError(
+            f"{err} (Indices count points of the whole slice or array given to ng.geometry.)"
+        ) from None
+
+
+def _gram(J: torch.Tensor, scale: Scale) -> np.ndarray:
+    """``JᵀJ`` in float64, symmetric exactly."""
+    J64 = J.to(torch.float64)
+    g = J64.mT @ J64
+    g = 0.5 * (g + g.mT)
+    return (g / J.shape[-2] if scale == "width" else g).numpy()
 
 
 def _directions(points: np.ndarray, tangents: np.ndarray | None) -> int:
@@ -213,26 +333,29 @@ def _directions(points: np.ndarray, tangents: np.ndarray | None) -> int:
 
 
 def _spectral_fields(
-    spectra: list[torch.Tensor], k: int, rank: int | Literal["auto"] | None
+    spectra: list[tuple[torch.Tensor, torch.dtype, int | None]],
+    k: int,
+    rank: int | Literal["auto"] | None,
 ) -> dict[str, np.ndarray]:
     """Log-volume, rank and eigenvalues from each layer's leading eigenvalues.
 
+    Each spectrum comes with the dtype of the data it was computed from and, for a Gram
+    matrix ``JᵀJ``, the Jacobian's number of rows (for :func:`spectrum_tolerance`).
     Spectra shorter than ``k`` (a layer narrower than the slice) are completed with their
     exact zeros for the volume element, and stored at the longest layer's length.
     """
-    width = max(e.shape[-1] for e in spectra)
+    width = max(e.shape[-1] for e, _, _ in spectra)
     out: dict[str, list[np.ndarray]] = {
         "log_volume_element": [],
         "eigenvalues": [],
         "metric_rank": [],
     }
-    for eig in spectra:
+    for eig, dtype, rows in spectra:
         full = _pad(eig, k)
-        scale = full.abs().amax(dim=-1).clamp_min(torch.finfo(torch.float64).tiny)
-        tol = 10.0 * k * torch.finfo(torch.float64).eps * scale
-        logvol, used = _log_volume_from_spectrum(full, rank, tol)
-        out["log_volume_element"].append(logvol.numpy())
-        out["metric_rank"].append(used.numpy())
+        tol = spectrum_tolerance(full, dtype=dtype, jacobian_rows=rows)
+        logvol, used = log_volume_from_spectrum(full, rank, tolerance=tol)
+        out["log_volume_element"].append(np.asarray(logvol))
+        out["metric_rank"].append(np.asarray(used))
         out["eigenvalues"].append(full[..., :width].numpy())
     return {name: np.stack(values) for name, values in out.items()}
 
@@ -245,7 +368,12 @@ def _pad(eig: torch.Tensor, k: int) -> torch.Tensor:
 def _estimated_fields(
     rm: ResponseMap, points: np.ndarray, flags: dict[str, Any], req: _Request
 ) -> dict[str, np.ndarray]:
-    """Fields of an estimated map: NaN log-volume where the metric is flagged or indefinite."""
+    """Fields of an estimated map: NaN log-volume where the metric is flagged or indefinite.
+
+    An indefinite estimate (an eigenvalue below minus the numerical-zero tolerance) has
+    NaN log-volume under every ``rank`` setting; the others follow the shared rule of
+    :func:`~neurogeom.geometry.log_volume_from_spectrum`.
+    """
     metrics = rm.layer_metrics(points, req.tangents, scale=req.scale)
     out: dict[str, list[np.ndarray]] = {
         "log_volume_element": [],
@@ -258,14 +386,20 @@ def _estimated_fields(
         t = to_tensor(g).to(torch.float64)
         ok = torch.isfinite(t).flatten(1).all(dim=1)
         eig = torch.full(t.shape[:-1], float("nan"), dtype=torch.float64)
-        eig[ok] = torch.linalg.eigvalsh(t[ok]).flip(-1)
+        eig[ok] = torch.linalg.eigvalsh(0.5 * (t[ok] + t[ok].mT)).flip(-1)
         logvol = torch.full(t.shape[:1], float("nan"), dtype=torch.float64)
         used = torch.zeros(t.shape[:1], dtype=torch.int64)
+        tol = torch.zeros(t.shape[:1], dtype=torch.float64)
+        if bool(ok.any()):
+            tol[ok] = to_tensor(spectrum_tolerance(eig[ok]))
         k = t.shape[-1] if req.rank in (None, "auto") else int(req.rank)
-        pd = ok & (eig[:, : max(k, 1)] > 0).all(dim=1) if req.rank != "auto" else ok
-        if bool(pd.any()):
-            lv, u = _log_volume_from_spectrum(eig[pd], req.rank, _tolerances(t[pd], eig[pd]))
-            logvol[pd], used[pd] = lv, u
+        definite = ok & (eig.nan_to_num(0.0).amin(dim=1) >= -tol)
+        valid = definite & (eig[:, : max(k, 1)].nan_to_num(0.0) > tol[:, None]).all(dim=1)
+        if req.rank == "auto":
+            valid = definite
+        if bool(valid.any()):
+            lv, u = log_volume_from_spectrum(eig[valid], req.rank, tolerance=tol[valid])
+            logvol[valid], used[valid] = to_tensor(lv), to_tensor(u)
         out["log_volume_element"].append(logvol.numpy())
         out["eigenvalues"].append(eig.numpy())
         out["metric_rank"].append(used.numpy())
@@ -300,22 +434,30 @@ def _interval_fields(rm: ResponseMap, points: np.ndarray, req: _Request) -> dict
 
 
 def class_probabilities(
-    classifier: Callable[[Any], Any], points: np.ndarray, *, block_size: int = 256
+    classifier: Callable[[Any], Any],
+    points: Any,
+    *,
+    block_size: int = 256,
+    output: ClassifierOutput = "logits",
 ) -> dict[str, np.ndarray]:
-    """Prediction, entropy (log base 10) and probabilities of a logit-valued classifier.
+    r"""Prediction, entropy (log base 10) and probabilities of a classifier.
 
     Parameters
     ----------
     classifier : callable or nn.Module
-        Maps a batch of stimuli ``(m, *stimulus_shape)`` to logits ``(m, c)``.
-    points : ndarray, shape (m, *stimulus_shape)
+        Maps a batch of stimuli ``(m, *stimulus_shape)`` to class scores ``(m, c)``.
+    points : array, shape (m, *stimulus_shape)
     block_size : int
         Points per call.
+    output : {"logits", "log_probabilities", "probabilities"}
+        What the classifier returns. With ``"logits"``, outputs that are already
+        probabilities (nonnegative rows summing to 1) raise
+        :class:`~neurogeom.errors.ParameterError` instead of giving a wrong entropy.
 
     Returns
     -------
     dict
-        ``prediction`` (m,), ``entropy`` (m,) with :math:`-\\sum p \\log_{10} p`,
+        ``prediction`` (m,), ``entropy`` (m,) with :math:`-\sum p \log_{10} p`,
         ``probability`` (m, c).
 
     Examples
@@ -327,16 +469,64 @@ def class_probabilities(
     """
     from .maps.torch import TorchResponseMap
 
-    clf = TorchResponseMap(classifier, chunk_size=block_size)
-    logits = to_tensor(clf.responses(points)).to(torch.float64)
-    logp = torch.log_softmax(logits, dim=1)
+    _check_classifier_output(output)
+    clf = TorchResponseMap(classifier, chunk_size=check_count(block_size, "block_size", 1))
+    scores = to_tensor(clf.responses(points)).to(torch.float64)
+    if scores.shape[1] < 2:
+        raise ParameterError(
+            f"the classifier returned {scores.shape[1]} score(s) per point; expected one per "
+            "class (at least 2), e.g. the logits of the network's last layer."
+        )
+    logp = _log_probabilities(scores, output)
     p = logp.exp()
-    entropy = -(p * logp).sum(dim=1) / math.log(10.0)
+    plogp = torch.where(p > 0, p * logp, 0.0)
+    entropy = -plogp.sum(dim=1) / math.log(10.0)
     return {
-        "prediction": logits.argmax(dim=1).numpy(),
+        "prediction": scores.argmax(dim=1).numpy(),
         "entropy": entropy.clamp_min(0.0).numpy(),
         "probability": p.numpy(),
     }
+
+
+def _log_probabilities(scores: torch.Tensor, output: str) -> torch.Tensor:
+    """Log-probabilities from a classifier's scores, checking they are what was declared."""
+    rows_sum_to_one = bool(((scores.sum(dim=1) - 1.0).abs() <= 1e-4).all())
+    looks_like_probabilities = bool((scores >= 0).all()) and rows_sum_to_one
+    if output == "logits":
+        if looks_like_probabilities:
+            raise ParameterError(
+                "the classifier's outputs are nonnegative and each row sums to 1: they look "
+                "like probabilities, not logits, and their softmax would give a wrong "
+                "entropy. Pass classifier_output='probabilities' (or return logits)."
+            )
+        return torch.log_softmax(scores, dim=1)
+    if output == "probabilities":
+        if not looks_like_probabilities:
+            raise ParameterError(
+                "classifier_output='probabilities' but the outputs are not nonnegative rows "
+                f"summing to 1 (row sums {float(scores.sum(1).min()):.3g}.."
+                f"{float(scores.sum(1).max()):.3g}); pass classifier_output='logits'."
+            )
+        return torch.log(scores / scores.sum(dim=1, keepdim=True))
+    total = torch.logsumexp(scores, dim=1)
+    if not bool((total.abs() <= 1e-4).all()):
+        raise ParameterError(
+            "classifier_output='log_probabilities' but exp(outputs) do not sum to 1 per row "
+            f"(log-sum-exp up to {float(total.abs().max()):.3g}); pass classifier_output="
+            "'logits'."
+        )
+    return scores - total[:, None]
+
+
+def _class_fields(
+    classifier: Callable[[Any], Any], sl: Slice, block_size: int, output: str
+) -> dict[str, np.ndarray]:
+    """:func:`class_probabilities` over a slice, one block of points at a time."""
+    parts = [
+        class_probabilities(classifier, points, block_size=block_size, output=output)  # type: ignore[arg-type]
+        for _, points in sl.blocks(block_size)
+    ]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 
 CURVATURE_MAX_DIM = 16
@@ -349,30 +539,33 @@ CURVATURE_METHOD = (
 
 def _curvature_fields(
     rm: ResponseMap,
-    points: np.ndarray,
+    sl: Slice,
     tangents: np.ndarray | None,
     k: int,
     scale: Scale,
     block_size: int,
+    progress: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """``ricci_scalar`` and ``ricci_singular``, each ``(L, m)``."""
     from .curvature import scalar_curvature
     from .maps.torch import TorchResponseMap
 
     if not isinstance(rm, TorchResponseMap):
-        raise TypeError(
+        raise InputTypeError(
             f"curvature=True needs exact derivatives of a TorchResponseMap; got "
             f"{type(rm).__name__}. Measure it without curvature."
         )
     if k > CURVATURE_MAX_DIM:
-        raise ValueError(
+        raise ParameterError(
             f"curvature=True on {k} coordinates would take ~{k}² forward passes per point; "
             f"measure it on a Line or Plane slice (at most {CURVATURE_MAX_DIM} coordinates)."
         )
     scalars: list[list[np.ndarray]] = [[] for _ in rm.layers]
     masks: list[list[np.ndarray]] = [[] for _ in rm.layers]
-    for i in range(0, len(points), block_size):
-        block = points[i : i + block_size]
+    n_blocks = -(-len(sl) // block_size)
+    for _, block in progress_bar(
+        sl.blocks(block_size), total=n_blocks, desc="curvature", enabled=progress
+    ):
         R, singular = scalar_curvature(
             rm, block, tangents, scale=scale, on_singular="nan", return_singular=True
         )

@@ -10,32 +10,59 @@ are named ``dims``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 
-from ._arrays import check_finite
-from .errors import ShapeError
+from ._arrays import as_array, as_points, check_finite
+from .errors import NeurogeomError, ParameterError, ShapeError
 
-__all__ = ["TRIANGLE", "Grid", "Line", "Plane", "Points", "Slice"]
+__all__ = ["TRIANGLE", "Grid", "Line", "Plane", "Points", "Slice", "check_count", "check_tangents"]
 
 #: Corners of the equilateral triangle (circumradius 1, centred at 0) where a
 #: :class:`Plane`'s three stimuli ``a``, ``b``, ``c`` sit, in ``(u, v)`` coordinates.
 TRIANGLE = np.array([[0.0, 1.0], [-math.sqrt(3) / 2, -0.5], [math.sqrt(3) / 2, -0.5]])
 
 
-@dataclass(frozen=True)
 class Slice:
-    """A set of stimulus points with coordinates and (optionally) a tangent basis."""
+    """A set of stimulus points with coordinates and (optionally) a tangent basis.
 
-    points: np.ndarray
+    Points are generated block by block on demand (:meth:`block`), so a slice through
+    image space with millions of points is held as its origin and axes only; ``points``
+    materialises them all.
+
+    Attributes
+    ----------
+    tangents : ndarray (k, *stimulus_shape) or None
+        Orthonormal basis of the slice's span; None when it spans the whole space.
+    coords : dict of str to ndarray
+        One 1-D coordinate array per name in ``dims``.
+    dims : tuple of str
+        Names of the axes that the points fill, in C order.
+    anchors : ndarray or None
+        The stimuli that define the slice (a line's ends, a plane's three stimuli).
+    """
+
     tangents: np.ndarray | None
     coords: dict[str, np.ndarray]
     dims: tuple[str, ...]
-    extra_coords: dict[str, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
     anchors: np.ndarray | None = None
+
+    def __init__(
+        self,
+        stimulus_shape: tuple[int, ...],
+        tangents: np.ndarray | None,
+        coords: dict[str, np.ndarray],
+        dims: tuple[str, ...],
+        anchors: np.ndarray | None = None,
+    ) -> None:
+        self._stimulus_shape = tuple(stimulus_shape)
+        self.tangents = tangents
+        self.coords = coords
+        self.dims = dims
+        self.anchors = anchors
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -45,19 +72,51 @@ class Slice:
     @property
     def stimulus_shape(self) -> tuple[int, ...]:
         """Shape of one stimulus."""
-        return tuple(self.points.shape[1:])
+        return self._stimulus_shape
 
     @property
     def kind(self) -> str:
         """Lower-case class name (``"line"``, ``"plane"``, ``"grid"``, ``"points"``)."""
         return type(self).__name__.lower()
 
+    @property
+    def extra_coords(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+        """Further coordinates over :attr:`dims` (e.g. a plane's barycentric ones)."""
+        return {}
+
     def __len__(self) -> int:
-        return int(self.points.shape[0])
+        return math.prod(self.shape)
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Points ``start:stop`` (C order over :attr:`dims`), ``(stop - start, *stimulus_shape)``."""
+        raise NotImplementedError
+
+    def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``(start, points)`` for consecutive blocks of at most ``size`` points."""
+        for start in range(0, len(self), size):
+            yield start, self.block(start, min(start + size, len(self)))
+
+    @property
+    def points(self) -> np.ndarray:
+        """All points, ``(len(self), *stimulus_shape)`` (materialised: prefer :meth:`block`)."""
+        return self.block(0, len(self))
+
+
+def check_count(value: Any, name: str, minimum: int) -> int:
+    """An integer setting (steps, resolution) of at least ``minimum``, or a ParameterError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ParameterError(
+            f"{name}={value!r} ({type(value).__name__}); expected an integer >= {minimum}."
+        )
+    if value < minimum:
+        raise ParameterError(f"{name}={value}; expected an integer >= {minimum}.")
+    return int(value)
 
 
 def _stimuli(*arrays: Any) -> list[np.ndarray]:
-    out = [np.asarray(a, dtype=np.float64) for a in arrays]
+    out = [
+        np.asarray(as_array(a, f"stimulus {n}"), dtype=np.float64) for a, n in zip(arrays, "abc")
+    ]
     shapes = {a.shape for a in out}
     if len(shapes) != 1:
         raise ShapeError(f"stimuli have different shapes {sorted(shapes)}; they must match.")
@@ -71,11 +130,57 @@ def _orthonormal(vectors: np.ndarray, what: str) -> np.ndarray:
     q, r = np.linalg.qr(vectors.T)
     diag = np.abs(np.diag(r))
     if diag.min() <= 1e-12 * max(diag.max(), 1e-300):
-        raise ValueError(
+        raise ParameterError(
             f"{what} do not span a {vectors.shape[0]}-dimensional subspace; "
             "choose stimuli that are distinct and not collinear."
         )
     return (q * np.sign(np.diag(r))).T
+
+
+#: Largest deviation of ``T Tᵀ`` from the identity accepted for "orthonormal" tangents.
+ORTHONORMAL_TOLERANCE = 1e-6
+
+
+def check_tangents(tangents: Any, stimulus_shape: tuple[int, ...]) -> np.ndarray:
+    """Validate slice tangents: ``(k, *stimulus_shape)``, finite, orthonormal rows.
+
+    The one rule for every place that takes tangents (:class:`Points`,
+    :meth:`~neurogeom.ResponseMap.metric`, curvature): the induced metric ``T g Tᵀ`` is the
+    metric of the slice in Euclidean coordinates only when the rows are orthonormal, so
+    others are refused rather than giving volume elements in a skewed chart.
+
+    Parameters
+    ----------
+    tangents : array-like, shape (k, *stimulus_shape)
+    stimulus_shape : tuple of int
+
+    Returns
+    -------
+    ndarray, float64, shape (k, *stimulus_shape)
+
+    Examples
+    --------
+    >>> check_tangents(np.eye(2)[:1], (2,))
+    array([[1., 0.]])
+    """
+    T = np.asarray(as_array(tangents, "tangents"), dtype=np.float64)
+    stim = tuple(stimulus_shape)
+    if T.ndim < 2 or tuple(T.shape[1:]) != stim or T.shape[0] < 1:
+        single = " Use tangents[None] for a single direction." if T.ndim == len(stim) else ""
+        raise ShapeError(
+            f"tangents has shape {tuple(T.shape)}; expected (k, {', '.join(map(str, stim))}): "
+            f"k >= 1 directions, each of the stimulus shape {stim}.{single}"
+        )
+    check_finite(T, "tangents")
+    flat = T.reshape(T.shape[0], -1)
+    error = float(np.abs(flat @ flat.T - np.eye(len(flat))).max())
+    if error > ORTHONORMAL_TOLERANCE:
+        raise ParameterError(
+            f"tangents are not orthonormal rows (max |T Tᵀ - I| = {error:.3g} > "
+            f"{ORTHONORMAL_TOLERANCE:g}); orthonormalise them first, e.g. "
+            "T = np.linalg.qr(T.reshape(k, -1).T)[0].T.reshape(T.shape)."
+        )
+    return T
 
 
 class Points(Slice):
@@ -85,7 +190,8 @@ class Points(Slice):
     ----------
     points : array, shape (m, *stimulus_shape)
     tangents : array, shape (k, *stimulus_shape), optional
-        Orthonormal directions; the metric is then induced on their span.
+        Orthonormal directions (see :func:`check_tangents`); the metric is then induced on
+        their span.
 
     Examples
     --------
@@ -94,21 +200,14 @@ class Points(Slice):
     """
 
     def __init__(self, points: Any, tangents: Any = None) -> None:
-        pts = np.asarray(points, dtype=np.float64)
-        if pts.ndim < 2:
-            raise ShapeError(f"points has shape {pts.shape}; expected (m, *stimulus_shape).")
-        check_finite(pts, "points")
-        T = None
-        if tangents is not None:
-            T = np.asarray(tangents, dtype=np.float64)
-            if T.ndim < 2 or T.shape[1:] != pts.shape[1:]:
-                raise ShapeError(
-                    f"tangents has shape {T.shape}; expected (k, {', '.join(map(str, pts.shape[1:]))})."
-                )
-            flat = T.reshape(T.shape[0], -1)
-            if not np.allclose(flat @ flat.T, np.eye(len(flat)), atol=1e-10):
-                raise ValueError("tangents must be orthonormal rows; orthonormalise them first.")
-        super().__init__(pts, T, {"point": np.arange(len(pts))}, ("point",))
+        pts = as_points(points, dtype=torch.float64).numpy()
+        T = None if tangents is None else check_tangents(tangents, pts.shape[1:])
+        super().__init__(pts.shape[1:], T, {"point": np.arange(len(pts))}, ("point",))
+        self._points = pts
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Points ``start:stop``."""
+        return self._points[start:stop]
 
 
 class Line(Slice):
@@ -136,14 +235,18 @@ class Line(Slice):
     """
 
     def __init__(self, a: Any, b: Any, steps: int = 64) -> None:
-        if steps < 2:
-            raise ValueError(f"steps={steps}; a line needs at least 2 points.")
+        steps = check_count(steps, "steps", 2)
         a_, b_ = _stimuli(a, b)
-        t = np.linspace(0.0, 1.0, steps)
         delta = (b_ - a_).reshape(1, -1)
         T = _orthonormal(delta, "the end points").reshape(1, *a_.shape)
-        pts = a_[None] + t.reshape(-1, *[1] * a_.ndim) * (b_ - a_)[None]
-        super().__init__(pts, T, {"t": t}, ("t",), anchors=np.stack([a_, b_]))
+        t = np.linspace(0.0, 1.0, steps)
+        super().__init__(a_.shape, T, {"t": t}, ("t",), anchors=np.stack([a_, b_]))
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Points ``start:stop`` along the line."""
+        a, b = self.anchors  # type: ignore[misc]
+        t = self.coords["t"][start:stop].reshape(-1, *[1] * a.ndim)
+        return a[None] + t * (b - a)[None]
 
 
 class Plane(Slice):
@@ -186,10 +289,11 @@ class Plane(Slice):
     """
 
     def __init__(self, a: Any, b: Any, c: Any, resolution: int = 80, extent: float = 1.2) -> None:
-        if resolution < 2:
-            raise ValueError(f"resolution={resolution}; a plane needs at least 2 points a side.")
-        if extent <= 0:
-            raise ValueError(f"extent={extent} must be positive.")
+        resolution = check_count(resolution, "resolution", 2)
+        if not isinstance(extent, (int, float, np.number)) or not (
+            math.isfinite(extent) and extent > 0
+        ):
+            raise ParameterError(f"extent={extent!r}; expected a finite positive number.")
         a_, b_, c_ = _stimuli(a, b, c)
         shape = a_.shape
         origin = (a_ + b_ + c_) / 3
@@ -198,24 +302,34 @@ class Plane(Slice):
         # affine axes E (D x 2) with E @ TRIANGLE[i] = stimulus_i - origin
         axes = offsets.T @ np.linalg.inv(TRIANGLE[:2].T)
         u = np.linspace(-extent, extent, resolution)
-        uu, vv = np.meshgrid(u, u, indexing="ij")
-        uv = np.stack([uu.ravel(), vv.ravel()], axis=1)
-        pts = (origin.reshape(1, -1) + uv @ axes.T).reshape(-1, *shape)
-        bary = _barycentric(uv).reshape(resolution, resolution, 3)
         super().__init__(
-            pts,
+            shape,
             tangents.reshape(2, *shape),
             {"u": u, "v": u.copy()},
             ("u", "v"),
-            extra_coords={"barycentric": (("u", "v", "vertex"), bary)},
             anchors=np.stack([a_, b_, c_]),
         )
-        object.__setattr__(self, "_frame", (origin, axes))
+        self._frame = (origin, axes)
+
+    def _uv(self, start: int, stop: int) -> np.ndarray:
+        """Triangle coordinates ``(stop - start, 2)`` of points ``start:stop``."""
+        i, j = np.divmod(np.arange(start, stop), len(self.coords["v"]))
+        return np.stack([self.coords["u"][i], self.coords["v"][j]], axis=1)
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Points ``start:stop`` in C order over ``(u, v)``."""
+        return self.to_stimulus(self._uv(start, stop))
+
+    @property
+    def extra_coords(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
+        """``barycentric``: ``(u, v, vertex)`` coordinates w.r.t. ``a``, ``b``, ``c``."""
+        bary = _barycentric(self._uv(0, len(self))).reshape(*self.shape, 3)
+        return {"barycentric": (("u", "v", "vertex"), bary)}
 
     def to_stimulus(self, uv: Any) -> np.ndarray:
         """Stimulus at triangle coordinates ``uv`` (shape ``(..., 2)``)."""
-        origin, axes = self._frame  # type: ignore[attr-defined]
-        uv_ = np.asarray(uv, dtype=np.float64)
+        origin, axes = self._frame
+        uv_ = np.asarray(as_array(uv, "uv"), dtype=np.float64)
         flat = origin.reshape(1, -1) + uv_.reshape(-1, 2) @ axes.T
         return flat.reshape(*uv_.shape[:-1], *origin.shape)
 
@@ -259,27 +373,44 @@ class Grid(Slice):
         resolution: int | Sequence[int] = 80,
         dims: Sequence[str] | None = None,
     ) -> None:
-        b = np.asarray(bounds, dtype=np.float64)
-        if b.ndim != 2 or b.shape[1] != 2 or not np.all(b[:, 1] > b[:, 0]):
-            raise ValueError(
-                f"bounds={bounds!r}; expected one (low, high) with low < high per dimension."
+        try:
+            b = np.asarray(as_array(bounds, "bounds"), dtype=np.float64)
+        except NeurogeomError:
+            raise ParameterError(
+                f"bounds={bounds!r}; expected one (low, high) pair of numbers per dimension."
+            ) from None
+        if (
+            b.ndim != 2
+            or b.shape[1] != 2
+            or len(b) == 0
+            or not np.isfinite(b).all()
+            or not np.all(b[:, 1] > b[:, 0])
+        ):
+            raise ParameterError(
+                f"bounds={bounds!r}; expected one finite (low, high) with low < high per dimension."
             )
         d = len(b)
-        res = (
-            [int(resolution)] * d
-            if isinstance(resolution, (int, np.integer))
-            else [int(r) for r in resolution]
-        )
-        if len(res) != d or min(res) < 2:
-            raise ValueError(f"resolution={resolution!r}; need an int >= 2 per dimension ({d}).")
+        if isinstance(resolution, (int, np.integer)) and not isinstance(resolution, bool):
+            res = [check_count(resolution, "resolution", 2)] * d
+        elif isinstance(resolution, (str, bytes)) or not isinstance(resolution, Sequence):
+            res = [check_count(resolution, "resolution", 2)]
+        else:
+            res = [check_count(r, "resolution", 2) for r in resolution]
+        if len(res) != d:
+            raise ParameterError(
+                f"resolution={resolution!r}; need one integer >= 2 per dimension ({d})."
+            )
         if dims is None:
             if d > 3:
-                raise ValueError(f"name the axes of a {d}-dimensional grid with dims=[...].")
+                raise ParameterError(f"name the axes of a {d}-dimensional grid with dims=[...].")
             dims = ("u", "v", "w")[:d]
         names = tuple(dims)
-        if len(names) != d or len(set(names)) != d:
-            raise ValueError(f"dims={names!r}; need {d} distinct names.")
+        if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
+            raise ParameterError(f"dims={names!r}; need {d} distinct names (strings).")
         axes = [np.linspace(lo, hi, r) for (lo, hi), r in zip(b, res)]
-        mesh = np.meshgrid(*axes, indexing="ij")
-        pts = np.stack([m.ravel() for m in mesh], axis=1)
-        super().__init__(pts, None, dict(zip(names, axes)), names)
+        super().__init__((d,), None, dict(zip(names, axes)), names)
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """Points ``start:stop`` in C order over the grid axes, ``(stop - start, d)``."""
+        index = np.unravel_index(np.arange(start, stop), self.shape)
+        return np.stack([self.coords[n][i] for n, i in zip(self.dims, index)], axis=1)

@@ -23,19 +23,25 @@ from .shallow import (
 )
 from .volume import (
     check_metric,
+    check_rank,
+    jacobian_spectrum,
     log_volume_element,
     log_volume_from_spectrum,
     metric_spectrum,
+    spectrum_tolerance,
     volume_element,
 )
 
 __all__ = [
     "bootstrap_intervals",
     "check_metric",
+    "check_rank",
+    "jacobian_spectrum",
     "log_volume_element",
     "log_volume_from_spectrum",
     "metric_spectrum",
     "pullback_metric",
+    "spectrum_tolerance",
     "volume_element",
 ]
 from .iterative import (

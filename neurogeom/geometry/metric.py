@@ -7,7 +7,7 @@ from typing import Any, Literal
 import torch
 
 from .._arrays import check_finite, like, to_tensor
-from ..errors import NotPositiveSemidefiniteError, ShapeError
+from ..errors import NotPositiveSemidefiniteError, ParameterError, ShapeError
 
 Scale = Literal["none", "width"]
 SCALES: tuple[str, ...] = ("none", "width")
@@ -15,8 +15,8 @@ SCALES: tuple[str, ...] = ("none", "width")
 
 def check_scale(scale: str) -> None:
     """Raise ``ValueError`` for an unknown metric scaling convention."""
-    if scale not in SCALES:
-        raise ValueError(
+    if not isinstance(scale, str) or scale not in SCALES:
+        raise ParameterError(
             f"scale={scale!r} is not a known metric scaling; use one of {SCALES} "
             "('width' divides g by the number of response units, as the seed's code did)."
         )

@@ -9,7 +9,13 @@ import numpy as np
 import torch
 
 from .._arrays import check_finite, like, to_tensor
-from ..errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
+from ..errors import (
+    NotPositiveSemidefiniteError,
+    ParameterError,
+    RangeError,
+    ShapeError,
+    SingularMetricError,
+)
 from .metric import check_scale
 
 
@@ -24,11 +30,61 @@ def _as_metric(g: Any) -> torch.Tensor:
     return t.to(torch.float64)
 
 
+def spectrum_tolerance(
+    eigenvalues: Any,
+    *,
+    dtype: torch.dtype = torch.float64,
+    jacobian_rows: int | None = None,
+) -> Any:
+    r"""The numerical-zero rule: the eigenvalue magnitude below which a metric's is zero.
+
+    One rule for every path of the package (``ng.geometry``, the transformers,
+    :func:`log_volume_element`, curvature). For a metric whose entries are known to the
+    precision of ``dtype`` (eigenvalues from a float64 eigensolver),
+    :math:`	au = 10\,k\,arepsilon\,\lambda_{\max}` with ``k`` the metric's dimension
+    and :math:`arepsilon` the machine epsilon of ``dtype`` (at least float64's). For a
+    metric formed as :math:`J^	op J` from a Jacobian with ``n = jacobian_rows`` rows
+    computed in ``dtype``, whose singular values are resolved only down to
+    :math:`\max(n, k)\,arepsilon\,\sigma_{\max}`,
+    :math:`	au = \lambda_{\max} \max(10\,k\,arepsilon_{64}, (\max(n, k)\,arepsilon)^2)`.
+
+    Parameters
+    ----------
+    eigenvalues : array, shape (..., k)
+        Eigenvalues of a batch of metrics (any order).
+    dtype : torch.dtype
+        Precision of the data the eigenvalues come from.
+    jacobian_rows : int, optional
+        ``n`` when the metric is a Gram matrix ``JᵀJ`` of an ``n × k`` Jacobian.
+
+    Returns
+    -------
+    array, shape (...)
+        Float64, numpy or torch like ``eigenvalues``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(spectrum_tolerance(np.array([[1.0, 0.5]]))[0])  # 10 * 2 * eps64
+    4.440892098500626e-15
+    """
+    eig = to_tensor(eigenvalues).to(torch.float64)
+    return like(_tolerance(eig, dtype, jacobian_rows), eigenvalues)
+
+
+def _tolerance(eig: torch.Tensor, dtype: torch.dtype, rows: int | None = None) -> torch.Tensor:
+    k = eig.shape[-1]
+    eps64 = torch.finfo(torch.float64).eps
+    eps = max(torch.finfo(dtype).eps, eps64)
+    scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(torch.float64).tiny)
+    if rows is None:
+        return 10.0 * k * eps * scale
+    return scale * max(10.0 * k * eps64, (max(rows, k) * eps) ** 2)
+
+
 def _tolerances(g: torch.Tensor, eig: torch.Tensor) -> torch.Tensor:
-    """Eigenvalue magnitude below which a metric's eigenvalue is numerically zero."""
-    d = g.shape[-1]
-    scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(g.dtype).tiny)
-    return 10.0 * d * torch.finfo(g.dtype).eps * scale
+    """:func:`spectrum_tolerance` of float64 metrics ``g`` with eigenvalues ``eig``."""
+    return _tolerance(eig, g.dtype)
 
 
 def _first_bad(mask: torch.Tensor) -> tuple[int, ...]:
@@ -89,8 +145,8 @@ def _check_psd(t: torch.Tensor, eig: torch.Tensor) -> None:
         raise NotPositiveSemidefiniteError(
             f"metric at batch index {idx} has a negative eigenvalue "
             f"{float(eig[..., -1][idx]):.3g} (largest {float(eig[..., 0][idx]):.3g}); "
-            "a metric must be positive semidefinite. Estimated metrics can be indefinite "
-            "after bias correction: inspect them rather than clipping."
+            "a metric must be positive semidefinite (check how it was formed; a Gram "
+            "matrix JᵀJ never is indefinite)."
         )
 
 
@@ -106,6 +162,9 @@ def jacobian_spectrum(jacobian: Any, *, scale: str = "none") -> Any:
     jacobian : array, shape (..., n, d)
     scale : {"none", "width"}
         ``"width"`` divides by ``n``, as :func:`~neurogeom.pullback_metric` does.
+
+    See :func:`spectrum_tolerance` (with ``jacobian_rows=n`` and the Jacobian's dtype) for
+    which of these eigenvalues are numerically zero.
 
     Returns
     -------
@@ -207,15 +266,21 @@ def log_volume_element(
     >>> log_volume_element((W.T @ W)[None], rank=1, return_rank=True)
     (array([0.80471896]), array([1]))
     """
+    check_rank(rank)
     t = _as_metric(g)
     eig = _spectrum(t, check=True)
-    logvol, used = _log_volume_from_spectrum(eig, rank, _tolerances(t, eig))
+    source = to_tensor(g).dtype
+    logvol, used = _log_volume_from_spectrum(eig, rank, _tolerance(eig, source))
     out = like(logvol, g)
     return (out, like(used, g)) if return_rank else out
 
 
 def log_volume_from_spectrum(
-    eigenvalues: Any, rank: int | Literal["auto"] | None = None, *, d: int | None = None
+    eigenvalues: Any,
+    rank: int | Literal["auto"] | None = None,
+    *,
+    d: int | None = None,
+    tolerance: Any = None,
 ) -> tuple[Any, Any]:
     """Log volume element and rank used from descending metric eigenvalues.
 
@@ -228,6 +293,9 @@ def log_volume_from_spectrum(
     d : int, optional
         Dimension of the metric, for the numerical-zero tolerance; default ``eigenvalues``'
         last axis.
+    tolerance : array, shape (...), optional
+        Eigenvalues at or below it are numerically zero, and below ``-tolerance`` an error
+        (see :func:`spectrum_tolerance`); default that rule for float64 ``d × d`` metrics.
 
     Returns
     -------
@@ -241,25 +309,76 @@ def log_volume_from_spectrum(
     (array([0.69314718]), array([2]))
     """
     eig = to_tensor(eigenvalues).to(torch.float64)
-    dim = eig.shape[-1] if d is None else d
-    scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(eig.dtype).tiny)
-    tol = 10.0 * dim * torch.finfo(eig.dtype).eps * scale
+    if eig.ndim < 1 or eig.shape[-1] < 1:
+        raise ShapeError(
+            f"eigenvalues has shape {tuple(eig.shape)}; expected (..., d) with d >= 1."
+        )
+    check_finite(eig, "eigenvalues")
+    if tolerance is not None:
+        tol = to_tensor(tolerance).to(torch.float64).expand(eig.shape[:-1])
+    else:
+        dim = eig.shape[-1] if d is None else d
+        scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(eig.dtype).tiny)
+        tol = 10.0 * dim * torch.finfo(eig.dtype).eps * scale
+    negative = eig.amin(dim=-1) < -tol
+    if bool(negative.any()):
+        idx = _first_bad(negative) if negative.ndim else ()
+        raise NotPositiveSemidefiniteError(
+            f"eigenvalues at batch index {idx} include {float(eig[idx].min()):.3g} < 0; the "
+            "spectrum of a metric is nonnegative. An estimated metric may be indefinite: "
+            "report those points as such rather than taking a volume element."
+        )
     logvol, used = _log_volume_from_spectrum(eig, rank, tol)
     return like(logvol, eigenvalues), like(used, eigenvalues)
+
+
+def check_rank(rank: Any) -> int | str | None:
+    """Validate a ``rank=`` setting: None, a positive int, or "auto".
+
+    Examples
+    --------
+    >>> check_rank("auto")
+    'auto'
+    """
+    if rank is None or rank == "auto":
+        return rank
+    if isinstance(rank, (int, np.integer)) and not isinstance(rank, bool) and rank >= 1:
+        return int(rank)
+    raise ParameterError(
+        f"rank={rank!r}; expected None (the full determinant), a positive int k (the top-k "
+        "pseudo-determinant) or 'auto' (the numerical rank at each point)."
+    )
 
 
 def _log_volume_from_spectrum(
     eig: torch.Tensor, rank: int | str | None, tol: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Half the log pseudo-determinant over the ``rank`` leading eigenvalues (descending).
+
+    The rule for singular metrics, shared by every path: the ``k`` eigenvalues used must
+    all be numerically nonzero (above ``tol``), else :class:`SingularMetricError`. With
+    ``rank="auto"`` ``k`` is the numerical rank, which must be at least 1: a metric of
+    rank 0 (a representation locally constant) has no volume element to report.
+    """
     d = eig.shape[-1]
+    rank = check_rank(rank)
     positive = eig > tol.unsqueeze(-1)
     numerical_rank = positive.sum(dim=-1)
     if rank == "auto":
+        dead = numerical_rank == 0
+        if bool(dead.any()):
+            idx = _first_bad(dead) if dead.ndim else ()
+            raise SingularMetricError(
+                f"metric at batch index {idx} has numerical rank 0 (all eigenvalues below "
+                f"{float(tol[idx]):.3g}): the representation is locally constant there and "
+                "has no volume element (log 0 = -inf). Drop such points, or measure where "
+                "the responses change."
+            )
         used = numerical_rank
-    elif rank is None or (isinstance(rank, (int, np.integer)) and not isinstance(rank, bool)):
+    else:
         k = d if rank is None else int(rank)
-        if not 1 <= k <= d:
-            raise ValueError(f"rank={rank} is outside 1..{d} for {d}x{d} metrics.")
+        if k > d:
+            raise ParameterError(f"rank={rank} exceeds the dimension {d} of the {d}x{d} metrics.")
         short = numerical_rank < k
         if bool(short.any()):
             idx = _first_bad(short) if short.ndim else ()
@@ -271,8 +390,6 @@ def _log_volume_from_spectrum(
                 f"volume on the {have}-dimensional subspace the representation resolves, {hint}."
             )
         used = torch.full_like(numerical_rank, k)
-    else:
-        raise ValueError(f"rank must be None, a positive int or 'auto'; got {rank!r}.")
     keep = torch.arange(d, device=eig.device) < used.unsqueeze(-1)
     logs = torch.where(keep, torch.log(torch.where(keep, eig, 1.0)), 0.0)
     return 0.5 * logs.sum(dim=-1), used
@@ -304,7 +421,7 @@ def volume_element(g: Any, rank: int | Literal["auto"] | None = None) -> Any:
     logvol = to_tensor(log_volume_element(to_tensor(g), rank))
     limit = math.log(torch.finfo(torch.float64).max)
     if bool((logvol.abs() > limit - 1).any()):
-        raise OverflowError(
+        raise RangeError(
             f"the volume element spans e^{float(logvol.min()):.0f}..e^{float(logvol.max()):.0f}, "
             "outside float64; use log_volume_element instead."
         )

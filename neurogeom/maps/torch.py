@@ -8,13 +8,24 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules.conv import _ConvNd
 
-from .._arrays import check_finite, check_ndim, is_torch, like, to_tensor
-from ..errors import LayerError, ShapeError
+from .._arrays import as_points, check_finite, is_torch, like, to_tensor
+from ..errors import (
+    InputTypeError,
+    LayerError,
+    ModelError,
+    NeurogeomError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+)
 from ..geometry.iterative import MetricOperator
 from ..geometry.metric import SCALES, Scale, check_scale
+from ..slices import check_tangents
 from .base import ResponseMap
 
 __all__ = ["TorchResponseMap"]
@@ -46,7 +57,10 @@ class TorchResponseMap(ResponseMap):
         methods return dicts keyed by layer name.
     dtype : torch.dtype, optional
         Compute in this floating dtype (e.g. ``torch.float64``) without modifying the
-        model; default the model's parameter dtype (float32 for parameter-free callables).
+        model; default the model's parameter dtype. A parameter-free callable (a closure,
+        a lambda) computes in the dtype of the points it is given (integer and boolean
+        points become float64). Metrics and log-volumes are accumulated in float64
+        whatever the dtype.
     device : torch.device or str, optional
         Where to compute; default the device of the model's parameters (CPU for callables).
     chunk_size : int
@@ -56,6 +70,9 @@ class TorchResponseMap(ResponseMap):
         Forward mode pushes one tangent per input direction (cost ~ d or k passes),
         reverse mode pulls back one cotangent per response (~ n passes); ``"auto"``
         picks the side that is smaller.
+    stimulus_shape : tuple of int, optional
+        The shape of one stimulus (e.g. ``(3, 32, 32)``); points of another shape are then
+        refused with a :class:`~neurogeom.errors.ShapeError` before the model runs.
 
     Examples
     --------
@@ -78,22 +95,28 @@ class TorchResponseMap(ResponseMap):
         device: torch.device | str | None = None,
         chunk_size: int = 4096,
         mode: Mode = "auto",
+        stimulus_shape: Sequence[int] | None = None,
     ) -> None:
         if not callable(model):
-            raise TypeError(
+            raise InputTypeError(
                 f"model must be an nn.Module or a callable; got {type(model).__name__}."
             )
         if mode not in ("auto", "forward", "reverse"):
-            raise ValueError(f"mode={mode!r}; use 'auto', 'forward' or 'reverse'.")
+            raise ParameterError(f"mode={mode!r}; use 'auto', 'forward' or 'reverse'.")
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
+            raise ParameterError(f"chunk_size={chunk_size!r} must be a positive integer.")
         if chunk_size < 1:
-            raise ValueError(f"chunk_size={chunk_size} must be a positive integer.")
+            raise ParameterError(f"chunk_size={chunk_size} must be a positive integer.")
         self.model = model
         self.returns_dict = layers is not None and not isinstance(layers, str)
         self._modules = self._resolve_layers(model, layers)
         self.layers = tuple(self._modules) if self._modules else (OUTPUT,)
-        self.dtype = dtype or _param_attr(model, "dtype", torch.float32)
-        if not self.dtype.is_floating_point:
-            raise TypeError(f"dtype must be a floating dtype; got {self.dtype}.")
+        self.dtype: torch.dtype | None = dtype or _param_attr(model, "dtype", None)
+        if self.dtype is not None and not (
+            isinstance(self.dtype, torch.dtype) and self.dtype.is_floating_point
+        ):
+            raise InputTypeError(f"dtype must be a floating torch dtype; got {self.dtype!r}.")
+        self.stimulus_shape = None if stimulus_shape is None else tuple(map(int, stimulus_shape))
         self.device = (
             torch.device(device)
             if device is not None
@@ -128,9 +151,10 @@ class TorchResponseMap(ResponseMap):
     # -- forward pass ------------------------------------------------------------------------
     def _call(self, x: torch.Tensor) -> Any:
         model = self.model
-        if isinstance(model, nn.Module) and _needs_cast(model, self.dtype, self.device):
+        dtype = self.dtype or x.dtype
+        if isinstance(model, nn.Module) and _needs_cast(model, dtype, self.device):
             state = {
-                k: v.to(device=self.device, dtype=self.dtype) if v.is_floating_point() else v
+                k: v.to(device=self.device, dtype=dtype) if v.is_floating_point() else v
                 for k, v in (*model.named_parameters(), *model.named_buffers())
             }
             return torch.func.functional_call(model, state, (x,))
@@ -185,39 +209,58 @@ class TorchResponseMap(ResponseMap):
 
     # -- inputs -------------------------------------------------------------------------------
     def _points(self, x: Any) -> torch.Tensor:
-        check_ndim(x, 2, "points", "(m, *stimulus_shape)")
-        check_finite(x, "points")
-        return to_tensor(x, dtype=self.dtype, device=self.device)
+        """Points through the package's one intake (:func:`neurogeom._arrays.as_points`)."""
+        return as_points(
+            x, dtype=self.dtype, device=self.device, stimulus_shape=self.stimulus_shape
+        )
 
     def _tangents(self, tangents: Any, points: torch.Tensor) -> torch.Tensor:
-        T = to_tensor(tangents, dtype=self.dtype, device=self.device)
-        stim = tuple(points.shape[1:])
-        if T.ndim == 1 and len(stim) == 1:
-            raise ShapeError(
-                f"tangents has shape {tuple(T.shape)}; expected (k, {stim[0]}). "
-                "Use tangents[None] for a single direction."
-            )
-        if tuple(T.shape[1:]) != stim or T.shape[0] < 1:
-            raise ShapeError(
-                f"tangents has shape {tuple(T.shape)}; expected (k, *stimulus_shape) = "
-                f"(k, {', '.join(map(str, stim))}) to match the points."
-            )
-        check_finite(T, "tangents")
-        return T
+        """Tangents by the package's one rule (:func:`neurogeom.slices.check_tangents`)."""
+        T = check_tangents(tangents, tuple(points.shape[1:]))
+        return to_tensor(T, dtype=points.dtype, device=self.device)
+
+    def _probe(self, pts: torch.Tensor) -> list[int]:
+        """Widths of the measured layers, from one forward pass on the first point.
+
+        A model that fails on these points raises a :class:`~neurogeom.errors.ShapeError`
+        when the first layer's declared input disagrees with the points' shape, else a
+        :class:`~neurogeom.errors.ModelError`; both name the given shape and dtype.
+        """
+        try:
+            outs = self._forward(pts[:1])
+        except (RuntimeError, ValueError, TypeError, IndexError) as err:
+            if isinstance(err, NeurogeomError):
+                raise
+            given = f"points of stimulus shape {tuple(pts.shape[1:])} and dtype {pts.dtype}"
+            expected = _expected_input(self.model)
+            if expected is not None and expected[0](tuple(pts.shape[1:])):
+                raise ShapeError(
+                    f"the model cannot take {given}: {expected[1]}. Reshape the points to "
+                    f"(m, *stimulus_shape) as the model expects. (The model said: {err})"
+                ) from err
+            raise ModelError(
+                f"the model raised {type(err).__name__} on {given}: {err}. Check that the "
+                "points have the stimulus shape and dtype the model expects (pass dtype= "
+                "to the map to compute in another dtype)."
+            ) from err
+        return [o.shape[1] for o in outs]
 
     # -- public per-layer API --------------------------------------------------------------------
     def layer_responses(self, x: Any) -> dict[str, Any]:
         """Responses per layer, each ``(m, n_layer)``; see :meth:`responses`."""
         pts = self._points(x)
         with self._measuring():
+            self._probe(pts)
             outs = [self._forward(chunk) for chunk in pts.split(self.chunk_size)]
-        return {
-            name: like(torch.cat([o[i] for o in outs]), x) for i, name in enumerate(self.layers)
-        }
+        per_layer = {name: torch.cat([o[i] for o in outs]) for i, name in enumerate(self.layers)}
+        for name, r in per_layer.items():
+            _check_model_output(r, f"responses of layer {name!r}")
+        return {name: like(r, x) for name, r in per_layer.items()}
 
     def layer_jacobians(self, x: Any, tangents: Any = None) -> dict[str, Any]:
         """Jacobians per layer, ``(m, n_layer, d)`` or ``(m, n_layer, k)``; see :meth:`jacobian`."""
-        blocks = list(self._transposed_jacobians(x, tangents))
+        pts = self._points(x)
+        blocks = [block for _, block in self._transposed_jacobians(pts, tangents)]
         return {
             name: like(torch.cat([b[i] for b in blocks]).mT, x)
             for i, name in enumerate(self.layers)
@@ -228,39 +271,52 @@ class TorchResponseMap(ResponseMap):
     ) -> dict[str, Any]:
         """Metrics ``JᵀJ`` per layer, ``(m, d, d)`` or ``(m, k, k)``; see :meth:`metric`.
 
-        Formed block by block from the Jacobians in the layout the products produce, so the
-        full set of Jacobians is never held or transposed in memory.
+        Accumulated in float64 whatever the map's dtype (so they are positive semidefinite
+        to float64 rounding), block by block from the Jacobians in the layout the products
+        produce: the full set of Jacobians is never held or transposed in memory.
         """
         check_scale(scale)
+        pts = self._points(x)
         metrics: list[torch.Tensor] = []
-        start = 0
-        for block in self._transposed_jacobians(x, tangents):
+        for start, block in self._transposed_jacobians(pts, tangents):
             if not metrics:  # written in place: no per-block copies to concatenate
-                metrics = [JT.new_empty((len(x), JT.shape[1], JT.shape[1])) for JT in block]
+                m = pts.shape[0]
+                metrics = [
+                    JT.new_empty((m, JT.shape[1], JT.shape[1]), dtype=torch.float64) for JT in block
+                ]
             stop = start + block[0].shape[0]
             for g, JT in zip(metrics, block):
-                torch.matmul(JT, JT.mT, out=g[start:stop])
+                J64 = JT.to(torch.float64)
+                torch.matmul(J64, J64.mT, out=g[start:stop])
                 if scale == "width":
                     g[start:stop] /= JT.shape[-1]
-            start = stop
         return {name: like(g, x) for name, g in zip(self.layers, metrics)}
 
-    def _transposed_jacobians(self, x: Any, tangents: Any) -> Iterator[tuple[torch.Tensor, ...]]:
-        """For each block of points, ``Jᵀ`` (or ``T Jᵀ``) of every layer: ``(m_block, k, n)``."""
-        pts = self._points(x)
+    def _transposed_jacobians(
+        self, pts: torch.Tensor, tangents: Any
+    ) -> Iterator[tuple[int, tuple[torch.Tensor, ...]]]:
+        """For each block of points, its start and ``Jᵀ`` (or ``T Jᵀ``) of every layer.
+
+        Each layer's block has shape ``(m_block, k, n)``. A block in which the model
+        produced NaN or inf raises :class:`~neurogeom.errors.NonFiniteError` naming the
+        point's index in ``pts``.
+        """
         T = None if tangents is None else self._tangents(tangents, pts)
         with self._measuring():
-            widths = [o.shape[1] for o in self._forward(pts[:1])]
+            widths = self._probe(pts)
             k = math.prod(pts.shape[1:]) if T is None else T.shape[0]
             forward = self.mode == "forward" or (self.mode == "auto" and k <= sum(widths))
             step = max(1, self.chunk_size // (k if forward else sum(widths)))
-            for view in pts.split(step):
+            for start in range(0, len(pts), step):
                 # own storage: forward AD sizes its zero tangents by the primal's whole base
-                chunk = view.clone()
+                chunk = pts[start : start + step].clone()
                 if forward:
-                    yield self._jacobian_forward(chunk, T)
+                    block = self._jacobian_forward(chunk, T)
                 else:
-                    yield self._jacobian_reverse(chunk, T, widths)
+                    block = self._jacobian_reverse(chunk, T, widths)
+                for name, JT in zip(self.layers, block):
+                    _check_model_output(JT, f"the Jacobian of layer {name!r}", offset=start)
+                yield start, block
 
     # -- the two modes -----------------------------------------------------------------------------
     def _directions_per_pass(self, total: int, m: int) -> int | None:
@@ -354,9 +410,7 @@ class TorchResponseMap(ResponseMap):
 
         check_scale(scale)
         mapper = self._field_mapper(layer, dtype)
-        x = to_tensor(x0, dtype=mapper.dtype, device=mapper.device)
-        check_finite(x, "x0")
-        pts = x[None] if x.ndim >= 1 else x.reshape(1, 1)
+        pts = mapper._points(_one_point(x0))
         T = mapper._field_tangents(tangents, pts)
         return mapper._metric_field(pts[0], T, scale)
 
@@ -390,7 +444,7 @@ class TorchResponseMap(ResponseMap):
         if tangents is not None:
             return self._tangents(tangents, pts)
         d = math.prod(pts.shape[1:])
-        return torch.eye(d, dtype=self.dtype, device=self.device).reshape(d, *pts.shape[1:])
+        return torch.eye(d, dtype=pts.dtype, device=self.device).reshape(d, *pts.shape[1:])
 
     def response_field(
         self,
@@ -418,9 +472,7 @@ class TorchResponseMap(ResponseMap):
 
         check_scale(scale)
         mapper = self._field_mapper(layer, dtype)
-        x = to_tensor(x0, dtype=mapper.dtype, device=mapper.device)
-        check_finite(x, "x0")
-        pts = x[None] if x.ndim >= 1 else x.reshape(1, 1)
+        pts = mapper._points(_one_point(x0))
         T = mapper._field_tangents(tangents, pts)
         return mapper._response_field(pts[0], T, scale)
 
@@ -506,7 +558,7 @@ class TorchResponseMap(ResponseMap):
 
         def product(xs: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
             b, ms = V.shape[1], xs.shape[0]
-            tangents = V.to(self.dtype).permute(1, 0, 2).reshape(b, ms, *stim)
+            tangents = V.to(xs.dtype).permute(1, 0, 2).reshape(b, ms, *stim)
             pull = torch.func.vjp(f, xs)[1]
 
             def one(v: torch.Tensor) -> torch.Tensor:
@@ -526,9 +578,58 @@ class TorchResponseMap(ResponseMap):
         return MetricOperator(matvec, pts.shape[0], d, self.device)
 
 
+def _one_point(x0: Any) -> Any:
+    """One stimulus (no point axis) as a batch of one."""
+    x = x0 if isinstance(x0, torch.Tensor) else np.asarray(x0)
+    return x[None] if x.ndim >= 1 else x.reshape(1, 1)
+
+
+def _check_model_output(value: torch.Tensor, what: str, offset: int = 0) -> None:
+    """NaN or inf that the model produced: an error naming the point and the dtype."""
+    try:
+        check_finite(value, what, offset=offset, cause="produced by the model")
+    except NonFiniteError as err:
+        raise NonFiniteError(
+            f"{err} The model overflowed or divided by zero at those points in "
+            f"{value.dtype}; try dtype=torch.float64 or points in the model's working range."
+        ) from None
+
+
+def _expected_input(model: Any) -> tuple[Callable[[tuple[int, ...]], bool], str] | None:
+    """What the model's first layer declares about its input, if it is a Linear or Conv.
+
+    Returns a test of a stimulus shape that is True when the shape contradicts the
+    declaration, and the declaration in words; None when nothing is declared.
+    """
+    if not isinstance(model, nn.Module):
+        return None
+    first = next((m for m in model.modules() if isinstance(m, nn.Linear | _ConvNd)), None)
+    if isinstance(first, nn.Linear):
+        n = first.in_features
+
+        def contradicts_linear(shape: tuple[int, ...]) -> bool:
+            return shape[-1] != n
+
+        return contradicts_linear, (
+            f"its first layer is Linear({n}, ...), expecting a last axis of size {n}"
+        )
+    if isinstance(first, _ConvNd):
+        c, nd = first.in_channels, len(first.kernel_size)
+
+        def contradicts_conv(shape: tuple[int, ...]) -> bool:
+            return len(shape) != nd + 1 or shape[0] != c
+
+        spatial = ", ".join(["..."] * nd)
+        return contradicts_conv, (
+            f"its first layer is {type(first).__name__} with {c} input channels, expecting "
+            f"stimuli of shape ({c}, {spatial})"
+        )
+    return None
+
+
 def _flatten_output(out: Any, name: str, m: int) -> torch.Tensor:
     if not is_torch(out):
-        raise TypeError(
+        raise InputTypeError(
             f"layer {name!r} returned {type(out).__name__}, not a tensor; measure a submodule "
             "that returns a single tensor."
         )

@@ -45,7 +45,7 @@ def test_non_psd_and_non_symmetric_metrics_are_rejected():
         log_volume_element(np.array([[[1.0, 0.5], [0.0, 1.0]]]))
     with pytest.raises(ShapeError, match="square"):
         log_volume_element(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="rank=5 is outside"):
+    with pytest.raises(ValueError, match="rank=5 exceeds the dimension 2"):
         log_volume_element(np.eye(2)[None], rank=5)
 
 
