@@ -159,9 +159,15 @@ def first_nonfinite(x: torch.Tensor | np.ndarray) -> int | None:
 
 
 def check_finite(
-    x: torch.Tensor | np.ndarray, name: str, *, offset: int = 0, cause: str = ""
+    x: torch.Tensor | np.ndarray,
+    name: str,
+    *,
+    offset: int = 0,
+    cause: str = "",
+    hint: str = "Remove or replace those entries (e.g. drop those points) before measuring "
+    "geometry.",
 ) -> None:
-    """Raise :class:`NonFiniteError` naming ``name`` and the first bad index if ``x`` is not finite.
+    """Raise :class:`NonFiniteError` naming ``name``, the first bad point and the dtype.
 
     ``offset`` is added to the index (the position of a block in the caller's array).
     """
@@ -169,15 +175,15 @@ def check_finite(
     if bool(finite.all()):
         return
     bad = int((~finite).sum())
+    index = None
     where = ""
     if getattr(x, "ndim", 0) >= 1 and x.shape[0] > 0:
-        index = first_nonfinite(x)
-        where = f" (the first at index {offset + (index or 0)} along the first axis)"
+        index = offset + (first_nonfinite(x) or 0)
+        where = f" (the first at index {NonFiniteError.INDEX} along the first axis)"
     because = f" {cause}" if cause else ""
     raise NonFiniteError(
-        f"{name} contains {bad} NaN or infinite value(s){where}{because}; dtype "
-        f"{x.dtype}. Remove or replace those entries (e.g. drop those points) before "
-        "measuring geometry."
+        f"{name} contains {bad} NaN or infinite value(s){where}{because}; dtype {x.dtype}. {hint}",
+        index=index,
     )
 
 

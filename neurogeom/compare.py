@@ -21,7 +21,7 @@ from scipy.stats import rankdata
 
 from ._version import __version__
 from .dataset import _attrs
-from .errors import ShapeError, SingularMetricError
+from .errors import ParameterError, ShapeError, SingularMetricError, VariableError
 from .geometry import check_metric
 
 __all__ = [
@@ -51,7 +51,7 @@ def _spd(g: Any, regularize: float | None, name: str) -> tuple[np.ndarray, np.nd
     d = arr.shape[-1]
     if regularize is not None:
         if not regularize > 0:
-            raise ValueError(f"regularize={regularize!r}; expected a positive float (eps).")
+            raise ParameterError(f"regularize={regularize!r}; expected a positive float (eps).")
         trace = np.trace(arr, axis1=-2, axis2=-1)[..., None, None]
         arr = arr + regularize * trace / d * np.eye(d)
     w, V = np.linalg.eigh(arr)
@@ -187,7 +187,9 @@ def principal_agreement(a: Any, b: Any, *, n_directions: int = 1) -> np.ndarray:
     d = np.shape(a)[-1]
     r = int(n_directions)
     if not 1 <= r <= d - 1:
-        raise ValueError(f"n_directions={n_directions}; expected 1..{d - 1} for {d}x{d} metrics.")
+        raise ParameterError(
+            f"n_directions={n_directions}; expected 1..{d - 1} for {d}x{d} metrics."
+        )
     subspaces = []
     defined = np.ones(np.shape(a)[:-2], bool)
     for g in (a, b):
@@ -229,17 +231,17 @@ def _vector(x: Any, name: str) -> np.ndarray:
     if arr.ndim != 1:
         raise ShapeError(f"{name} has shape {arr.shape}; expected one value per point (m,).")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} holds NaN/inf; drop those points before correlating.")
+        raise ParameterError(f"{name} holds NaN/inf; drop those points before correlating.")
     return arr
 
 
 def _check_counts(n_permutations: int, n_bootstrap: int, level: float) -> None:
     if n_permutations < 0 or n_bootstrap < 0:
-        raise ValueError(
+        raise ParameterError(
             f"n_permutations={n_permutations}, n_bootstrap={n_bootstrap}; counts must be >= 0."
         )
     if not 0 < level < 1:
-        raise ValueError(f"level={level}; expected a confidence level in (0, 1).")
+        raise ParameterError(f"level={level}; expected a confidence level in (0, 1).")
 
 
 def correlation_test(
@@ -289,7 +291,7 @@ def correlation_test(
     (1.0, 0.01)
     """
     if method not in ("pearson", "spearman"):
-        raise ValueError(f"method={method!r}; use 'pearson' or 'spearman'.")
+        raise ParameterError(f"method={method!r}; use 'pearson' or 'spearman'.")
     _check_counts(n_permutations, n_bootstrap, level)
     xs, ys = _vector(x, "x"), _vector(y, "y")
     if xs.shape != ys.shape or len(xs) < 3:
@@ -335,20 +337,22 @@ def _bootstrap_mean(
 # -- Datasets ------------------------------------------------------------------------------------
 def _select_layer(ds: xr.Dataset, layer: str | None, which: str) -> xr.Dataset:
     if "log_volume_element" not in ds:
-        raise KeyError(
+        raise VariableError(
             f"Dataset {which} has no 'log_volume_element'; pass Datasets from ng.geometry()."
         )
     if "layer" in ds.dims:
         names = [str(v) for v in ds["layer"].values]
         if layer is None:
-            raise ValueError(
+            raise ParameterError(
                 f"Dataset {which} has layers {names}; choose one with layer_{which}=..."
             )
         if layer not in names:
-            raise KeyError(f"layer_{which}={layer!r} is not in Dataset {which}; valid: {names}.")
+            raise VariableError(
+                f"layer_{which}={layer!r} is not in Dataset {which}; valid: {names}."
+            )
         return ds.sel(layer=layer)
     if layer is not None:
-        raise ValueError(f"layer_{which}={layer!r} given but Dataset {which} has no layer dim.")
+        raise ParameterError(f"layer_{which}={layer!r} given but Dataset {which} has no layer dim.")
     return ds
 
 
@@ -397,7 +401,7 @@ def check_same_points(a: xr.Dataset, b: xr.Dataset) -> tuple[str, ...]:
     legacy = {"slice-induced": "slice", "full-space": "full"}
     spaces = tuple(legacy.get(str(s), s) for s in (a.attrs.get("space"), b.attrs.get("space")))
     if spaces[0] != spaces[1]:
-        raise ValueError(
+        raise ParameterError(
             f"metric spaces differ: {spaces[0]!r} vs {spaces[1]!r}; compare slice-induced "
             "with slice-induced (space='slice') or full with full (space='full') metrics."
         )
@@ -492,13 +496,13 @@ def compare(
     if tensors:
         for ds, which in ((a, "a"), (b, "b")):
             if "metric" not in ds:
-                raise KeyError(
+                raise VariableError(
                     f"Dataset {which} has no 'metric'; measure with "
                     "ng.geometry(..., keep_metric=True), or pass tensors=False."
                 )
     used = _usable(a, dims, tensors) & _usable(b, dims, tensors)
     if used.sum() < 3:
-        raise ValueError(f"only {int(used.sum())} points are usable in both Datasets; need 3.")
+        raise ParameterError(f"only {int(used.sum())} points are usable in both Datasets; need 3.")
     rngs = np.random.default_rng(random_state).spawn(6)
     lv = [ds["log_volume_element"].transpose(*dims).values.reshape(-1)[used] for ds in (a, b)]
     fields = {"log_volume_difference": lv[1] - lv[0]}

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import torch
 
 from ._arrays import like
-from .errors import SingularMetricError
+from .errors import InputTypeError, ParameterError, SingularMetricError
 from .geometry.curvature import (
     Curvature,
     OnSingular,
@@ -45,7 +45,7 @@ def _where(x: Any, tangents: Any) -> tuple[Any, Any]:
     """Points and tangents from arrays or a slice (anything with ``points``/``tangents``)."""
     if hasattr(x, "points") and hasattr(x, "tangents"):
         if tangents is not None:
-            raise ValueError(
+            raise ParameterError(
                 "tangents were given together with a slice, which carries its own; pass one."
             )
         return x.points, x.tangents
@@ -120,13 +120,13 @@ def _measure(
     method: Method,
 ) -> dict[str, Curvature]:
     if method not in METHODS:
-        raise ValueError(
+        raise ParameterError(
             f"method={method!r}; use 'embedding' (Gauss equation from second derivatives of "
             "the responses, the accurate default) or 'metric' (third derivatives through the "
             "metric field)."
         )
     if not isinstance(rm, TorchResponseMap):
-        raise TypeError(
+        raise InputTypeError(
             f"curvature needs exact derivatives of a TorchResponseMap; got {type(rm).__name__}."
         )
     check_scale(scale)

@@ -12,6 +12,7 @@ __all__ = [
     "InputTypeError",
     "InsufficientSamplesError",
     "LayerError",
+    "MissingDependencyError",
     "ModelError",
     "NeurogeomError",
     "NonFiniteError",
@@ -22,6 +23,7 @@ __all__ = [
     "ResourceError",
     "ShapeError",
     "SingularMetricError",
+    "VariableError",
 ]
 
 
@@ -34,7 +36,26 @@ class ShapeError(NeurogeomError, ValueError):
 
 
 class NonFiniteError(NeurogeomError, ValueError):
-    """An input holds NaN or infinite values."""
+    """An input holds NaN or infinite values (or a model produced them).
+
+    ``index`` is the position along the first axis (the point) of the first bad entry,
+    when known; :meth:`shifted` restates the error for a block that starts at ``offset``
+    of the caller's array.
+    """
+
+    INDEX = "\x00index\x00"
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        self.index = index
+        self._template = message
+        shown = message if index is None else message.replace(self.INDEX, str(index))
+        super().__init__(shown)
+
+    def shifted(self, offset: int) -> NonFiniteError:
+        """The same error with its point index counted from ``offset`` earlier."""
+        if self.index is None or not offset:
+            return self
+        return NonFiniteError(self._template, index=self.index + offset)
 
 
 class LayerError(NeurogeomError, KeyError):
@@ -86,3 +107,14 @@ class ResourceError(NeurogeomError, MemoryError):
 
 class RangeError(NeurogeomError, OverflowError):
     """A result would lie outside the range of float64 (e.g. a volume element of e^-4000)."""
+
+
+class VariableError(NeurogeomError, KeyError):
+    """A Dataset lacks a variable (or a unit, a layer of a Dataset) that was asked for."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingDependencyError(NeurogeomError, ImportError):
+    """An optional package that this feature needs is not installed."""

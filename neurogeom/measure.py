@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from ._arrays import to_tensor
+from ._arrays import check_finite, to_tensor
 from ._progress import progress as progress_bar
 from .dataset import build_dataset
 from .errors import InputTypeError, NonFiniteError, ParameterError, ResourceError
@@ -277,14 +277,24 @@ def _check_output_fits(rm: ResponseMap, sl: Slice, k: int, req: _Request) -> Non
 def _measure_block(
     rm: ResponseMap, points: np.ndarray, req: _Request, start: int = 0
 ) -> dict[str, np.ndarray]:
-    """Per-layer fields ``(L, m_block, ...)`` for one block of points starting at ``start``."""
+    """Per-layer fields ``(L, m_block, ...)`` for one block of points starting at ``start``.
+
+    A NaN or inf in the block is reported at its index in the whole slice.
+    """
+    try:
+        return _block_fields(rm, points, req)
+    except NonFiniteError as err:
+        raise err.shifted(start) from None
+
+
+def _block_fields(rm: ResponseMap, points: np.ndarray, req: _Request) -> dict[str, np.ndarray]:
     flags = rm.point_flags(points, req.tangents, scale=req.scale)
     if flags is not None:  # an estimate: may be indefinite or flagged NaN, never clipped
         return _estimated_fields(rm, points, flags, req)
     if rm.metric_is_pullback:  # spectra (and metrics) from J: PSD by construction
         jac = [to_tensor(J) for J in rm.layer_jacobians(points, req.tangents).values()]
         for name, J in zip(rm.layers, jac):
-            _check_block_finite(J, f"the Jacobian of layer {name!r}", start)
+            check_finite(J, f"the Jacobian of layer {name!r}")
         from_jacobians: list[tuple[torch.Tensor, torch.dtype, int | None]] = [
             (to_tensor(jacobian_spectrum(J, scale=req.scale)), J.dtype, J.shape[-2]) for J in jac
         ]
@@ -296,7 +306,7 @@ def _measure_block(
         to_tensor(g) for g in rm.layer_metrics(points, req.tangents, scale=req.scale).values()
     ]
     for name, g in zip(rm.layers, metrics):
-        _check_block_finite(g, f"the metric of layer {name!r}", start)
+        check_finite(g, f"the metric of layer {name!r}")
         check_metric(g)
     g64 = [g.to(torch.float64) for g in metrics]
     spectra: list[tuple[torch.Tensor, torch.dtype, int | None]] = [
@@ -306,18 +316,6 @@ def _measure_block(
     if req.keep_metric:
         fields["metric"] = np.stack([(0.5 * (g + g.mT)).numpy() for g in g64])
     return fields
-
-
-def _check_block_finite(value: torch.Tensor, what: str, start: int) -> None:
-    """NaN or inf in a block: an error naming the point's index in the whole slice."""
-    from ._arrays import check_finite
-
-    try:
-        check_finite(value, what, offset=start)
-    except NonFiniteError as err:
-        raise NonFiniteError(
-            f"{err} (Indices count points of the whole slice or array given to ng.geometry.)"
-        ) from None
 
 
 def _gram(J: torch.Tensor, scale: Scale) -> np.ndarray:

@@ -20,6 +20,7 @@ import xarray as xr
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .errors import ParameterError
 from .geometry.metric import check_scale
 from .maps.base import ResponseMap
 from .measure import geometry
@@ -36,7 +37,7 @@ def _check_features(features: Any) -> tuple[str, ...]:
     feats = (features,) if isinstance(features, str) else tuple(features)
     unknown = [f for f in feats if f not in FEATURES]
     if not feats or unknown or len(set(feats)) != len(feats):
-        raise ValueError(
+        raise ParameterError(
             f"features={features!r}; choose distinct names among {FEATURES} (at least one)."
         )
     return feats
@@ -87,10 +88,10 @@ class _GeometryTransformer(TransformerMixin, BaseEstimator):
         self.features_ = _check_features(self.features)
         check_scale(self.scale)
         if not (self.rank is None or self.rank == "auto" or isinstance(self.rank, int)):
-            raise ValueError(f"rank={self.rank!r}; use None, a positive int or 'auto'.")
+            raise ParameterError(f"rank={self.rank!r}; use None, a positive int or 'auto'.")
         shape = (n_features,) if self.stimulus_shape is None else tuple(self.stimulus_shape)
         if math.prod(shape) != n_features:
-            raise ValueError(
+            raise ParameterError(
                 f"stimulus_shape={self.stimulus_shape!r} has {math.prod(shape)} entries but X "
                 f"has {n_features} features; rows of X are flattened stimuli."
             )
@@ -102,7 +103,7 @@ class _GeometryTransformer(TransformerMixin, BaseEstimator):
             T = np.asarray(self.tangents, dtype=np.float64)
             T = T.reshape(len(T), -1) if T.ndim > 1 else T.reshape(1, -1)
             if T.shape[1] != n_features:
-                raise ValueError(
+                raise ParameterError(
                     f"tangents have {T.shape[1]} entries per direction; X has {n_features}."
                 )
             self.tangents_ = T.reshape(len(T), *shape)
@@ -247,9 +248,9 @@ class NetworkGeometry(_GeometryTransformer):
 
         X = validate_data(self, X, dtype=np.float64)
         if self.model is None or not callable(self.model):
-            raise ValueError(f"model={self.model!r}; pass an nn.Module or a callable.")
+            raise ParameterError(f"model={self.model!r}; pass an nn.Module or a callable.")
         if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype={self.dtype!r}; use one of {sorted(_DTYPES)}.")
+            raise ParameterError(f"dtype={self.dtype!r}; use one of {sorted(_DTYPES)}.")
         self._check_common(X.shape[1])
         layers = list(self.layers) if isinstance(self.layers, (list, tuple)) else self.layers
         self.response_map_ = TorchResponseMap(self.model, layers, dtype=_DTYPES[self.dtype])

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.special import i1
 
-from .errors import NonFiniteError, ShapeError
+from .errors import NonFiniteError, ParameterError, ShapeError
 
 __all__ = [
     "GridCells",
@@ -151,10 +151,10 @@ class Population:
         J = self._jacobian(xs)
         if isinstance(noise, str):
             if noise != "poisson":
-                raise ValueError(f"noise={noise!r}; use 'poisson' or a Gaussian sd/covariance.")
+                raise ParameterError(f"noise={noise!r}; use 'poisson' or a Gaussian sd/covariance.")
             f = self._mean(xs)
             if (f <= 0).any():
-                raise ValueError(
+                raise ParameterError(
                     "Poisson Fisher information needs positive rates; this population has "
                     "rates <= 0 at some stimuli (add a baseline)."
                 )
@@ -213,13 +213,13 @@ class Population:
         f = self.mean(x)
         T = 1 if repetitions is None else int(repetitions)
         if T < 1:
-            raise ValueError(f"repetitions={repetitions}; expected a positive integer or None.")
+            raise ParameterError(f"repetitions={repetitions}; expected a positive integer or None.")
         mean = np.broadcast_to(f[:, None, :], (f.shape[0], T, f.shape[1]))
         if isinstance(noise, str):
             if noise != "poisson":
-                raise ValueError(f"noise={noise!r}; use 'poisson' or a Gaussian sd/covariance.")
+                raise ParameterError(f"noise={noise!r}; use 'poisson' or a Gaussian sd/covariance.")
             if (f < 0).any():
-                raise ValueError("Poisson sampling needs rates >= 0; add a baseline.")
+                raise ParameterError("Poisson sampling needs rates >= 0; add a baseline.")
             out = rng.poisson(mean).astype(np.float64)
         else:
             L = np.linalg.cholesky(self._covariance(noise))
@@ -233,7 +233,7 @@ class Population:
         rng = np.random.default_rng(random_state)
         lo, hi = self.bounds[:, 0] + margin, self.bounds[:, 1] - margin
         if (hi <= lo).any():
-            raise ValueError(f"margin={margin} leaves an empty domain inside {self.bounds}.")
+            raise ParameterError(f"margin={margin} leaves an empty domain inside {self.bounds}.")
         return lo + (hi - lo) * rng.random((m, self.d))
 
 
@@ -379,7 +379,7 @@ class GridCells(Population):
         bounds: Any = ((0.0, 1.0), (0.0, 1.0)),
     ) -> None:
         if phases_per_side < 3:
-            raise ValueError(f"phases_per_side={phases_per_side}; need >= 3 for a flat metric.")
+            raise ParameterError(f"phases_per_side={phases_per_side}; need >= 3 for a flat metric.")
         self.d = 2
         self.spacings = tuple(float(s) for s in spacings)
         self.amplitude, self.baseline = float(amplitude), float(baseline)
@@ -535,7 +535,7 @@ class Warped(Population):
         diffeomorphism that maps the domain (and a ring) onto itself.
         """
         if not abs(strength) < 1:
-            raise ValueError(f"strength={strength}; |strength| < 1 keeps ψ invertible.")
+            raise ParameterError(f"strength={strength}; |strength| < 1 keeps ψ invertible.")
         lo, width = base.bounds[:, 0], base.bounds[:, 1] - base.bounds[:, 0]
 
         def psi(x: np.ndarray) -> np.ndarray:

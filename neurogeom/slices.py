@@ -141,18 +141,25 @@ def _orthonormal(vectors: np.ndarray, what: str) -> np.ndarray:
 ORTHONORMAL_TOLERANCE = 1e-6
 
 
-def check_tangents(tangents: Any, stimulus_shape: tuple[int, ...]) -> np.ndarray:
-    """Validate slice tangents: ``(k, *stimulus_shape)``, finite, orthonormal rows.
+def check_tangents(
+    tangents: Any, stimulus_shape: tuple[int, ...], *, orthonormal: bool = True
+) -> np.ndarray:
+    """Validate tangents: ``(k, *stimulus_shape)``, finite, and (by default) orthonormal rows.
 
-    The one rule for every place that takes tangents (:class:`Points`,
-    :meth:`~neurogeom.ResponseMap.metric`, curvature): the induced metric ``T g Tᵀ`` is the
-    metric of the slice in Euclidean coordinates only when the rows are orthonormal, so
-    others are refused rather than giving volume elements in a skewed chart.
+    The one rule for every place that takes tangents. Where they span a slice whose metric
+    is measured (:class:`Points`, :meth:`~neurogeom.ResponseMap.metric`,
+    :func:`~neurogeom.geometry`, curvature), the induced metric ``T g Tᵀ`` is the metric of
+    the slice in Euclidean coordinates only when the rows are orthonormal, so others are
+    refused rather than giving volume elements in a skewed chart. Directional derivatives
+    (:meth:`~neurogeom.ResponseMap.jacobian` with tangents, ``J Tᵀ``) take any directions:
+    ``orthonormal=False``.
 
     Parameters
     ----------
     tangents : array-like, shape (k, *stimulus_shape)
     stimulus_shape : tuple of int
+    orthonormal : bool
+        Require ``T Tᵀ = I`` (to :data:`ORTHONORMAL_TOLERANCE`).
 
     Returns
     -------
@@ -173,7 +180,7 @@ def check_tangents(tangents: Any, stimulus_shape: tuple[int, ...]) -> np.ndarray
         )
     check_finite(T, "tangents")
     flat = T.reshape(T.shape[0], -1)
-    error = float(np.abs(flat @ flat.T - np.eye(len(flat))).max())
+    error = float(np.abs(flat @ flat.T - np.eye(len(flat))).max()) if orthonormal else 0.0
     if error > ORTHONORMAL_TOLERANCE:
         raise ParameterError(
             f"tangents are not orthonormal rows (max |T Tᵀ - I| = {error:.3g} > "

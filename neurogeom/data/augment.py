@@ -14,7 +14,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-from ..errors import ShapeError
+from ..errors import ParameterError, ShapeError
 
 __all__ = [
     "adjust_hue",
@@ -82,7 +82,7 @@ def random_crop_flip(
     """
     _check_images(x)
     if padding < 0:
-        raise ValueError(f"padding={padding} must be non-negative.")
+        raise ParameterError(f"padding={padding} must be non-negative.")
     m, _, h, w = x.shape
     padded = F.pad(x, (padding, padding, padding, padding))
     n_off = 2 * padding + 1
@@ -132,7 +132,7 @@ def random_resized_crop(
     """
     _check_images(x)
     if not 0 < scale[0] <= scale[1] <= 1 or not 0 < ratio[0] <= ratio[1]:
-        raise ValueError(f"scale={scale} must lie in (0, 1] and ratio={ratio} be positive.")
+        raise ParameterError(f"scale={scale} must lie in (0, 1] and ratio={ratio} be positive.")
     m = x.shape[0]
     area = _uniform(m, scale[0], scale[1], generator, x)
     log_r = _uniform(m, math.log(ratio[0]), math.log(ratio[1]), generator, x)
@@ -283,7 +283,7 @@ def gaussian_blur(
     """
     _check_images(x)
     if kernel_size < 1 or kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size={kernel_size} must be a positive odd integer.")
+        raise ParameterError(f"kernel_size={kernel_size} must be a positive odd integer.")
     m, c, h, w = x.shape
     apply = _coin(m, p, generator, x)
     s = _uniform(m, sigma[0], sigma[1], generator, x)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ..errors import DataFormatError, DataNotFoundError
+from ..errors import DataFormatError, DataNotFoundError, ParameterError
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -313,7 +313,7 @@ def load_cifar10(
     neurogeom.errors.DataNotFoundError: no CIFAR-10 batch files under '/nonexistent'...
     """
     if split not in ("train", "test"):
-        raise ValueError(f"split={split!r}; use 'train' or 'test'.")
+        raise ParameterError(f"split={split!r}; use 'train' or 'test'.")
     folder = find_cifar10(root)
     if folder is not None:
         return _from_files(folder, split)
@@ -367,9 +367,9 @@ def synthetic_cifar10(
     from sklearn.datasets import load_digits
 
     if n < 1:
-        raise ValueError(f"n={n} must be positive.")
+        raise ParameterError(f"n={n} must be positive.")
     if split not in ("train", "test"):
-        raise ValueError(f"split={split!r}; use 'train' or 'test'.")
+        raise ParameterError(f"split={split!r}; use 'train' or 'test'.")
     digits = load_digits()
     X = torch.as_tensor(digits.images / 16.0, dtype=torch.float32)
     y = torch.as_tensor(digits.target, dtype=torch.int64)

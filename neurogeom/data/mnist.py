@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ..errors import DataFormatError, DataNotFoundError
+from ..errors import DataFormatError, DataNotFoundError, ParameterError
 from .cifar import ImageData
 
 __all__ = [
@@ -245,9 +245,9 @@ def load_mnist(
     ((2, 1, 28, 28), [7, 6], 'mnist')
     """
     if split not in ("train", "test"):
-        raise ValueError(f"split={split!r}; use 'train' or 'test'.")
+        raise ParameterError(f"split={split!r}; use 'train' or 'test'.")
     if backend not in ("auto", "idx", "torchvision"):
-        raise ValueError(f"backend={backend!r}; use 'auto', 'idx' or 'torchvision'.")
+        raise ParameterError(f"backend={backend!r}; use 'auto', 'idx' or 'torchvision'.")
     root = _resolve_root(path)
     arrays = None if backend == "idx" else _torchvision_arrays(root, split)
     reader = "idx" if arrays is None else "torchvision"

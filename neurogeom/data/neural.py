@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataFormatError, DataNotFoundError, NonFiniteError, ShapeError
+from ..errors import (
+    DataFormatError,
+    DataNotFoundError,
+    MissingDependencyError,
+    NonFiniteError,
+    ParameterError,
+    ShapeError,
+    VariableError,
+)
 
 __all__ = ["Recording", "read_arrays", "read_netcdf", "read_nwb"]
 
@@ -79,7 +87,9 @@ def _pynwb() -> Any:
     try:
         import pynwb
     except ImportError as err:
-        raise ImportError("reading NWB files needs pynwb: pip install 'neurogeom[nwb]'.") from err
+        raise MissingDependencyError(
+            "reading NWB files needs pynwb: pip install 'neurogeom[nwb]'."
+        ) from err
     return pynwb
 
 
@@ -142,7 +152,7 @@ def read_nwb(
     pynwb = _pynwb()
     names = (stimulus,) if isinstance(stimulus, str) else tuple(stimulus)
     if not names:
-        raise ValueError("stimulus names no columns; pass at least one trials column.")
+        raise ParameterError("stimulus names no columns; pass at least one trials column.")
     p = Path(path)
     if not p.exists():
         raise DataNotFoundError(f"no file at {p}.")
@@ -158,7 +168,7 @@ def read_nwb(
         io.close()
     lo, hi = (starts, stops) if window is None else (starts + window[0], starts + window[1])
     if np.any(hi <= lo):
-        raise ValueError(f"empty counting windows in {p}: window={window!r}.")
+        raise ParameterError(f"empty counting windows in {p}: window={window!r}.")
     counts = np.stack(
         [np.searchsorted(s, hi, "left") - np.searchsorted(s, lo, "left") for s in spikes],
         axis=1,
@@ -205,7 +215,7 @@ def _units(nwb: Any, keep: Sequence[Any] | None, p: Path) -> tuple[np.ndarray, l
         index = {v: i for i, v in enumerate(ids.tolist())}
         absent = [u for u in keep if u not in index]
         if absent:
-            raise KeyError(f"unit ids {absent} are not in {p}; ids are {ids.tolist()}.")
+            raise VariableError(f"unit ids {absent} are not in {p}; ids are {ids.tolist()}.")
         rows = [index[u] for u in keep]
     spikes = [np.sort(np.asarray(table["spike_times"][i], dtype=np.float64)) for i in rows]
     return ids[rows], spikes

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from ..errors import ParameterError
+
 __all__ = [
     "sinusoid_boundary",
     "sinusoid_boundary_distance",
@@ -48,7 +50,7 @@ def sinusoid_boundary_distance(X: np.ndarray, *, spacing: float = 2e-4) -> np.nd
 
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X has shape {X.shape}; expected (m, 2).")
+        raise ParameterError(f"X has shape {X.shape}; expected (m, 2).")
     reach = np.abs(X[:, 1]).max(initial=0.0) + 0.6
     s = np.arange(X[:, 0].min() - reach, X[:, 0].max() + reach + spacing, spacing)
     curve = np.stack([s, sinusoid_boundary(s)], axis=1)
@@ -85,7 +87,7 @@ def sinusoid_task(n_points: int = 400, *, seed: int = 0) -> tuple[np.ndarray, np
     ((10, 2), (10,), True)
     """
     if n_points < 1:
-        raise ValueError(f"n_points={n_points} must be positive.")
+        raise ParameterError(f"n_points={n_points} must be positive.")
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(n_points, 2))
     y = (X[:, 1] > sinusoid_boundary(X[:, 0])).astype(np.int64)
@@ -140,9 +142,9 @@ def xor_task(
     ((8, 2), [0, 0, 1, 1, 1, 1, 0, 0])
     """
     if n_points < 1:
-        raise ValueError(f"n_points={n_points} must be positive.")
+        raise ParameterError(f"n_points={n_points} must be positive.")
     if not variance > 0:
-        raise ValueError(f"variance={variance} must be positive.")
+        raise ParameterError(f"variance={variance} must be positive.")
     centres, labels = xor_points()
     which = np.arange(n_points) * 4 // n_points
     rng = np.random.default_rng(seed)

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..errors import NonFiniteError, ShapeError
+from ..errors import InputTypeError, NonFiniteError, ParameterError, ShapeError
 
 __all__ = [
     "JacobianEstimator",
@@ -60,7 +60,7 @@ def get_estimator(name: str | JacobianEstimator, **params: Any) -> JacobianEstim
     if isinstance(name, JacobianEstimator):
         return clone(name).set_params(**params) if params else clone(name)
     if name not in _REGISTRY:
-        raise ValueError(
+        raise ParameterError(
             f"unknown estimator {name!r}; choose one of {available_estimators()} "
             "or pass an estimator object."
         )
@@ -129,7 +129,7 @@ class JacobianEstimator(BaseEstimator):
         w = None
         if sample_weight is not None:
             if not self.supports_sample_weight:
-                raise TypeError(f"{type(self).__name__} does not accept sample_weight.")
+                raise InputTypeError(f"{type(self).__name__} does not accept sample_weight.")
             w = np.asarray(sample_weight, dtype=np.float64)
             if w.shape != (Xa.shape[0],) or (w < 0).any() or not np.isfinite(w).all():
                 raise ShapeError(
@@ -155,7 +155,7 @@ class JacobianEstimator(BaseEstimator):
 
     def linear_weights(self, Xq: Any) -> np.ndarray:
         """Weights ``C`` with ``Ĵ[q] = (C[q] @ R)ᵀ``, shape ``(m, d, M)``."""
-        raise TypeError(
+        raise InputTypeError(
             f"{type(self).__name__} is not a linear smoother; it has no fixed weights "
             "(use correction='crossfit' rather than 'analytic')."
         )
@@ -183,7 +183,7 @@ class JacobianEstimator(BaseEstimator):
 
     def predict(self, Xq: Any) -> np.ndarray:
         """Estimated mean responses at query points, shape ``(m, n)``."""
-        raise TypeError(f"{type(self).__name__} does not estimate mean responses.")
+        raise InputTypeError(f"{type(self).__name__} does not estimate mean responses.")
 
 
 def propagate(C: np.ndarray, variances: Any = None) -> np.ndarray:

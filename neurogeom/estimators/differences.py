@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InsufficientSamplesError, OutOfDomainError, ShapeError
+from ..errors import InsufficientSamplesError, OutOfDomainError, ParameterError, ShapeError
 from .base import JacobianEstimator, as_2d, register_estimator
 
 __all__ = ["GridDifferences", "StencilDifferences"]
@@ -77,7 +77,7 @@ class StencilDifferences(JacobianEstimator):
 
     def _centers(self) -> np.ndarray:
         if self.centers is None:
-            raise ValueError("StencilDifferences needs centers=(K, d) stencil centres.")
+            raise ParameterError("StencilDifferences needs centers=(K, d) stencil centres.")
         return as_2d(self.centers, "centers")
 
     def _unit_directions(self, d: int) -> np.ndarray:
@@ -88,7 +88,7 @@ class StencilDifferences(JacobianEstimator):
                 q = 2 * d if self.n_directions is None else int(self.n_directions)
                 U = np.random.default_rng(self.random_state).standard_normal((q, d))
                 return U / np.linalg.norm(U, axis=1, keepdims=True)
-            raise ValueError(f"directions={self.directions!r}; use 'axes', 'random' or (q, d).")
+            raise ParameterError(f"directions={self.directions!r}; use 'axes', 'random' or (q, d).")
         U = as_2d(self.directions, "directions", d)
         return U / np.linalg.norm(U, axis=1, keepdims=True)
 
@@ -97,7 +97,7 @@ class StencilDifferences(JacobianEstimator):
         c = self._centers()
         U = self._unit_directions(c.shape[1])
         if np.linalg.matrix_rank(U) < c.shape[1]:
-            raise ValueError("stencil directions do not span the stimulus space.")
+            raise ParameterError("stencil directions do not span the stimulus space.")
         h = float(self.step)
         pts = (
             c[:, None, None, :] + h * np.array([1.0, -1.0])[None, None, :, None] * U[None, :, None]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InsufficientSamplesError
+from ..errors import InsufficientSamplesError, ParameterError
 from .base import JacobianEstimator, register_estimator
 
 __all__ = ["LocalPolynomial"]
@@ -87,7 +87,7 @@ class LocalPolynomial(JacobianEstimator):
     # -- fitting -------------------------------------------------------------------------
     def _fit(self, X: np.ndarray, R: np.ndarray, w: np.ndarray | None) -> None:
         if self.degree not in (1, 2):
-            raise ValueError(f"degree={self.degree!r}; use 1 (local linear) or 2 (quadratic).")
+            raise ParameterError(f"degree={self.degree!r}; use 1 (local linear) or 2 (quadratic).")
         d = X.shape[1]
         self.X_ = X
         self.sample_weight_ = np.ones(len(X)) if w is None else w
@@ -103,7 +103,7 @@ class LocalPolynomial(JacobianEstimator):
         else:
             h = np.broadcast_to(np.asarray(self.bandwidth, dtype=np.float64), (d,)).copy()
             if not (np.isfinite(h).all() and (h > 0).all()):
-                raise ValueError(f"bandwidth={self.bandwidth!r}; expected positive widths.")
+                raise ParameterError(f"bandwidth={self.bandwidth!r}; expected positive widths.")
             self.bandwidth_ = h
 
     def n_coefficients_for(self, d: int) -> int:
@@ -115,11 +115,13 @@ class LocalPolynomial(JacobianEstimator):
 
     def _select(self, X: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.bandwidth not in ("cv", "gcv"):
-            raise ValueError(f"bandwidth={self.bandwidth!r}; use 'cv', 'gcv' or a number.")
+            raise ParameterError(f"bandwidth={self.bandwidth!r}; use 'cv', 'gcv' or a number.")
         scale = np.std(X, axis=0) if self.scale is None else np.asarray(self.scale, float)
         scale = np.broadcast_to(scale, (X.shape[1],))
         if not (scale > 0).all():
-            raise ValueError("stimuli do not vary along some dimension; give scale= or bandwidth=.")
+            raise ParameterError(
+                "stimuli do not vary along some dimension; give scale= or bandwidth=."
+            )
         grid = np.geomspace(0.02, 1.0, 13) if self.bandwidth_grid is None else self.bandwidth_grid
         rng = np.random.default_rng(self.random_state)
         k = min(len(X), int(self.cv_max_points))
@@ -253,7 +255,7 @@ def _periods(period: Any, d: int) -> np.ndarray:
         return np.full(d, np.inf)
     seq = list(period) if isinstance(period, (list, tuple, np.ndarray)) else [period] * d
     if len(seq) != d:
-        raise ValueError(f"period has {len(seq)} entries for {d} stimulus dimensions.")
+        raise ParameterError(f"period has {len(seq)} entries for {d} stimulus dimensions.")
     return np.array([np.inf if p is None else float(p) for p in seq])
 
 

@@ -40,7 +40,7 @@ from typing import Any, Literal, TypeAlias
 import torch
 
 from .._arrays import check_finite
-from ..errors import ShapeError, SingularMetricError
+from ..errors import ParameterError, ShapeError, SingularMetricError
 from .volume import _check_psd, _check_symmetric, _tolerances
 
 __all__ = [
@@ -104,7 +104,7 @@ class Curvature:
 def check_on_singular(on_singular: str) -> None:
     """Raise ``ValueError`` for an unknown singular-metric policy."""
     if on_singular not in ON_SINGULAR:
-        raise ValueError(
+        raise ParameterError(
             f"on_singular={on_singular!r} is not a known policy; use 'raise' (error at a "
             "singular metric) or 'nan' (NaN there, reported in the `singular` mask)."
         )
@@ -149,7 +149,7 @@ def metric_jet(metric_field: MetricField, c: torch.Tensor, order: int = 2) -> Je
         dg, g = torch.func.jacfwd(with_value, has_aux=True)(c)
         return g, dg
     if order != 2:
-        raise ValueError(f"order={order}; metric jets are available to order 0, 1 or 2.")
+        raise ParameterError(f"order={order}; metric jets are available to order 0, 1 or 2.")
 
     def first(x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         dg, g = torch.func.jacfwd(with_value, has_aux=True)(x)

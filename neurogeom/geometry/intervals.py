@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ParameterError, ShapeError
 
 __all__ = ["bootstrap_intervals"]
 
@@ -51,14 +51,14 @@ def bootstrap_intervals(
     if g.ndim != 4 or g.shape[-1] != g.shape[-2]:
         raise ShapeError(f"resamples have shape {g.shape}; expected (B, m, k, k).")
     if not 0 < level < 1:
-        raise ValueError(f"level={level}; expected a confidence level in (0, 1).")
+        raise ParameterError(f"level={level}; expected a confidence level in (0, 1).")
     finite = np.isfinite(g).all(axis=(0, 2, 3))
     eig = np.full(g.shape[:3], np.nan)
     eig[:, finite] = np.linalg.eigvalsh(0.5 * (g[:, finite] + np.swapaxes(g[:, finite], 2, 3)))
     eig = eig[..., ::-1]
     k = g.shape[-1] if rank is None else int(rank)
     if not 1 <= k <= g.shape[-1]:
-        raise ValueError(f"rank={rank} is outside 1..{g.shape[-1]}.")
+        raise ParameterError(f"rank={rank} is outside 1..{g.shape[-1]}.")
     top = eig[..., :k]
     positive = np.asarray((top > 0).all(-1))
     with np.errstate(divide="ignore", invalid="ignore"):

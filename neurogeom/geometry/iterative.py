@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 import torch
 
 from .._arrays import check_finite, to_tensor
-from ..errors import ShapeError, SingularMetricError
+from ..errors import ParameterError, ShapeError, SingularMetricError
 from .volume import log_volume_from_spectrum
 
 __all__ = [
@@ -158,7 +158,7 @@ def lanczos(
     [1.0, 2.0, 3.0]
     """
     if not 1 <= n_iter <= op.dim:
-        raise ValueError(f"n_iter={n_iter} must lie in 1..dim={op.dim}.")
+        raise ParameterError(f"n_iter={n_iter} must lie in 1..dim={op.dim}.")
     if v0.ndim != 3 or v0.shape[0] != op.n_points or v0.shape[2] != op.dim:
         raise ShapeError(
             f"starting vectors have shape {tuple(v0.shape)}; expected "
@@ -240,10 +240,10 @@ def top_eigenvalues(
     [[50.0, 49.0, 48.0]]
     """
     if not 1 <= k <= op.dim:
-        raise ValueError(f"k={k} must lie in 1..dim={op.dim}.")
+        raise ParameterError(f"k={k} must lie in 1..dim={op.dim}.")
     steps = _default_iters(op.dim, k) if n_iter is None else int(n_iter)
     if steps < k:
-        raise ValueError(f"n_iter={steps} must be at least k={k}.")
+        raise ParameterError(f"n_iter={steps} must be at least k={k}.")
     gen = torch.Generator().manual_seed(seed)
     v0 = _random_unit((op.n_points, 1, op.dim), gen, op.device)
     alpha, beta = lanczos(op, v0, steps, generator=gen)
@@ -339,9 +339,9 @@ def stochastic_logdet(
     True
     """
     if n_probes < 2:
-        raise ValueError(f"n_probes={n_probes}; need at least 2 for a standard error.")
+        raise ParameterError(f"n_probes={n_probes}; need at least 2 for a standard error.")
     if not damping >= 0:
-        raise ValueError(f"damping={damping} must be non-negative.")
+        raise ParameterError(f"damping={damping} must be non-negative.")
     target = op
     if damping:
         target = MetricOperator(lambda V: op(V) + damping * V, op.n_points, op.dim, op.device)

@@ -37,7 +37,7 @@ import torch
 from scipy import special
 
 from .._arrays import check_finite, is_torch
-from ..errors import ShapeError, SingularMetricError
+from ..errors import InputTypeError, ParameterError, RangeError, ShapeError, SingularMetricError
 from .curvature import OnSingular, check_on_singular
 
 __all__ = [
@@ -169,13 +169,13 @@ def _inputs(
     """Validated float64 ``(points, W, b, activation)``; ``weights`` may be a ShallowNet."""
     if hasattr(weights, "hidden0"):
         if biases is not None or activation is not None:
-            raise ValueError(
+            raise ParameterError(
                 "a ShallowNet carries its own biases and activation; pass it alone, "
                 "e.g. shallow_metric(x, net)."
             )
         weights, biases, activation = shallow_parameters(weights)
     if biases is None:
-        raise TypeError("biases are required with a weight array (or pass a ShallowNet).")
+        raise InputTypeError("biases are required with a weight array (or pass a ShallowNet).")
     activation = "sigmoid" if activation is None else activation
     _check_activation(activation)
     x, W, b = _numpy(points), _numpy(weights), _numpy(biases)
@@ -381,7 +381,7 @@ def shallow_ricci_scalar(
         ricci = -W.shape[0] * np.sign(numerator) * np.exp(log_r)
     ricci = np.where(singular, np.nan, ricci)
     if np.isinf(ricci).any():
-        raise OverflowError(
+        raise RangeError(
             "the Ricci scalar exceeds the float64 range at "
             f"{int(np.isinf(ricci).sum())} point(s) (the metric is nearly degenerate there)."
         )
@@ -439,12 +439,12 @@ def shallow_parameters(net: Any) -> ShallowParameters:
     """
     widths = getattr(net, "widths", None)
     if widths is None or not hasattr(net, "hidden0"):
-        raise TypeError(
+        raise InputTypeError(
             f"expected a neurogeom.models.ShallowNet; got {type(net).__name__}. For other "
             "models pass weights, biases and activation explicitly."
         )
     if len(widths) != 1:
-        raise ValueError(
+        raise ParameterError(
             f"the closed forms hold for one hidden layer; this net has {len(widths)} "
             f"(widths {tuple(widths)}). Use neurogeom.scalar_curvature on a TorchResponseMap."
         )

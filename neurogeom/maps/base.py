@@ -5,7 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+import numpy as np
+
+from .._arrays import as_array
 from ..geometry.metric import Scale, pullback_metric
+from ..slices import check_tangents
 
 __all__ = ["ResponseMap"]
 
@@ -109,7 +113,8 @@ class ResponseMap(ABC):
         ----------
         x : array, shape (m, *stimulus_shape)
         tangents : array, shape (k, *stimulus_shape), optional
-            With orthonormal tangents ``T`` the result is ``T g Tᵀ``, the metric induced on
+            Orthonormal rows (others raise ParameterError, see
+            :func:`~neurogeom.slices.check_tangents`); the result is ``T g Tᵀ``, the metric induced on
             the slice they span, computed from ``k`` Jacobian-vector products.
         scale : {"none", "width"}
             ``"width"`` divides by the number of responses (the seed's convention).
@@ -118,4 +123,6 @@ class ResponseMap(ABC):
         -------
         array, shape (m, d, d) or (m, k, k), or dict of them by layer name
         """
+        if tangents is not None:  # the one tangent rule, for every map kind
+            check_tangents(tangents, tuple(np.shape(as_array(x, "points"))[1:]))
         return self._unwrap(self.layer_metrics(x, tangents, scale=scale))

@@ -19,7 +19,6 @@ from ..errors import (
     LayerError,
     ModelError,
     NeurogeomError,
-    NonFiniteError,
     ParameterError,
     ShapeError,
 )
@@ -137,7 +136,7 @@ class TorchResponseMap(ResponseMap):
                 "only exposes its output (use layers=None)."
             )
         if not names or len(set(names)) != len(names):
-            raise ValueError(f"layers must be distinct module names; got {names!r}.")
+            raise ParameterError(f"layers must be distinct module names; got {names!r}.")
         available = dict(model.named_modules())
         missing = [n for n in names if n not in available or n == ""]
         if missing:
@@ -214,9 +213,11 @@ class TorchResponseMap(ResponseMap):
             x, dtype=self.dtype, device=self.device, stimulus_shape=self.stimulus_shape
         )
 
-    def _tangents(self, tangents: Any, points: torch.Tensor) -> torch.Tensor:
+    def _tangents(
+        self, tangents: Any, points: torch.Tensor, *, orthonormal: bool = True
+    ) -> torch.Tensor:
         """Tangents by the package's one rule (:func:`neurogeom.slices.check_tangents`)."""
-        T = check_tangents(tangents, tuple(points.shape[1:]))
+        T = check_tangents(tangents, tuple(points.shape[1:]), orthonormal=orthonormal)
         return to_tensor(T, dtype=points.dtype, device=self.device)
 
     def _probe(self, pts: torch.Tensor) -> list[int]:
@@ -260,7 +261,8 @@ class TorchResponseMap(ResponseMap):
     def layer_jacobians(self, x: Any, tangents: Any = None) -> dict[str, Any]:
         """Jacobians per layer, ``(m, n_layer, d)`` or ``(m, n_layer, k)``; see :meth:`jacobian`."""
         pts = self._points(x)
-        blocks = [block for _, block in self._transposed_jacobians(pts, tangents)]
+        T = None if tangents is None else self._tangents(tangents, pts, orthonormal=False)
+        blocks = [block for _, block in self._transposed_jacobians(pts, T)]
         return {
             name: like(torch.cat([b[i] for b in blocks]).mT, x)
             for i, name in enumerate(self.layers)
@@ -277,8 +279,9 @@ class TorchResponseMap(ResponseMap):
         """
         check_scale(scale)
         pts = self._points(x)
+        T = None if tangents is None else self._tangents(tangents, pts)
         metrics: list[torch.Tensor] = []
-        for start, block in self._transposed_jacobians(pts, tangents):
+        for start, block in self._transposed_jacobians(pts, T):
             if not metrics:  # written in place: no per-block copies to concatenate
                 m = pts.shape[0]
                 metrics = [
@@ -293,15 +296,14 @@ class TorchResponseMap(ResponseMap):
         return {name: like(g, x) for name, g in zip(self.layers, metrics)}
 
     def _transposed_jacobians(
-        self, pts: torch.Tensor, tangents: Any
+        self, pts: torch.Tensor, T: torch.Tensor | None
     ) -> Iterator[tuple[int, tuple[torch.Tensor, ...]]]:
         """For each block of points, its start and ``Jᵀ`` (or ``T Jᵀ``) of every layer.
 
         Each layer's block has shape ``(m_block, k, n)``. A block in which the model
         produced NaN or inf raises :class:`~neurogeom.errors.NonFiniteError` naming the
-        point's index in ``pts``.
+        point's index in ``pts``. ``T`` are validated tangents (or None).
         """
-        T = None if tangents is None else self._tangents(tangents, pts)
         with self._measuring():
             widths = self._probe(pts)
             k = math.prod(pts.shape[1:]) if T is None else T.shape[0]
@@ -435,7 +437,7 @@ class TorchResponseMap(ResponseMap):
             mapper.layers = (layer,)
         if dtype is not None:
             if not dtype.is_floating_point:
-                raise TypeError(f"dtype must be a floating dtype; got {dtype}.")
+                raise InputTypeError(f"dtype must be a floating dtype; got {dtype}.")
             mapper.dtype = dtype
         return mapper
 
@@ -540,7 +542,7 @@ class TorchResponseMap(ResponseMap):
         True
         """
         if scale not in SCALES:
-            raise ValueError(f"scale={scale!r}; use one of {SCALES}.")
+            raise ParameterError(f"scale={scale!r}; use one of {SCALES}.")
         if layer is None and len(self.layers) != 1:
             raise LayerError(f"this map measures {list(self.layers)}; pass layer= one of them.")
         name = self.layers[0] if layer is None else layer
@@ -586,13 +588,15 @@ def _one_point(x0: Any) -> Any:
 
 def _check_model_output(value: torch.Tensor, what: str, offset: int = 0) -> None:
     """NaN or inf that the model produced: an error naming the point and the dtype."""
-    try:
-        check_finite(value, what, offset=offset, cause="produced by the model")
-    except NonFiniteError as err:
-        raise NonFiniteError(
-            f"{err} The model overflowed or divided by zero at those points in "
-            f"{value.dtype}; try dtype=torch.float64 or points in the model's working range."
-        ) from None
+    check_finite(
+        value,
+        what,
+        offset=offset,
+        cause="produced by the model",
+        hint=f"The model overflowed or divided by zero at those points in {value.dtype}; "
+        + ("" if value.dtype == torch.float64 else "try dtype=torch.float64, or ")
+        + "keep the points in the model's working range.",
+    )
 
 
 def _expected_input(model: Any) -> tuple[Callable[[tuple[int, ...]], bool], str] | None:

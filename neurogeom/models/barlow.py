@@ -23,7 +23,7 @@ from ..data.augment import (
     random_resized_crop,
     solarize,
 )
-from ..errors import ShapeError
+from ..errors import ParameterError, ShapeError
 from .resnet import ResNet
 
 __all__ = ["BarlowAugment", "BarlowTwins", "LinearProbe", "Projector", "barlow_twins_loss"]
@@ -49,7 +49,7 @@ class Projector(nn.Sequential):
     def __init__(self, in_features: int, sizes: Sequence[int]) -> None:
         dims = [int(in_features), *(int(s) for s in sizes)]
         if len(dims) < 2 or min(dims) < 1:
-            raise ValueError(
+            raise ParameterError(
                 f"projector sizes must be positive and non-empty; got {list(sizes)!r}."
             )
         layers: list[nn.Module] = []
@@ -136,7 +136,7 @@ class BarlowTwins(nn.Module):
     ) -> None:
         super().__init__()
         if getattr(backbone, "classifier", None) is not None:
-            raise ValueError("the backbone must be a ResNet built with n_classes=None.")
+            raise ParameterError("the backbone must be a ResNet built with n_classes=None.")
         self.backbone = backbone
         self.projector = Projector(backbone.feature_dim, projector_sizes)
         self.lambd = float(lambd)

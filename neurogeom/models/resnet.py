@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..errors import ParameterError
+
 __all__ = ["DEPTHS", "RESNET_ACTIVATIONS", "BasicBlock", "ResNet", "StagePool"]
 
 #: Blocks per stage for each supported depth.
@@ -34,7 +36,7 @@ _BASE_WIDTHS = (64, 128, 256, 512)
 
 def _activation(name: str) -> nn.Module:
     if name not in RESNET_ACTIVATIONS:
-        raise ValueError(f"activation={name!r}; choose one of {sorted(RESNET_ACTIVATIONS)}.")
+        raise ParameterError(f"activation={name!r}; choose one of {sorted(RESNET_ACTIVATIONS)}.")
     return RESNET_ACTIVATIONS[name]()
 
 
@@ -103,13 +105,13 @@ class StagePool(nn.Module):
     def __init__(self, dim: int) -> None:
         super().__init__()
         if dim < 1:
-            raise ValueError(f"dim={dim} must be a positive integer.")
+            raise ParameterError(f"dim={dim} must be a positive integer.")
         self.dim = int(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         flat = x.reshape(x.shape[0], 1, -1)
         if flat.shape[-1] < self.dim:
-            raise ValueError(
+            raise ParameterError(
                 f"cannot average {flat.shape[-1]} numbers per sample down to {self.dim}; "
                 "use a smaller stage_pool."
             )
@@ -163,9 +165,9 @@ class ResNet(nn.Module):
     ) -> None:
         super().__init__()
         if depth not in DEPTHS:
-            raise ValueError(f"depth={depth}; choose one of {sorted(DEPTHS)}.")
+            raise ParameterError(f"depth={depth}; choose one of {sorted(DEPTHS)}.")
         if not width > 0:
-            raise ValueError(f"width={width} must be positive (1 is the standard network).")
+            raise ParameterError(f"width={width} must be positive (1 is the standard network).")
         _activation(activation)
         self.depth, self.activation, self.width = depth, activation, float(width)
         self.widths = tuple(max(1, round(w * width)) for w in _BASE_WIDTHS)

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..errors import ParameterError
+
 __all__ = ["ACTIVATIONS", "ScaledLinear", "ShallowNet"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -102,10 +104,10 @@ class ShallowNet(nn.Module):
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation={activation!r}; choose one of {sorted(ACTIVATIONS)}.")
+            raise ParameterError(f"activation={activation!r}; choose one of {sorted(ACTIVATIONS)}.")
         sizes = [widths] if isinstance(widths, int) else list(widths)
         if not sizes or min(sizes) < 1 or in_features < 1:
-            raise ValueError(
+            raise ParameterError(
                 f"widths and in_features must be positive; got {widths!r}, {in_features}."
             )
         dims = [in_features, *sizes]
