@@ -49,7 +49,7 @@ for epoch in config.checkpoints:
     rm = ng.TorchResponseMap(net, "pool", dtype=torch.float64)  # the pooled features
     sliced = ng.geometry(rm, plane, classifier=net)  # metric induced on the plane (k = 2)
     full = ng.geometry(rm, plane, space="full", rank=8, keep_metric=False)  # top-8, d = 3072
-    keys = ["log_volume_element", "rank"]
+    keys = ["log_volume_element", "metric_rank"]
     both = stack([sliced[keys], full[keys]], "space", ["slice", "full"], long_name="metric")
     per_epoch.append(sliced.drop_vars([*keys, "eigenvalues"]).assign(both[keys]))
 ds = stack(per_epoch, "epoch", list(config.checkpoints), long_name="training epoch")

@@ -397,11 +397,13 @@ def check_same_points(a: xr.Dataset, b: xr.Dataset) -> tuple[str, ...]:
                 "the Datasets' slices are defined by different stimuli ('anchors' differ): "
                 "same coordinates, different stimuli. Measure both on the same slice."
             )
-    spaces = (a.attrs.get("space"), b.attrs.get("space"))
+    # files written before attrs["space"] held the space= values name the space in words
+    legacy = {"slice-induced": "slice", "full-space": "full"}
+    spaces = tuple(legacy.get(str(s), s) for s in (a.attrs.get("space"), b.attrs.get("space")))
     if spaces[0] != spaces[1]:
         raise ParameterError(
             f"metric spaces differ: {spaces[0]!r} vs {spaces[1]!r}; compare slice-induced "
-            "with slice-induced (or full with full) metrics."
+            "with slice-induced (space='slice') or full with full (space='full') metrics."
         )
     return dims_a
 

@@ -32,7 +32,7 @@ VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "metric": (("coord_i", "coord_j"), "metric tensor g", METRIC_UNITS),
     "log_volume_element": ((), "natural log of the volume element sqrt(det g)", "1"),
     "eigenvalues": (("eigen",), "eigenvalues of the metric, largest first", METRIC_UNITS),
-    "rank": ((), "number of metric eigenvalues in the volume element", "1"),
+    "metric_rank": ((), "number of metric eigenvalues in the volume element", "1"),
     "prediction": ((), "predicted class (argmax of the classifier)", "1"),
     "entropy": ((), "entropy of the predicted class distribution, log base 10", "hartley"),
     "probability": (("class",), "predicted class probability", "1"),

@@ -111,8 +111,8 @@ def geometry(
     xarray.Dataset
         Dims: the slice's (``t``; ``u``, ``v``; or ``point``), ``layer`` when the map
         measures several layers, ``coord_i``/``coord_j``, ``eigen``. Variables
-        ``log_volume_element``, ``eigenvalues``, ``rank``, optionally ``metric`` and the
-        classifier's. ``attrs["space"]`` says whether the metric is slice-induced or full.
+        ``log_volume_element``, ``eigenvalues``, ``metric_rank``, optionally ``metric`` and the
+        classifier's. ``attrs["space"]`` is ``"slice"`` (the induced metric) or ``"full"``.
         Maps estimated from data add their per-point flags (e.g. ``indefinite``: a
         bias-corrected metric that is not positive definite, whose log-volume is then NaN)
         and, with resamples, ``*_ci_low``/``*_ci_high`` bounds.
@@ -171,7 +171,7 @@ def geometry(
     if classifier is not None:
         fields.update(_class_fields(classifier, sl, block_size, classifier_output))
     layers = list(response_map.layers)
-    label = "slice-induced" if tangents is not None else "full-space"
+    label = "slice" if tangents is not None else "full"
     settings = {
         "space": label,
         "rank": rank,
@@ -343,13 +343,17 @@ def _spectral_fields(
     exact zeros for the volume element, and stored at the longest layer's length.
     """
     width = max(e.shape[-1] for e, _, _ in spectra)
-    out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
+    out: dict[str, list[np.ndarray]] = {
+        "log_volume_element": [],
+        "eigenvalues": [],
+        "metric_rank": [],
+    }
     for eig, dtype, rows in spectra:
         full = _pad(eig, k)
         tol = spectrum_tolerance(full, dtype=dtype, jacobian_rows=rows)
         logvol, used = log_volume_from_spectrum(full, rank, tolerance=tol)
         out["log_volume_element"].append(np.asarray(logvol))
-        out["rank"].append(np.asarray(used))
+        out["metric_rank"].append(np.asarray(used))
         out["eigenvalues"].append(full[..., :width].numpy())
     return {name: np.stack(values) for name, values in out.items()}
 
@@ -369,7 +373,11 @@ def _estimated_fields(
     :func:`~neurogeom.geometry.log_volume_from_spectrum`.
     """
     metrics = rm.layer_metrics(points, req.tangents, scale=req.scale)
-    out: dict[str, list[np.ndarray]] = {"log_volume_element": [], "eigenvalues": [], "rank": []}
+    out: dict[str, list[np.ndarray]] = {
+        "log_volume_element": [],
+        "eigenvalues": [],
+        "metric_rank": [],
+    }
     if req.keep_metric:
         out["metric"] = []
     for g in metrics.values():
@@ -392,7 +400,7 @@ def _estimated_fields(
             logvol[valid], used[valid] = to_tensor(lv), to_tensor(u)
         out["log_volume_element"].append(logvol.numpy())
         out["eigenvalues"].append(eig.numpy())
-        out["rank"].append(used.numpy())
+        out["metric_rank"].append(used.numpy())
         if req.keep_metric:
             out["metric"].append(t.numpy())
     fields = {name: np.stack(values) for name, values in out.items()}

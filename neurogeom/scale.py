@@ -28,7 +28,6 @@ import operator
 import pickle
 import threading
 import uuid
-import weakref
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -93,24 +92,13 @@ def _dumps(obj: Any) -> bytes:
         return pickle.dumps(obj)
 
 
-_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
-
-
-def _lock(response_map: ResponseMap) -> threading.Lock:
-    """One lock per response map per process: maps are not thread-safe (a torch map hooks
-    its shared module; a sampled map swaps its estimator while bootstrapping)."""
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(response_map, threading.Lock())
-
-
 def _block(
     shipped: _Shipped, points: np.ndarray, tangents: Any, kwargs: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """Fields of one block of points, as :func:`geometry` computes them."""
-    response_map = shipped.get()
-    with _lock(response_map):
-        ds = geometry(response_map, Points(points, tangents), **kwargs)
+    # Maps are safe across threads: a sampled map changes nothing on itself while it
+    # measures, and a torch map's measurements take turns on their own lock.
+    ds = geometry(shipped.get(), Points(points, tangents), **kwargs)
     return {str(name): np.asarray(var.values) for name, var in ds.data_vars.items()}
 
 

@@ -244,6 +244,10 @@ def test_mismatched_datasets_get_clear_errors():
     full = ng.geometry(ng.TorchResponseMap(Scaled()), plane(), space="full")
     with pytest.raises(ValueError, match="spaces differ"):
         compare(a, full)
+    old = a.assign_attrs(space="slice-induced")  # a file written before the space= values
+    compare(a, old, n_bootstrap=0, n_permutations=0)
+    with pytest.raises(ValueError, match="spaces differ"):
+        compare(old, full)
 
 
 def test_layers_must_be_chosen():

@@ -343,7 +343,7 @@ def test_geometry_dataset_with_curvature_roundtrips(tmp_path):
     assert not ds.ricci_singular.values.any()
     attrs = ds.ricci_scalar.attrs
     assert attrs["units"] == "1 / response_unit**2" and "Gauss" in attrs["method"]
-    assert attrs["space"] == "full-space" and attrs["long_name"]
+    assert attrs["space"] == "full" and attrs["long_name"]
     back = ng.load(ng.save(ds, tmp_path / "curv.nc"))
     np.testing.assert_array_equal(back.ricci_scalar.values, ds.ricci_scalar.values)
     np.testing.assert_array_equal(back.ricci_singular.values, ds.ricci_singular.values)
@@ -356,7 +356,7 @@ def test_geometry_curvature_on_a_plane_and_several_layers():
     plane = Plane([1.0, 0.0, 0.3], [1.4, 0.5, 0.3], [0.8, 0.9, 0.3], resolution=3, extent=0.5)
     ds = ng.geometry(rm, plane, curvature=True)
     np.testing.assert_allclose(ds.ricci_scalar.values, 2 / a**2, rtol=1e-10)
-    assert ds.ricci_scalar.attrs["space"] == "slice-induced"
+    assert ds.ricci_scalar.attrs["space"] == "slice"
     net = ShallowNet(2, (6, 4)).double()
     grid = ng.Grid([(-1, 1), (-1, 1)], resolution=3)
     ds = ng.geometry(ng.TorchResponseMap(net, ["hidden0", "hidden1"]), grid, curvature=True)

@@ -25,12 +25,12 @@ def test_plane_induced_metric_of_linear_map(rng):
     gT = (W @ T.T).T @ (W @ T.T)
     np.testing.assert_allclose(ds.metric.values, np.broadcast_to(gT, (5, 5, 2, 2)), rtol=1e-12)
     np.testing.assert_allclose(ds.log_volume_element, 0.5 * np.log(np.linalg.det(gT)), rtol=1e-12)
-    assert ds.attrs["space"] == "slice-induced" and ds.log_volume_element.dims == ("u", "v")
+    assert ds.attrs["space"] == "slice" and ds.log_volume_element.dims == ("u", "v")
     full = ng.geometry(linear_map(W), plane, space="full")
     np.testing.assert_allclose(
         full.log_volume_element, 0.5 * np.log(np.linalg.det(W.T @ W)), rtol=1e-12
     )
-    assert full.attrs["space"] == "full-space"
+    assert full.attrs["space"] == "full"
 
 
 def test_full_space_rank_for_narrow_layer(rng):
@@ -42,7 +42,7 @@ def test_full_space_rank_for_narrow_layer(rng):
     np.testing.assert_allclose(
         ds.log_volume_element, 0.5 * np.log(np.linalg.det(W @ W.T)), rtol=1e-10
     )
-    assert (ds["rank"] == 2).all()
+    assert (ds["metric_rank"] == 2).all()
     assert "metric" in ds  # 5 x 5 is kept under keep_metric="auto"
     assert "metric" not in ng.geometry(linear_map(W), line, space="full", rank=2, keep_metric=False)
 
@@ -66,7 +66,7 @@ def test_layers_classifier_and_blocks(rng):
     for name, var in ds.data_vars.items():
         assert {"long_name", "units"} <= set(var.attrs), name
     cfg = config_of(ds)
-    assert cfg["layers"] == ["hidden0", "hidden1"] and cfg["space"] == "full-space"
+    assert cfg["layers"] == ["hidden0", "hidden1"] and cfg["space"] == "full"
 
 
 def test_uniform_classifier_has_entropy_one_hartley():
@@ -115,7 +115,7 @@ def test_full_space_of_narrow_layer_uses_only_its_nonzero_spectrum(rng):
     a, b = rng.normal(size=(2, 3, 4, 4))
     line = ng.Line(a, b, steps=5)
     ds = ng.geometry(rm, line, space="full", rank=3, keep_metric=False)
-    assert ds.sizes["eigen"] == 3 and (ds["rank"] == 3).all()
+    assert ds.sizes["eigen"] == 3 and (ds["metric_rank"] == 3).all()
     J = rm.jacobian(line.points)
     expected = 0.5 * np.linalg.slogdet(J @ J.transpose(0, 2, 1))[1]
     np.testing.assert_allclose(ds.log_volume_element, expected, rtol=1e-12)
@@ -126,3 +126,16 @@ def test_full_space_of_narrow_layer_uses_only_its_nonzero_spectrum(rng):
     np.testing.assert_allclose(kept.eigenvalues[:, 3:], 0.0, atol=1e-12)
     with pytest.raises(ng.errors.SingularMetricError, match="rank 3 < 48"):
         ng.geometry(rm, line, space="full")
+
+
+def test_space_attrs_take_the_values_of_the_space_parameter():
+    """``attrs["space"]`` is what ``space=`` accepts, so it can be passed back unchanged."""
+    rng = np.random.default_rng(0)
+    rm = linear_map(rng.normal(size=(6, 4)))
+    plane = ng.Plane(*rng.normal(size=(3, 4)), resolution=3)
+    for ds in (ng.geometry(rm, plane), ng.geometry(rm, plane, space="full")):
+        space = ds.attrs["space"]
+        assert space in ("slice", "full")
+        assert ds.log_volume_element.attrs["space"] == space == config_of(ds)["space"]
+        again = ng.geometry(rm, plane, space=space)
+        np.testing.assert_array_equal(again.log_volume_element, ds.log_volume_element)

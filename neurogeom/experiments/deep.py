@@ -236,7 +236,7 @@ def _both_spaces(
     spaces = _spaces(cfg)
     block = int(cfg["block_size"])
     sliced = geometry(rm, where, space="slice", classifier=classifier, block_size=block)
-    keys = ["log_volume_element", "rank"]
+    keys = ["log_volume_element", "metric_rank"]
     parts = [sliced[keys]]
     if "full" in spaces:
         try:
@@ -602,7 +602,7 @@ def run_cifar_plane(
     -------
     xarray.Dataset
         Dims ``epoch``, ``space`` (``slice``/``full``), ``u``, ``v``; variables
-        ``log_volume_element`` (of the pooled features), ``rank``, ``prediction``,
+        ``log_volume_element`` (of the pooled features), ``metric_rank``, ``prediction``,
         ``entropy``, ``probability``, ``spearman_entropy``, ``accuracy``, ``loss``,
         ``anchors`` (normalised), ``anchor_images`` (for display); ``attrs["config"]``,
         ``attrs["data_source"]``.

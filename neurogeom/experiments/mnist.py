@@ -98,7 +98,7 @@ def _measure(where: Slice, rank: int) -> Any:
                 f"file, set full_rank to a smaller k (now {rank}) for the top-k "
                 "pseudo-determinant."
             ) from err
-        keys = ["log_volume_element", "rank"]
+        keys = ["log_volume_element", "metric_rank"]
         both = stack([sliced[keys], full[keys]], "space", ["slice", "full"], long_name=_SPACE)
         k = 0 if where.tangents is None else where.tangents.shape[0]
         both["log_volume_element"].attrs["space"] = "see the space coordinate"
@@ -197,7 +197,7 @@ def run_line(config: dict[str, Any] | None = None, *, data: str | Path | None = 
     -------
     xarray.Dataset
         Dims ``seed``, ``epoch``, ``space`` (``slice``/``full``), ``t``; variables
-        ``log_volume_element``, ``rank``, ``prediction``, ``entropy``, ``probability``,
+        ``log_volume_element``, ``metric_rank``, ``prediction``, ``entropy``, ``probability``,
         ``spearman_entropy``, ``accuracy``, ``loss``, ``anchors``; ``attrs["config"]``.
 
     Examples

@@ -7,7 +7,7 @@ eigenvalues of g) and from the closed form (:mod:`neurogeom.geometry.shallow`, C
 agree to rounding (``closed_form_tolerance`` + 16 eps cond(g)) wherever float64
 eigenvalues resolve det g. Where g is too ill-conditioned for that (cond > ~1e14, e.g. far
 from the data after long training) the eigenvalue route falls back to a pseudo-determinant
-(its ``rank`` is 1 there) and only the closed form is exact, so the figures and the claim
+(its ``metric_rank`` is 1 there) and only the closed form is exact, so the figures and the claim
 statistics use ``log_volume_element_closed_form``. The Ricci scalar is the closed form's.
 The claim statistics (:mod:`.claims`) are computed per width, snapshot and seed.
 """
@@ -104,7 +104,7 @@ def _agreement(
 
 def _agreement_summary(ds: xr.Dataset) -> dict[str, float | int]:
     """Run-wide record of the closed-form/autograd comparison (checked per snapshot)."""
-    full = (ds["rank"] == 2).values
+    full = (ds["metric_rank"] == 2).values
     gap = np.abs(ds.log_volume_element - ds.log_volume_element_closed_form).values
     return {
         "max_abs_diff_to_autograd": float(gap[full].max(initial=0.0)),
@@ -128,7 +128,7 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
             ),
         }
         gap, allowed = _agreement(cf["log_volume_element"], ds, tolerance)
-        full = ds["rank"].values == 2  # elsewhere float64 eigenvalues cannot resolve det g
+        full = ds["metric_rank"].values == 2  # elsewhere float64 eigenvalues cannot resolve det g
         if np.any((gap > allowed) & full):
             i = np.unravel_index(int(np.argmax(gap - allowed)), gap.shape)
             raise RuntimeError(

@@ -4,7 +4,7 @@ The same task, optimiser, grid and snapshots as :mod:`.toy`; the net has three h
 layers (each Φ = σ(W x + b)/√n) and the volume element of each hidden layer's
 representation is measured by autograd (no closed form exists past the first layer).
 Where a layer's metric is too ill-conditioned for float64 eigenvalues the pseudo-determinant
-of the resolved rank is used and ``rank`` says so; the claim statistics are computed on the
+of the resolved rank is used and ``metric_rank`` says so; the claim statistics are computed on the
 points where all layers have full rank 2 (their number is recorded).
 """
 
@@ -60,7 +60,7 @@ def _measure(grid: Grid, distance: np.ndarray) -> Any:
             raise TypeError(f"expected a ShallowNet; got {type(model).__name__}.")
         rm = TorchResponseMap(model, model.hidden_layers, dtype=torch.float64)
         ds = geometry(rm, grid, classifier=model, rank="auto")
-        full = (ds["rank"] == 2).all("layer").values
+        full = (ds["metric_rank"] == 2).all("layer").values
         logvol = ds.log_volume_element.transpose("layer", *grid.dims).values
         entropy = ds.entropy.values
         rho_h = [spearman(lv[full], entropy[full]) for lv in logvol]
@@ -131,7 +131,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
         },
         coords={"stage": (("epoch",), list(cfg["stages"]), {"long_name": "stage of training"})},
     )
-    unresolved = int((ds["rank"] < 2).any("layer").sum())
+    unresolved = int((ds["metric_rank"] < 2).any("layer").sum())
     for name in ("spearman_entropy", "spearman_distance"):
         ds[name].attrs["grid_points_left_out_rank_below_2"] = unresolved
     settings = {

@@ -218,13 +218,18 @@ class SampledResponseMap(ResponseMap):
         self.whitener_ = L
         self.whitened_row_variance_ = trace_ratio / T
 
-    def _row_variances(self, trials: np.ndarray) -> np.ndarray:
-        """Total noise variance of each presentation mean (sum over neurons), ``(P,)``."""
+    @staticmethod
+    def _row_variances(est: JacobianEstimator, trials: np.ndarray) -> np.ndarray:
+        """Total noise variance of each presentation mean (sum over neurons), ``(P,)``.
+
+        Single-trial data take the residual variances of ``est``, the estimator fitted to
+        these trials (the map's own, or a bootstrap refit).
+        """
         T = trials.shape[1]
         if T >= 2:
             return np.asarray(trials.var(axis=1, ddof=1).sum(-1) / T)
-        if hasattr(self.estimator, "residual_variances"):
-            return np.asarray(self.estimator.residual_variances())
+        if hasattr(est, "residual_variances"):
+            return np.asarray(est.residual_variances())
         raise InsufficientSamplesError(
             "the analytic correction with noise=None needs repeated trials or an estimator "
             "with residual_variances (local polynomial); use correction='crossfit'."
@@ -326,7 +331,7 @@ class SampledResponseMap(ResponseMap):
         check_scale(scale)
         pts = self._points(x)
         valid = self._valid(pts)
-        g = self._metric(pts[valid], self.trials)
+        g = self._metric(self.estimator, pts[valid], self.trials)
         g = self._project(g, tangents, scale)
         return {self.layers[0]: self._like(self._fill(valid, g, g.shape[1:]), x)}
 
@@ -338,10 +343,15 @@ class SampledResponseMap(ResponseMap):
             g = g / self.trials.shape[2]
         return g
 
-    def _metric_weights(self, x: np.ndarray) -> tuple[Any, np.ndarray | None]:
-        """How Ĵ is weighted at each query: (transform, per-query inverse rates or None)."""
+    def _metric_weights(
+        self, est: JacobianEstimator, x: np.ndarray
+    ) -> tuple[str, np.ndarray | None]:
+        """How Ĵ is weighted at each query: (transform, per-query inverse rates or None).
+
+        Poisson rates are those that ``est`` predicts.
+        """
         if isinstance(self.noise, str) and self.noise == "poisson":
-            f = self.estimator.predict(x)
+            f = est.predict(x)
             inv = np.where(f > self.min_rate, 1.0 / np.where(f > self.min_rate, f, 1.0), 0.0)
             return "poisson", inv
         return ("whiten" if self.whitener_ is not None else "identity"), None
@@ -357,31 +367,37 @@ class SampledResponseMap(ResponseMap):
 
     def _metric(
         self,
+        est: JacobianEstimator,
         x: np.ndarray,
         trials: np.ndarray,
         weights: np.ndarray | None = None,
         C: np.ndarray | None = None,
         correction: Any = "default",
     ) -> np.ndarray:
-        """Corrected metric ``(m, d, d)`` at validated points from trials ``(P, T, n)``."""
+        """Corrected metric ``(m, d, d)`` at validated points from trials ``(P, T, n)``.
+
+        ``est`` is the estimator fitted to ``trials`` (with ``weights``): the map's own or a
+        bootstrap refit. Nothing on ``self`` changes, so queries may run in parallel threads.
+        """
         correction = self.correction if correction == "default" else correction
-        kind, inv_rate = self._metric_weights(x)
+        kind, inv_rate = self._metric_weights(est, x)
         if correction == "crossfit":
-            return self._crossfit(x, trials, kind, inv_rate, C)
+            return self._crossfit(est, x, trials, kind, inv_rate, C)
         means = trials.mean(1)
-        if C is None and self.estimator.linear:
-            C = self.estimator.linear_weights(x)
-        J = apply_weights(C, means) if C is not None else self.estimator.jacobian(x)
+        if C is None and est.linear:
+            C = est.linear_weights(x)
+        J = apply_weights(C, means) if C is not None else est.jacobian(x)
         Jw = self._weighted(J, kind, inv_rate)
         g = np.einsum("mna,mnb->mab", Jw, Jw)
         if correction == "analytic":
             assert C is not None
             g = g * self.wishart_factor_
-            g = g - propagate(C, self._tau(kind, inv_rate, trials, means, weights))
+            g = g - propagate(C, self._tau(est, kind, inv_rate, trials, means, weights))
         return 0.5 * (g + np.swapaxes(g, 1, 2))
 
     def _tau(
         self,
+        est: JacobianEstimator,
         kind: str,
         inv_rate: np.ndarray | None,
         trials: np.ndarray,
@@ -397,7 +413,7 @@ class SampledResponseMap(ResponseMap):
             assert self.whitened_row_variance_ is not None
             tau = np.full(len(means), self.whitened_row_variance_)
         else:
-            tau = self._row_variances(trials)
+            tau = self._row_variances(est, trials)
         if weights is not None:  # a row drawn w times counts w times, each with full noise
             tau = tau / np.where(weights > 0, weights, 1.0)
         return np.asarray(tau)
@@ -409,6 +425,7 @@ class SampledResponseMap(ResponseMap):
 
     def _crossfit(
         self,
+        est: JacobianEstimator,
         x: np.ndarray,
         trials: np.ndarray,
         kind: str,
@@ -418,19 +435,19 @@ class SampledResponseMap(ResponseMap):
         rng = np.random.default_rng(self.random_state)
         if trials.shape[1] >= 2:
             A, B = self._halves(trials, rng)
-            if self.estimator.linear:
-                C = self.estimator.linear_weights(x) if C is None else C
+            if est.linear:
+                C = est.linear_weights(x) if C is None else C
                 JA, JB = apply_weights(C, A.mean(1)), apply_weights(C, B.mean(1))
             else:
-                JA = self.estimator.frozen().fit(self.stimuli, A.mean(1)).jacobian(x)
-                JB = self.estimator.frozen().fit(self.stimuli, B.mean(1)).jacobian(x)
+                JA = est.frozen().fit(self.stimuli, A.mean(1)).jacobian(x)
+                JB = est.frozen().fit(self.stimuli, B.mean(1)).jacobian(x)
         else:
             P = len(self.stimuli)
             perm = rng.permutation(P)
             a, b = np.sort(perm[: P // 2]), np.sort(perm[P // 2 :])
             means = trials.mean(1)
-            JA = self.estimator.frozen().fit(self.stimuli[a], means[a]).jacobian(x)
-            JB = self.estimator.frozen().fit(self.stimuli[b], means[b]).jacobian(x)
+            JA = est.frozen().fit(self.stimuli[a], means[a]).jacobian(x)
+            JB = est.frozen().fit(self.stimuli[b], means[b]).jacobian(x)
         WA, WB = self._weighted(JA, kind, inv_rate), self._weighted(JB, kind, inv_rate)
         g = 0.5 * (np.einsum("mna,mnb->mab", WA, WB) + np.einsum("mna,mnb->mab", WB, WA))
         return np.asarray(g * self.wishart_factor_)
@@ -454,7 +471,8 @@ class SampledResponseMap(ResponseMap):
         valid = ~(outside | sparse)
         indefinite = np.zeros(len(pts), bool)
         if valid.any():
-            g = self._project(self._metric(pts[valid], self.trials), tangents, scale)
+            g = self._metric(self.estimator, pts[valid], self.trials)
+            g = self._project(g, tangents, scale)
             indefinite[valid] = np.linalg.eigvalsh(g)[:, 0] <= 0
         flags = {
             "outside": outside,
@@ -495,19 +513,20 @@ class SampledResponseMap(ResponseMap):
         valid = self._valid(pts)
         rng = np.random.default_rng(np.random.SeedSequence([int(self.random_state), 1]))
         P, T, _ = self.trials.shape
-        xs = pts[valid]
-        C = self.estimator.linear_weights(xs) if self.estimator.linear else None
+        xs, est = pts[valid], self.estimator
+        C = est.linear_weights(xs) if est.linear else None
         # The bootstrap world's truth is the plug-in estimate of the full data (its means
         # are the observed means), so resampled corrected estimates scatter around the
         # naive estimate: recentre them on the corrected point estimate.
-        shift = self._metric(xs, self.trials, C=C) - self._metric(
-            xs, self.trials, C=C, correction=None
+        shift = self._metric(est, xs, self.trials, C=C) - self._metric(
+            est, xs, self.trials, C=C, correction=None
         )
         out = []
         for _ in range(B):
             if T >= 2:
                 idx = rng.integers(0, T, size=(P, T))
-                g = self._metric(xs, np.take_along_axis(self.trials, idx[:, :, None], 1), C=C)
+                resampled = np.take_along_axis(self.trials, idx[:, :, None], 1)
+                g = self._metric(est, xs, resampled, C=C)
             else:
                 g = self._resample_presentations(xs, rng)
             g = self._project(g + shift, tangents, scale)
@@ -537,6 +556,11 @@ class SampledResponseMap(ResponseMap):
         return bootstrap_intervals(res[self.layers[0]], level)
 
     def _resample_presentations(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One bootstrap metric of single-trial data: presentations drawn with replacement.
+
+        The estimator is refitted with the draw counts as sample weights; the refit is
+        passed on explicitly (the map's own estimator is never replaced).
+        """
         P = len(self.stimuli)
         counts = np.bincount(rng.integers(0, P, size=P), minlength=P).astype(np.float64)
         est = self.estimator.frozen()
@@ -545,13 +569,9 @@ class SampledResponseMap(ResponseMap):
                 f"bootstrapping single-trial data refits {type(est).__name__} with sample "
                 "weights, which it does not support; record repeated trials."
             )
-        full = self.estimator
-        try:
-            self.estimator = est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
-            C = est.linear_weights(x) if est.linear else None
-            return self._metric(x, self.trials, weights=counts, C=C)
-        finally:
-            self.estimator = full
+        est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
+        C = est.linear_weights(x) if est.linear else None
+        return self._metric(est, x, self.trials, weights=counts, C=C)
 
 
 def _hull(X: np.ndarray) -> Delaunay | None:

@@ -68,7 +68,7 @@ class _Hidden(nn.Module):
 
 
 class ShallowNet(nn.Module):
-    """The seed's network: hidden layers Φⱼ = φ(wⱼ·x + bⱼ)/√n and a readout Linear(n, c)/√n.
+    """The poster's network: hidden layers Φⱼ = φ(wⱼ·x + bⱼ)/√n and a readout Linear(n, c)/√n.
 
     All weights and biases start N(0, 1). The hidden layers are the modules ``hidden0``,
     ``hidden1``, … (``hidden`` is an alias of the last one's name in :attr:`feature_layer`);

@@ -10,6 +10,9 @@ from matplotlib.axes import Axes
 
 from ._common import (
     _axes,
+    _coord,
+    _label_map_axes,
+    _map_dims,
     _select,
     log10_volume,
 )
@@ -23,6 +26,7 @@ def volume_map(
     *,
     layer: str | None = None,
     epoch: int | None = None,
+    dims: tuple[str, str] | None = None,
     boundary: bool = True,
     data: bool = True,
     cmap: str = "viridis",
@@ -34,12 +38,16 @@ def volume_map(
     Parameters
     ----------
     ds : xarray.Dataset
-        From :func:`neurogeom.geometry` on a :class:`~neurogeom.Grid` or
-        :class:`~neurogeom.Plane` (dims ``u``, ``v``).
+        From :func:`neurogeom.geometry` on a :class:`~neurogeom.Plane` (dims ``u``, ``v``)
+        or a 2-D :class:`~neurogeom.Grid` (dims ``u``, ``v`` or its own names, e.g.
+        ``orientation``, ``contrast``), with one or several layers.
     ax : matplotlib Axes, optional
         Where to draw; a new figure if omitted.
     layer, epoch : optional
         Which layer / epoch to show when the Dataset has those dims (default the last).
+    dims : (str, str), optional
+        The dims along x and y; default the field's two dims in their order. Any other
+        dims (beyond ``layer``, ``epoch``, ``width``, ``seed``) must be selected first.
     boundary : bool
         Draw the decision boundary, the 0.5 contour of class 1's probability (2 classes)
         or the borders between predicted classes, when the Dataset has a classifier.
@@ -62,44 +70,43 @@ def volume_map(
     'u'
     """
     sub = _select(ds, layer=layer, epoch=epoch)
-    if set(sub["log_volume_element"].dims) != {"u", "v"}:
-        raise ValueError(
-            f"volume_map needs a 2-D field over (u, v); log_volume_element has dims "
-            f"{sub['log_volume_element'].dims}. Select the other dims first."
-        )
+    x, y = _map_dims(sub["log_volume_element"], dims, "volume_map")
     ax = _axes(ax)
-    field = log10_volume(sub).transpose("v", "u")
-    mesh = ax.pcolormesh(sub.u, sub.v, field, cmap=cmap, vmin=vmin, vmax=vmax, shading="auto")
+    field = log10_volume(sub).transpose(y, x)
+    mesh = ax.pcolormesh(
+        _coord(sub, x), _coord(sub, y), field, cmap=cmap, vmin=vmin, vmax=vmax, shading="auto"
+    )
     ax.figure.colorbar(mesh, ax=ax, label=field.attrs["long_name"])
     if boundary and "probability" in sub:
-        _decision_boundary(sub, ax)
-    if data and "training_stimuli" in sub:
-        x = sub["training_stimuli"].values
+        _decision_boundary(sub, ax, x, y)
+    grid = sub.attrs.get("slice", "grid") == "grid"  # a grid's dims are stimulus columns
+    if data and grid and "training_stimuli" in sub:
+        stimuli = sub["training_stimuli"].values
+        order = [str(d) for d in sub["log_volume_element"].dims]
         ax.scatter(
-            x[:, 0],
-            x[:, 1],
+            stimuli[:, order.index(x)],
+            stimuli[:, order.index(y)],
             c=sub["training_labels"].values,
             cmap="coolwarm",
             s=6,
             edgecolors="k",
             linewidths=0.2,
         )
-    ax.set_xlabel("u")
-    ax.set_ylabel("v")
-    ax.set_xlim(float(sub.u.min()), float(sub.u.max()))
-    ax.set_ylim(float(sub.v.min()), float(sub.v.max()))
+    _label_map_axes(ax, sub, x, y, equal=False)
     return ax
 
 
-def _decision_boundary(sub: xr.Dataset, ax: Axes) -> None:
-    prob = sub["probability"].transpose("v", "u", "class")
+def _decision_boundary(sub: xr.Dataset, ax: Axes, x: str, y: str) -> None:
+    prob = sub["probability"].transpose(y, x, "class")
     if prob.sizes["class"] == 2:
         field, level = prob.isel({"class": 1}).values, [0.5]
     else:
-        field = sub["prediction"].transpose("v", "u").values.astype(float)
+        field = sub["prediction"].transpose(y, x).values.astype(float)
         level = list(np.unique(field)[:-1] + 0.5)
     if np.nanmin(field) < level[0] < np.nanmax(field):
-        ax.contour(sub.u, sub.v, field, levels=level, colors="white", linewidths=1.2)
+        ax.contour(
+            _coord(sub, x), _coord(sub, y), field, levels=level, colors="white", linewidths=1.2
+        )
 
 
 def compare_fields(
@@ -107,8 +114,10 @@ def compare_fields(
     b: xr.Dataset,
     axes: Any = None,
     *,
+    layer: str | None = None,
     layer_a: str | None = None,
     layer_b: str | None = None,
+    dims: tuple[str, str] | None = None,
     labels: tuple[str, str] = ("a", "b"),
     cmap: str = "viridis",
     diff_cmap: str = "RdBu_r",
@@ -123,12 +132,17 @@ def compare_fields(
     Parameters
     ----------
     a, b : xarray.Dataset
-        From :func:`neurogeom.geometry` on the same 2-D slice (dims ``u``, ``v``); checked
-        as in :func:`neurogeom.compare.compare`.
+        From :func:`neurogeom.geometry` on the same 2-D slice (a plane's ``u``, ``v``, or
+        a grid's two dims, whatever their names); checked as in
+        :func:`neurogeom.compare.compare`.
     axes : sequence of 3 matplotlib Axes, optional
         Where to draw; a new 1 × 3 figure if omitted.
+    layer : str, optional
+        The layer of both Datasets, when they have a ``layer`` dim.
     layer_a, layer_b : str, optional
-        The layer of a Dataset with a ``layer`` dim.
+        The layer of ``a`` / of ``b`` (each overrides ``layer``).
+    dims : (str, str), optional
+        The dims along x and y; default the fields' two dims in their order.
     labels : (str, str)
         Panel titles of ``a`` and ``b``.
     cmap, diff_cmap : str
@@ -153,20 +167,18 @@ def compare_fields(
     """
     from ..compare import _select_layer, check_same_points
 
+    layer_a = layer if layer_a is None and "layer" in a.dims else layer_a
+    layer_b = layer if layer_b is None and "layer" in b.dims else layer_b
     sa, sb = _select_layer(a, layer_a, "a"), _select_layer(b, layer_b, "b")
     check_same_points(sa, sb)
-    if set(sa["log_volume_element"].dims) != {"u", "v"}:
-        raise ValueError(
-            f"compare_fields needs 2-D fields over (u, v); log_volume_element has dims "
-            f"{sa['log_volume_element'].dims}. Select the other dims first."
-        )
+    x, y = _map_dims(sa["log_volume_element"], dims, "compare_fields")
     if axes is None:
         import matplotlib.pyplot as plt
 
         axes = plt.subplots(1, 3, figsize=(12.6, 3.6), constrained_layout=True)[1]
     if len(axes) != 3:
         raise ValueError(f"axes has {len(axes)} entries; expected 3 (a, b, b − a).")
-    fa, fb = (log10_volume(s).transpose("v", "u") for s in (sa, sb))
+    fa, fb = (log10_volume(s).transpose(y, x) for s in (sa, sb))
     both = np.concatenate([fa.values.ravel(), fb.values.ravel()])
     limits = [(float(np.nanmin(both)), float(np.nanmax(both)))] * 2
     if not shared_scale:
@@ -180,12 +192,12 @@ def compare_fields(
         (diff, f"{labels[1]} − {labels[0]}", diff_cmap, -lim, lim, ratio),
     )
     for ax, (data, title, cm, lo, hi, label) in zip(axes, panels):
-        mesh = ax.pcolormesh(sa.u, sa.v, data, cmap=cm, vmin=lo, vmax=hi, shading="auto")
+        mesh = ax.pcolormesh(
+            _coord(sa, x), _coord(sa, y), data, cmap=cm, vmin=lo, vmax=hi, shading="auto"
+        )
         ax.figure.colorbar(mesh, ax=ax, label=label)
         ax.set_title(title)
-        ax.set_xlabel("u")
-        ax.set_ylabel("v")
-        ax.set_aspect("equal")
+        _label_map_axes(ax, sa, x, y)
     return axes
     ax.set_ylim(-1.05, 1.05)
     ax.legend(fontsize=6)

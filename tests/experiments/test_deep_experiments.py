@@ -67,8 +67,8 @@ def test_runs_end_to_end_through_the_cli(name, tmp_path, capsys):
     assert "NOT CIFAR-10" in ds.attrs["data_source"]
     # the two volume elements use the ranks they say: 1 or 2 tangents, top-8 of the full metric
     k = 1 if "t" in sizes else 2
-    assert (ds["rank"].sel(space="slice") == k).all()
-    assert (ds["rank"].sel(space="full") == 8).all()
+    assert (ds["metric_rank"].sel(space="slice") == k).all()
+    assert (ds["metric_rank"].sel(space="full") == 8).all()
     assert np.isfinite(ds.log_volume_element).all()
     assert ((ds.entropy >= 0) & (ds.entropy <= 1 + 1e-12)).all()
     # the display images are the measured anchors before normalisation

@@ -34,8 +34,8 @@ def test_line_dims_spaces_and_labels(line):
     assert line.space.values.tolist() == ["slice", "full"]
     assert "slice" in line.space.attrs["long_name"] and "full" in line.space.attrs["long_name"]
     assert "top-12" in line.log_volume_element.attrs["description"]
-    np.testing.assert_array_equal(line["rank"].sel(space="slice").values, 1)
-    np.testing.assert_array_equal(line["rank"].sel(space="full").values, 12)
+    np.testing.assert_array_equal(line["metric_rank"].sel(space="slice").values, 1)
+    np.testing.assert_array_equal(line["metric_rank"].sel(space="full").values, 12)
     assert dict(line.spearman_entropy.sizes) == {"seed": 2, "epoch": 2, "space": 2}
 
 
@@ -73,7 +73,7 @@ def test_line_volume_matches_direct_jacobian(line):
 def test_plane_run_and_barycentric():
     ds = mnist.run_plane({**TINY, "resolution": 5, "seeds": [0], "snapshot_epochs": [2]})
     assert dict(ds.log_volume_element.sizes) == {"seed": 1, "epoch": 1, "space": 2, "u": 5, "v": 5}
-    np.testing.assert_array_equal(ds["rank"].sel(space="slice").values, 2)
+    np.testing.assert_array_equal(ds["metric_rank"].sel(space="slice").values, 2)
     assert ds.barycentric.dims == ("u", "v", "vertex")
     assert ds.anchors.shape == (3, 64)
 

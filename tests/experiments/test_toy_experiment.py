@@ -49,7 +49,9 @@ def test_config_records_every_setting(ds):
 
 
 def test_closed_form_agrees_with_autograd(ds):
-    assert np.all(ds["rank"].values == 2)  # well conditioned on this budget: compare everywhere
+    assert np.all(
+        ds["metric_rank"].values == 2
+    )  # well conditioned on this budget: compare everywhere
     gap = np.abs(ds.log_volume_element - ds.log_volume_element_closed_form)
     assert float(gap.max()) < 1e-9
     attrs = ds.log_volume_element_closed_form.attrs

@@ -401,3 +401,41 @@ def test_torch_queries_give_torch_and_ring_line_geometry():
     assert rm.metric(RING_Q[:2], scale="width")[0, 0, 0] == pytest.approx(
         rm.metric(RING_Q[:1])[0, 0, 0] / 24
     )
+
+
+def _single_trial_ring_queries():
+    """64 queries on one single-trial map: point metrics, flags and bootstrap resamples."""
+    R = RING.sample(RING_X, None, noise="poisson", random_state=3)
+    rm = ng.SampledResponseMap(RING_X, R, estimator_params=RING_EST, n_bootstrap=4)
+    points = np.linspace(0.2, 2 * np.pi - 0.2, 64)[:, None]
+    kinds = ("metric", "resamples", "flags", "intervals")
+
+    def query(i):
+        x, kind = points[i : i + 1], kinds[i % len(kinds)]
+        if kind == "metric":
+            return rm.metric(x)
+        if kind == "flags":
+            return rm.point_flags(x)["indefinite"]
+        if kind == "intervals":
+            return rm.confidence_intervals(x)["log_volume_element_ci_low"]
+        return rm.layer_metric_resamples(x)["responses"]
+
+    return query
+
+
+def test_threads_give_exactly_the_serial_results():
+    """No method swaps state on the map: 64 queries from 8 threads equal the serial ones."""
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    query = _single_trial_ring_queries()
+    serial = [query(i) for i in range(64)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so that any shared state shows
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            threaded = list(pool.map(query, range(64)))
+    finally:
+        sys.setswitchinterval(interval)
+    differ = [i for i in range(64) if not np.array_equal(serial[i], threaded[i])]
+    assert not differ, f"{len(differ)} of 64 differ from the serial results: {differ}"
