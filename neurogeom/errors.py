@@ -7,6 +7,7 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "ConfigError",
     "DataFormatError",
     "DataNotFoundError",
     "InsufficientSamplesError",
@@ -61,3 +62,10 @@ class DataNotFoundError(NeurogeomError, FileNotFoundError):
 
 class DataFormatError(NeurogeomError, ValueError):
     """A data file is truncated, corrupt or not in the expected format."""
+
+
+class ConfigError(NeurogeomError, ValueError):
+    """A setting (of an experiment, a training run or the command line) is unknown or invalid.
+
+    The message names the setting, the value given and what is expected.
+    """
