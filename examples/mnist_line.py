@@ -10,6 +10,7 @@ The command-line equivalent is ``neurogeom run mnist-line [--data MNIST_DIR]``.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import matplotlib
@@ -29,12 +30,15 @@ parser.add_argument("--quick", action="store_true", help="tiny settings (seconds
 args = parser.parse_args()
 
 quick = {"epochs": 3, "snapshot_epochs": [0, 3], "seeds": [0, 1], "width": 128}
-ds = mnist.run_line({**(quick if args.quick else {}), "progress": False}, data=args.data)
+ds = mnist.run_line({**(quick if args.quick else {})}, data=args.data)  # bars in a terminal
 args.out.mkdir(parents=True, exist_ok=True)
 save(ds, args.out / "mnist-line.nc")
 print(claim_table(ds, by=("epoch", "space")))
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
-plot.line_plot(ds, axes[0], space="slice")  # metric induced on the line (1 tangent)
-plot.line_plot(ds, axes[1], space="full")  # top-k log pseudo-determinant, full image space
+# entropy=True draws the prediction entropy (dashed) next to the volume element
+plot.line_plot(ds, axes[0], space="slice", entropy=True)  # metric induced on the line
+plot.line_plot(ds, axes[1], space="full", entropy=True)  # top-k pseudo-determinant, full space
+source = "MNIST" if ds.attrs["image_shape"].tolist() == [28, 28] else "8x8 digits (MNIST stand-in)"
+fig.suptitle(f"{source}, width {json.loads(ds.attrs['config'])['width']}, seed 0", fontsize=10)
 fig.savefig(args.out / "mnist_line.png", dpi=100)
 print(f"wrote {args.out / 'mnist-line.nc'} and {args.out / 'mnist_line.png'}")

@@ -27,7 +27,7 @@ parser.add_argument("--quick", action="store_true", help="tiny settings (seconds
 args = parser.parse_args()
 
 quick = {"epochs": 3, "snapshot_epochs": [3], "seeds": [0], "width": 128, "resolution": 12}
-ds = mnist.run_plane({**(quick if args.quick else {}), "progress": False}, data=args.data)
+ds = mnist.run_plane({**(quick if args.quick else {})}, data=args.data)  # bars in a terminal
 args.out.mkdir(parents=True, exist_ok=True)
 save(ds, args.out / "mnist-plane.nc")
 print(claim_table(ds, by=("epoch", "space")))

@@ -7,6 +7,7 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "ConfigError",
     "DataFormatError",
     "DataNotFoundError",
     "InputTypeError",
@@ -118,3 +119,10 @@ class VariableError(NeurogeomError, KeyError):
 
 class MissingDependencyError(NeurogeomError, ImportError):
     """An optional package that this feature needs is not installed."""
+
+
+class ConfigError(ParameterError):
+    """A setting of an experiment, a training run or the command line is unknown or invalid.
+
+    The message names the setting, the value given and what is expected.
+    """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -10,6 +11,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+from ._progress import progress as _progress
+from .errors import ConfigError
 
 __all__ = ["TrainConfig", "train_classifier"]
 
@@ -39,9 +43,30 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer={self.optimizer!r}; choose one of {OPTIMIZERS}.")
-        if self.epochs < 0 or self.batch_size < 1 or self.lr <= 0:
-            raise ValueError(f"need epochs >= 0, batch_size >= 1 and lr > 0; got {self}.")
+            raise ConfigError(
+                f"setting 'optimizer' must be one of {OPTIMIZERS}; got {self.optimizer!r}."
+            )
+        for name in ("epochs", "batch_size", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise ConfigError(f"setting {name!r} must be an integer; got {value!r}.")
+        for name in ("lr", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"setting {name!r} must be a number; got {value!r}.")
+            if not math.isfinite(value):
+                raise ConfigError(f"setting {name!r} must be a finite number; got {value!r}.")
+        for name, ok, expected in (
+            ("epochs", self.epochs >= 0, ">= 0"),
+            ("batch_size", self.batch_size >= 1, ">= 1"),
+            ("lr", self.lr > 0, "> 0"),
+            ("momentum", self.momentum >= 0, ">= 0"),
+            ("weight_decay", self.weight_decay >= 0, ">= 0"),
+        ):
+            if not ok:
+                raise ConfigError(
+                    f"setting {name!r} must be {expected}; got {getattr(self, name)!r}."
+                )
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], seed: int) -> TrainConfig:
@@ -54,15 +79,26 @@ class TrainConfig:
         >>> TrainConfig.from_settings(cfg, seed=2).seed
         2
         """
-        return cls(
-            epochs=int(settings["epochs"]),
-            lr=float(settings["lr"]),
-            batch_size=int(settings["batch_size"]),
-            optimizer=str(settings["optimizer"]),
-            momentum=float(settings["momentum"]),
-            weight_decay=float(settings["weight_decay"]),
-            seed=int(seed),
-        )
+        casts: dict[str, Callable[[Any], Any]] = {
+            "epochs": int,
+            "lr": float,
+            "batch_size": int,
+            "optimizer": str,
+            "momentum": float,
+            "weight_decay": float,
+        }
+        values: dict[str, Any] = {"seed": seed}
+        for key, cast in casts.items():
+            value = settings[key]
+            if isinstance(value, float) and cast is int and not value.is_integer():
+                raise ConfigError(f"setting {key!r} must be an integer; got {value!r}.")
+            try:
+                values[key] = cast(value)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"setting {key!r} must be a {cast.__name__}; got {value!r}."
+                ) from None
+        return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict of the settings."""
@@ -79,17 +115,11 @@ def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     )
 
 
-def _epochs(epochs: int, progress: bool | str) -> Iterable[int]:
-    """``1..epochs``, wrapped in a tqdm bar when asked for and tqdm is installed."""
-    numbers = range(1, epochs + 1)
-    if not progress:
-        return numbers
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is an optional extra
-        return numbers
-    label = progress if isinstance(progress, str) else "training"
-    return tqdm(numbers, desc=label, unit="epoch", leave=False, mininterval=0.5)
+def _epochs(epochs: int, progress: bool | str | None, desc: str) -> Iterable[int]:
+    """``1..epochs`` through :func:`neurogeom._progress.progress` (a string: a labelled bar)."""
+    if isinstance(progress, str):
+        return _progress(range(1, epochs + 1), desc=progress, enabled=True)
+    return _progress(range(1, epochs + 1), desc=desc, enabled=progress)
 
 
 def train_classifier(
@@ -100,7 +130,8 @@ def train_classifier(
     *,
     snapshot_epochs: Iterable[int] = (),
     on_snapshot: Callable[[int, nn.Module], None] | None = None,
-    progress: bool | str = False,
+    progress: bool | str | None = False,
+    desc: str = "training",
 ) -> list[float]:
     """Train ``model`` (logits out) with cross-entropy on ``(X, y)``, in place.
 
@@ -118,9 +149,11 @@ def train_classifier(
     on_snapshot : callable, optional
         Receives the epoch and the model (in training mode; do not keep a reference,
         copy what you need).
-    progress : bool or str
-        Show a progress bar over epochs (needs the optional tqdm; without it nothing is
-        shown); a string is used as the bar's label.
+    progress : bool, str or None
+        Progress bar over epochs on stderr: True always, False (default) never, None only
+        when stderr is a terminal; a string shows a bar with that label.
+    desc : str
+        Label of the bar.
 
     Returns
     -------
@@ -154,7 +187,7 @@ def train_classifier(
     model.train()
     small = sum(p.numel() for p in model.parameters()) < SMALL_MODEL
     with _single_thread(small and device.type == "cpu"):
-        for epoch in _epochs(config.epochs, progress):
+        for epoch in _epochs(config.epochs, progress, desc):
             history.append(_epoch(model, Xt, yt, config.batch_size, opt, gen))
             if on_snapshot is not None and epoch in snaps:
                 on_snapshot(epoch, model)

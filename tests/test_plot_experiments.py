@@ -112,7 +112,7 @@ def toy_ds_like():
 def test_loss_and_claim_progression(toy_ds, line_ds):
     ax = plot.loss_curves(toy_ds)
     _labelled(ax)
-    assert ax.get_ylabel() == "mean training cross-entropy of the epoch [nat]"
+    assert ax.get_ylabel().replace("\n", " ") == "mean training cross-entropy of the epoch [nat]"
     assert len(ax.lines) == 4  # 2 seeds × 2 widths
     plt.close(ax.figure)
     ax = plot.claim_progression(toy_ds)
@@ -122,3 +122,43 @@ def test_loss_and_claim_progression(toy_ds, line_ds):
     ax = plot.claim_progression(line_ds)
     assert len(ax.containers) == 2  # entropy, 2 spaces
     plt.close(ax.figure)
+
+
+def _inside(fig, artist) -> bool:
+    fig.canvas.draw()
+    box = artist.get_window_extent()
+    return box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
+
+
+@pytest.mark.parametrize("which", ["line", "plane"])
+def test_image_figures_name_data_width_and_seed(which, line_ds, plane_ds):
+    from neurogeom.experiments import EXPERIMENTS
+
+    ds = line_ds if which == "line" else plane_ds
+    figures = EXPERIMENTS[f"mnist-{which}"].figures(ds)
+    for name, fig in figures.items():
+        title = fig._suptitle.get_text()
+        assert "8×8 digits" in title and "stand-in for MNIST" in title, name
+        assert "width 20" in title and "seed" in title, name
+        plt.close(fig)
+
+
+def test_line_figure_draws_entropy_next_to_the_volume(line_ds):
+    from neurogeom.experiments import EXPERIMENTS
+
+    fig = EXPERIMENTS["mnist-line"].figures(line_ds)["fig2_line"]
+    entropy_axes = [ax for ax in fig.axes if "entropy" in ax.get_ylabel()]
+    assert len(entropy_axes) == 2 * line_ds.sizes["epoch"]  # one per panel
+    seed0 = line_ds.isel(seed=0, epoch=-1)
+    np.testing.assert_allclose(entropy_axes[-1].lines[0].get_ydata(), seed0.entropy.values)
+    plt.close("all")
+
+
+def test_training_figure_labels_fit(line_ds):
+    from neurogeom.experiments import EXPERIMENTS
+
+    fig = EXPERIMENTS["mnist-line"].figures(line_ds)["training"]
+    for ax in fig.axes:
+        assert _inside(fig, ax.yaxis.label), ax.get_ylabel()
+    assert any(ax.get_ylabel() == "training accuracy" for ax in fig.axes)
+    plt.close("all")

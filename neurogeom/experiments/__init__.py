@@ -7,7 +7,7 @@ PDF) and writes the claim table (``claims.txt``) into a fresh run folder.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,8 @@ import xarray as xr
 
 from . import deep, mnist, toy, toy_deep
 from .claims import claim_table, spearman
-from .config import ConfigError, load_toml, resolve_config
-from .runner import new_run_folder
+from .config import ConfigError, Rule, load_toml, resolve_config
+from .runner import check_netcdf_engine, publish, run_folder_path, staged
 
 __all__ = [
     "EXPERIMENTS",
@@ -41,30 +41,93 @@ class Experiment:
     run: Callable[..., xr.Dataset]
     figures: Callable[[xr.Dataset], dict[str, Any]]
     rows: tuple[str, ...]
+    rules: Mapping[str, Rule] | None = None  #: setting rules (None: config.RULES)
 
 
 def _toy_figures(ds: xr.Dataset) -> dict[str, Any]:
     from ..plot import volume_panels
 
     fig = volume_panels(ds, variable="log_volume_element_closed_form")
-    return {"fig1_volume": fig, "training": _training(ds)}
+    seed = int(ds.seed.values[0]) if "seed" in ds.dims else None
+    cfg = _config(ds)
+    fig.suptitle(f"toy: {cfg.get('task', '?')} task, seed {seed}, closed-form volume element")
+    return {"fig1_volume": fig, "training": _training(ds, _toy_title(ds))}
 
 
 def _deep_figures(ds: xr.Dataset) -> dict[str, Any]:
     from ..plot import volume_panels
 
-    return {"fig1_deep_volume": volume_panels(ds), "training": _training(ds)}
+    fig = volume_panels(ds)
+    seed = int(ds.seed.values[0]) if "seed" in ds.dims else None
+    fig.suptitle(f"toy-deep: {_config(ds).get('task', '?')} task, seed {seed}")
+    return {"fig1_deep_volume": fig, "training": _training(ds, _toy_title(ds))}
 
 
-def _training(ds: xr.Dataset) -> Any:
+def _config(ds: xr.Dataset) -> dict[str, Any]:
+    import json
+
+    raw = ds.attrs.get("config")
+    return json.loads(raw) if isinstance(raw, str) else {}
+
+
+def _toy_title(ds: xr.Dataset) -> str:
+    cfg = _config(ds)
+    seeds = ", ".join(str(int(s)) for s in ds.seed.values) if "seed" in ds.dims else "?"
+    return f"{cfg.get('experiment', 'toy')}: {cfg.get('task', '?')} task, seeds {seeds}"
+
+
+def _data_label(cfg: dict[str, Any]) -> str:
+    """Which images a shallow image experiment used, spelled out for figure titles."""
+    source = str(cfg.get("data_source", "?"))
+    if source == "sklearn-digits-8x8":
+        return "sklearn 8×8 digits (offline stand-in for MNIST)"
+    if source == "mnist":
+        return "MNIST 28×28"
+    return source
+
+
+def _image_title(ds: xr.Dataset, seed: int | None = None) -> str:
+    """``mnist-line: <data>, 64 → 256 → 10 sigmoid, seed 0`` (all seeds if ``seed`` is None)."""
+    cfg = _config(ds)
+    if seed is None:
+        which = "seeds " + ", ".join(str(int(s)) for s in ds.seed.values)
+    else:
+        which = f"seed {seed}"
+    net = f"{cfg.get('input_dim', '?')} → {cfg.get('width', '?')} → 10 {cfg.get('activation', '')}"
+    return f"{cfg.get('experiment', '')}: {_data_label(cfg)}, width {cfg.get('width', '?')} ({net}), {which}"
+
+
+def _training(ds: xr.Dataset, title: str | None = None) -> Any:
+    """Loss per epoch, the claim statistic per snapshot and, when recorded, the accuracy."""
     import matplotlib.pyplot as plt
 
     from ..plot import claim_progression, loss_curves
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
-    loss_curves(ds, a)
-    claim_progression(ds, b)
+    with_accuracy = "accuracy" in ds and "epoch" in ds["accuracy"].dims
+    n = 3 if with_accuracy else 2
+    fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 3.8), constrained_layout=True)
+    loss_curves(ds, axes[0])
+    claim_progression(ds, axes[1])
+    if with_accuracy:
+        _accuracy_curves(ds, axes[2])
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig
+
+
+def _accuracy_curves(ds: xr.Dataset, ax: Any) -> None:
+    acc = ds["accuracy"]
+    groups = [d for d in acc.dims if d != "epoch"]
+    stacked = acc.stack(run=groups) if groups else acc.expand_dims(run=[0])
+    for i in range(stacked.sizes["run"]):
+        curve = stacked.isel(run=i)
+        label = ", ".join(f"{d} {curve[d].item()}" for d in groups)
+        ax.plot(ds["epoch"].values, curve.values, marker="o", ms=3, lw=1, label=label or None)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training accuracy")
+    ax.set_ylim(0, 1.02)
+    if groups:
+        ax.legend(fontsize=6)
 
 
 def _line_figures(ds: xr.Dataset) -> dict[str, Any]:
@@ -72,22 +135,25 @@ def _line_figures(ds: xr.Dataset) -> dict[str, Any]:
 
     from ..plot import line_plot
 
+    seed = int(ds.seed.values[0])
     epochs = ds.epoch.values
     fig, axes = plt.subplots(
-        len(epochs), 2, figsize=(10, 3.2 * len(epochs)), squeeze=False, constrained_layout=True
+        len(epochs), 2, figsize=(11, 3.4 * len(epochs)), squeeze=False, constrained_layout=True
     )
     for row, e in zip(axes, epochs, strict=True):
         for ax, space in zip(row, ("slice", "full"), strict=True):
-            line_plot(ds, ax, epoch=int(e), space=space)
+            line_plot(ds, ax, epoch=int(e), seed=seed, space=space, entropy=True)
+            acc = float(ds["accuracy"].sel(seed=seed, epoch=e))
             ax.text(
                 0.02,
                 0.04,
-                f"epoch {int(e)}, {space} metric",
+                f"epoch {int(e)}, {space} metric, accuracy {acc:.3f}",
                 transform=ax.transAxes,
                 fontsize=9,
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
             )
-    return {"fig2_line": fig, "training": _training(ds)}
+    fig.suptitle(_image_title(ds, seed) + "; dashed: prediction entropy", fontsize=10)
+    return {"fig2_line": fig, "training": _training(ds, _image_title(ds))}
 
 
 def _plane_figures(ds: xr.Dataset) -> dict[str, Any]:
@@ -95,27 +161,27 @@ def _plane_figures(ds: xr.Dataset) -> dict[str, Any]:
 
     from ..plot import plane_panels, ternary_plot
 
+    seed = int(ds.seed.values[0])
     epochs = ds.epoch.values
     fig, axes = plt.subplots(
-        len(epochs), 4, figsize=(15, 3.2 * len(epochs)), squeeze=False, constrained_layout=True
+        len(epochs), 4, figsize=(15, 3.3 * len(epochs)), squeeze=False, constrained_layout=True
     )
     for row, e in zip(axes, epochs, strict=True):
-        plane_panels(ds, epoch=int(e), axes=row[:3])
-        ternary_plot(ds, row[3], epoch=int(e), space="full")
+        plane_panels(ds, epoch=int(e), seed=seed, axes=row[:3])
+        ternary_plot(ds, row[3], epoch=int(e), seed=seed, space="full")
         for ax, what in zip(
             row,
-            ("prediction", "entropy", "volume (slice metric)", "volume (full metric), ternary"),
+            ("prediction", "entropy", "volume (slice metric)", "full-metric volume, triangle"),
             strict=True,
         ):
             ax.set_title(f"epoch {int(e)}: {what}", fontsize=9)
-    return {"fig2_plane": fig, "training": _training(ds)}
+    fig.suptitle(_image_title(ds, seed), fontsize=10)
+    return {"fig2_plane": fig, "training": _training(ds, _image_title(ds))}
 
 
 def _deep_training(ds: xr.Dataset) -> Any:
     """Training loss per epoch and the claim statistic per checkpoint."""
-    fig = _training(ds)
-    fig.suptitle(_title(ds), fontsize=10)
-    return fig
+    return _training(ds, _title(ds))
 
 
 def _title(ds: xr.Dataset) -> str:
@@ -190,6 +256,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         deep.run_cifar_plane,
         _cifar_plane_figures,
         ("epoch", "space"),
+        deep.DEEP_RULES,
     ),
     "cifar-stages": Experiment(
         "cifar-stages",
@@ -198,6 +265,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         deep.run_cifar_stages,
         _cifar_stages_figures,
         ("layer", "epoch", "space"),
+        deep.DEEP_RULES,
     ),
     "barlow-line": Experiment(
         "barlow-line",
@@ -206,6 +274,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         deep.run_barlow_line,
         _barlow_line_figures,
         ("pair", "epoch", "space"),
+        deep.DEEP_RULES,
     ),
     "barlow-plane": Experiment(
         "barlow-plane",
@@ -214,6 +283,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         deep.run_barlow_plane,
         _barlow_plane_figures,
         ("epoch", "space"),
+        deep.DEEP_RULES,
     ),
 }
 
@@ -246,6 +316,14 @@ def run_experiment(
     dict
         ``folder``, ``dataset``, ``claims`` and one entry per figure and format.
 
+    Raises
+    ------
+    ConfigError
+        Before any training: an unknown experiment or setting, a bad value, an unusable
+        ``out`` folder, no netCDF engine. A failure later (while training, measuring or
+        drawing) leaves no run folder behind: everything is written into a hidden staging
+        folder in ``out`` that becomes the run folder only when complete.
+
     Examples
     --------
     >>> import tempfile, matplotlib; matplotlib.use("Agg")
@@ -265,16 +343,23 @@ def run_experiment(
     if name not in EXPERIMENTS:
         raise ConfigError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}.")
     exp = EXPERIMENTS[name]
-    ds = exp.run(config, data=data)
-    folder = new_run_folder(out, name)
-    paths: dict[str, Path] = {"folder": folder, "dataset": save(ds, folder / f"{name}.nc")}
-    table = claim_table(ds, by=exp.rows)
-    paths["claims"] = folder / "claims.txt"
-    paths["claims"].write_text(table + "\n")
-    for fig_name, fig in exp.figures(ds).items():
-        for fmt in formats:
-            path = folder / f"{fig_name}.{fmt}"
-            fig.savefig(path, dpi=100)
-            paths[f"{fig_name}.{fmt}"] = path
-        plt.close(fig)
-    return paths
+    resolve_config(
+        exp.defaults, config, rules=exp.rules
+    )  # bad settings fail here, before anything is made
+    check_netcdf_engine()
+    with staged(out, name) as tmp:
+        ds = exp.run(config, data=data)
+        written: dict[str, Path] = {"dataset": save(ds, tmp / f"{name}.nc")}
+        table = claim_table(ds, by=exp.rows)
+        written["claims"] = tmp / "claims.txt"
+        written["claims"].write_text(table + "\n")
+        for fig_name, fig in exp.figures(ds).items():
+            try:
+                for fmt in formats:
+                    path = tmp / f"{fig_name}.{fmt}"
+                    fig.savefig(path, dpi=100)
+                    written[f"{fig_name}.{fmt}"] = path
+            finally:
+                plt.close(fig)
+        folder = publish(tmp, run_folder_path(out, name))
+    return {"folder": folder, **{k: folder / p.name for k, p in written.items()}}

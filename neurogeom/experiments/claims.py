@@ -64,11 +64,18 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 def claim_table(ds: xr.Dataset, *, by: Sequence[str] = ("width", "epoch")) -> str:
     """Text table of the claim statistics in ``ds`` (mean ± sd over ``seed``).
 
+    A correlation over a narrow entropy range says little, and one of an unconfident
+    classifier says little about its decision boundary, so when ``ds`` holds them each row
+    also gives the training ``accuracy`` (mean ± sd over seeds) and the range of the
+    prediction ``entropy`` over the slice's points (min–max over points and seeds, in
+    hartley: 0 is certain, 1 is uniform over 10 classes).
+
     Parameters
     ----------
     ds : xarray.Dataset
-        Has ``spearman_entropy`` (and optionally ``spearman_distance``) with a ``seed``
-        dimension and the dimensions ``by`` that exist in it (others are ignored).
+        Has ``spearman_entropy`` (and optionally ``spearman_distance``, ``accuracy``,
+        ``entropy``) with a ``seed`` dimension and the dimensions ``by`` that exist in it
+        (others are ignored).
     by : sequence of str
         Row dimensions, outer first.
 
@@ -91,19 +98,37 @@ def claim_table(ds: xr.Dataset, *, by: Sequence[str] = ("width", "epoch")) -> st
         "spearman_entropy": "rho(logvol, entropy)",
         "spearman_distance": "rho(logvol, distance)",
     }
-    header: list[str] = [*rows_dims, *(heads[s] for s in stats), "n_seeds"]
+    context = [v for v in ("accuracy", "entropy") if v in ds]
+    context_heads = {"accuracy": "accuracy", "entropy": "entropy range"}
+    header: list[str] = [
+        *rows_dims,
+        *(heads[s] for s in stats),
+        *(context_heads[c] for c in context),
+        "n_seeds",
+    ]
     stacked = ds[stats].stack(row=rows_dims) if rows_dims else ds[stats].expand_dims(row=[0])
     lines: list[list[str]] = []
     for i in range(stacked.sizes["row"]):
         cell = stacked.isel(row=i)
-        keys = [str(cell[d].values) for d in rows_dims]
+        where = {d: cell[d].values for d in rows_dims}
+        keys = [str(v) for v in where.values()]
         vals = []
         for s in stats:
-            v = np.atleast_1d(cell[s].values)
-            sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
-            vals.append(f"{float(v.mean()):+.3f} ± {sd:.3f}")
+            vals.append(_mean_sd(cell[s].values, "+.3f"))
+        for c in context:
+            da = ds[c].sel({d: v for d, v in where.items() if d in ds[c].dims})
+            if c == "accuracy":
+                vals.append(_mean_sd(da.values, ".3f"))
+            else:
+                vals.append(f"{float(da.min()):.3f}-{float(da.max()):.3f}")
         n = cell.sizes.get("seed", 1)
         lines.append([*keys, *vals, str(n)])
     widths = [max(len(r[c]) for r in [header, *lines]) for c in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join(fmt.format(*r).rstrip() for r in [header, *lines])
+
+
+def _mean_sd(values: np.ndarray, spec: str) -> str:
+    v = np.atleast_1d(values)
+    sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
+    return f"{float(v.mean()):{spec}} ± {sd:.3f}"

@@ -46,7 +46,7 @@ from ..models.barlow import BarlowTwins, LinearProbe
 from ..models.resnet import ResNet
 from ..slices import Line, Plane, Slice
 from .claims import spearman
-from .config import resolve_config
+from .config import POSITIVE, RULES, one_of, resolve_config
 from .runner import progress, record_config
 from .train_deep import (
     Checkpoint,
@@ -89,7 +89,15 @@ _COMMON: dict[str, Any] = {
     "dtype": "float64",
     "block_size": 64,
     "chunk_size": 4096,
-    "progress": True,
+    "progress": None,
+}
+#: Setting rules of the deep experiments: ``width`` is a multiplier here (> 0), not a count.
+DEEP_RULES = {
+    **RULES,
+    "width": POSITIVE,
+    "depth": one_of(18, 34),
+    "activation": one_of("gelu", "relu"),
+    "spaces": one_of("slice", "full"),
 }
 _PLANE: dict[str, Any] = {"classes": [7, 6, 1], "resolution": 10, "extent": 1.2}
 _BARLOW: dict[str, Any] = {
@@ -200,8 +208,9 @@ def _checkpoints(
 def _train_and_load(
     config: TrainConfig, data: ImageData, folder: Path, cfg: dict[str, Any]
 ) -> tuple[list[Checkpoint], list[dict[str, Any]]]:
-    log = print if cfg["progress"] else None
-    history = train(config, data, folder, device=str(cfg["device"]), log=log)
+    history = train(
+        config, data, folder, device=str(cfg["device"]), log=None, progress=cfg["progress"]
+    )
     return [load_checkpoint(folder / f"epoch_{e:04d}.pt") for e in config.checkpoints], history
 
 
@@ -433,7 +442,7 @@ def _over_checkpoints(
     *,
     name: str,
     loss_name: str,
-    enabled: bool,
+    enabled: bool | None,
 ) -> xr.Dataset:
     parts = [measure(c) for c in progress(ckpts, desc=f"{name}: measure", enabled=enabled)]
     epochs = [c.epoch for c in ckpts]
@@ -494,7 +503,9 @@ def _plane(cfg: dict[str, Any], data: ImageData) -> tuple[Plane, list[int]]:
 def _run_supervised(
     name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any, stages: bool
 ) -> xr.Dataset:
-    cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
+    cfg = resolve_config(
+        defaults, config, {"data": str(data)} if data is not None else None, rules=DEEP_RULES
+    )
     _validate(cfg)
     start = time.perf_counter()
     images = _load_data(cfg)
@@ -507,7 +518,7 @@ def _run_supervised(
         history,
         name=name,
         loss_name="mean training cross-entropy of the epoch",
-        enabled=bool(cfg["progress"]),
+        enabled=cfg["progress"],
     )
     shown = _display_images(images, index)
     ds = add_variables(ds, {"anchor_images": (("anchor", "channel", "row", "column"), shown)})
@@ -533,7 +544,9 @@ def _run_supervised(
 def _run_barlow(
     name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any
 ) -> xr.Dataset:
-    cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
+    cfg = resolve_config(
+        defaults, config, {"data": str(data)} if data is not None else None, rules=DEEP_RULES
+    )
     _validate(cfg)
     start = time.perf_counter()
     images = _load_data(cfg)
@@ -565,7 +578,7 @@ def _run_barlow(
         history,
         name=name,
         loss_name="mean Barlow Twins loss of the epoch",
-        enabled=bool(cfg["progress"]),
+        enabled=cfg["progress"],
     )
     ds = add_variables(ds, {"anchor_images": (dims, display)})
     first = ckpts[0].model

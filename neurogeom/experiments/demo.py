@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,14 @@ import xarray as xr
 
 from ..data.toy import sinusoid_task
 from ..dataset import save, with_training_data
+from ..errors import ConfigError
 from ..maps.torch import TorchResponseMap
 from ..measure import geometry
 from ..models.shallow import ShallowNet
 from ..slices import Grid
 from ..train import TrainConfig, train_classifier
+from .config import AT_LEAST_2, NON_NEGATIVE, POSITIVE, check_settings
+from .runner import check_netcdf_engine, publish, staged
 
 __all__ = ["DemoConfig", "run_demo"]
 
@@ -40,15 +44,37 @@ class DemoConfig:
     bound: float = 1.5
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        for key, value in asdict(self).items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"setting {key!r} must be a number; got {value!r}.")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"setting {key!r} must be a finite number; got {value!r}.")
+        check_settings(asdict(self), _RULES)
 
-def run_demo(out: str | Path, config: DemoConfig = DemoConfig()) -> dict[str, Path]:
+
+_RULES = {
+    **dict.fromkeys(("width", "n_points", "epochs", "lr", "batch_size", "bound"), POSITIVE),
+    **dict.fromkeys(("momentum", "seed"), NON_NEGATIVE),
+    "resolution": AT_LEAST_2,
+}
+
+
+def run_demo(
+    out: str | Path, config: DemoConfig = DemoConfig(), *, progress: bool | None = None
+) -> dict[str, Path]:
     """Train, measure the volume element at the start and the end, write .nc and .png.
 
     Parameters
     ----------
     out : str or Path
-        Output folder (created).
+        Output folder (created). Its writability and the netCDF engine are checked before
+        training; the files are written into a staging folder next to it and moved in only
+        when both are complete, so a failure leaves nothing half-written.
     config : DemoConfig
+    progress : bool or None
+        Progress bar over the training epochs: None (default) only when stderr is a
+        terminal.
 
     Returns
     -------
@@ -58,10 +84,22 @@ def run_demo(out: str | Path, config: DemoConfig = DemoConfig()) -> dict[str, Pa
     Examples
     --------
     >>> import tempfile
-    >>> paths = run_demo(tempfile.mkdtemp(), DemoConfig(epochs=2, resolution=4, n_points=20))
+    >>> paths = run_demo(tempfile.mkdtemp(), DemoConfig(epochs=2, resolution=4, n_points=20),
+    ...                  progress=False)
     >>> sorted(paths)
     ['dataset', 'figure']
     """
+    out = Path(out).expanduser()
+    check_netcdf_engine()
+    with staged(out.parent, out.name, target=out) as tmp:
+        ds = _train_and_measure(config, progress)
+        save(ds, tmp / "demo.nc")
+        _figure(ds, tmp / "demo.png")
+        publish(tmp, out)
+    return {"dataset": out / "demo.nc", "figure": out / "demo.png"}
+
+
+def _train_and_measure(config: DemoConfig, progress: bool | None) -> xr.Dataset:
     torch.manual_seed(config.seed)
     X, y = sinusoid_task(config.n_points, seed=config.seed)
     net = ShallowNet(2, config.width)
@@ -80,14 +118,20 @@ def run_demo(out: str | Path, config: DemoConfig = DemoConfig()) -> dict[str, Pa
         rm = TorchResponseMap(frozen, "hidden0", dtype=torch.float64)
         snapshots.append(geometry(rm, grid, classifier=frozen).expand_dims(epoch=[epoch]))
 
-    train_classifier(net, X, y, train_cfg, snapshot_epochs=(0, config.epochs), on_snapshot=measure)
+    train_classifier(
+        net,
+        X,
+        y,
+        train_cfg,
+        snapshot_epochs=(0, config.epochs),
+        on_snapshot=measure,
+        progress=progress,
+        desc="demo: training",
+    )
     ds = xr.concat(snapshots, dim="epoch", combine_attrs="override")
     ds = with_training_data(ds, X, y)
     ds.attrs["config"] = _config_json(config)
-    out = Path(out)
-    paths = {"dataset": save(ds, out / "demo.nc"), "figure": out / "demo.png"}
-    _figure(ds, paths["figure"])
-    return paths
+    return ds
 
 
 def _config_json(config: DemoConfig) -> str:
@@ -123,6 +167,12 @@ def _figure(ds: xr.Dataset, path: Path) -> None:
     for ax, epoch in zip(axes, ds.epoch.values):
         volume_map(ds.sel(epoch=epoch), ax=ax, vmin=vmin, vmax=vmax)
         ax.set_title(f"epoch {int(epoch)}")
-    fig.suptitle("2 → 25 sigmoid net on the sinusoid task: volume element of the hidden layer")
+    import json
+
+    cfg = json.loads(ds.attrs["config"])
+    fig.suptitle(
+        f"2 → {cfg['width']} sigmoid net on the sinusoid task (seed {cfg['seed']}): "
+        "volume element of the hidden layer"
+    )
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -31,7 +31,7 @@ from ..models import ShallowNet
 from ..slices import Line, Plane, Slice
 from ..train import TrainConfig
 from .claims import spearman
-from .config import resolve_config
+from .config import ConfigError, resolve_config
 from .runner import progress, record_config, train_and_measure
 
 __all__ = ["LINE_DEFAULTS", "PLANE_DEFAULTS", "run_line", "run_plane"]
@@ -43,7 +43,7 @@ _COMMON: dict[str, Any] = {
     "width": 0,
     "activation": "sigmoid",
     "optimizer": "adamw",
-    "lr": 1e-3,
+    "lr": 0.03,
     "weight_decay": 1e-4,
     "momentum": 0.0,
     "batch_size": 32,
@@ -52,7 +52,7 @@ _COMMON: dict[str, Any] = {
     "train_dtype": "float32",
     "seeds": [0, 1, 2],
     "full_rank": 0,
-    "progress": True,
+    "progress": None,
 }
 #: Settings of ``neurogeom run mnist-line``. ``width = 0`` means the poster's 2000 for 28×28
 #: MNIST and 256 for the 8×8 digits (a similar width-to-input ratio, and 8× cheaper to
@@ -121,6 +121,22 @@ def _measure(where: Slice, rank: int) -> Any:
     return measure
 
 
+def _check(name: str, cfg: dict[str, Any]) -> None:
+    """The checks that involve two settings (each alone is checked by resolve_config)."""
+    need = 2 if name == "mnist-line" else 3
+    if len(cfg["digits"]) != need:
+        raise ConfigError(
+            f"setting 'digits' must list {need} digits for a {name.split('-')[1]}; "
+            f"got {cfg['digits']!r}."
+        )
+    late = [e for e in cfg["snapshot_epochs"] if e > cfg["epochs"]]
+    if late:
+        raise ConfigError(
+            f"setting 'snapshot_epochs' must lie in 0..epochs={cfg['epochs']}; "
+            f"got {cfg['snapshot_epochs']!r}."
+        )
+
+
 def _dim(where: Slice) -> int:
     return int(np.prod(where.stimulus_shape))
 
@@ -129,6 +145,7 @@ def _run(
     name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any
 ) -> xr.Dataset:
     cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
+    _check(name, cfg)
     start = time.perf_counter()
     images = _subset(load_image_data(cfg["data"], split=cfg["split"]), int(cfg["max_samples"]))
     X = images.images.numpy().reshape(len(images), -1).astype(np.float64)
@@ -137,12 +154,8 @@ def _run(
     anchor_index = _anchors(X, y, list(cfg["digits"]), images.source)
     anchors = [X[i] for i in anchor_index]
     if name == "mnist-line":
-        if len(anchors) != 2:
-            raise ValueError(f"digits={cfg['digits']}; a line needs two digits.")
         where: Slice = Line(anchors[0], anchors[1], steps=int(cfg["steps"]))
     else:
-        if len(anchors) != 3:
-            raise ValueError(f"digits={cfg['digits']}; a plane needs three digits.")
         where = Plane(
             anchors[0],
             anchors[1],
@@ -152,8 +165,6 @@ def _run(
         )
     width = int(cfg["width"]) or (2000 if d == 784 else 256)
     rank = int(cfg["full_rank"]) or min(d, width)
-    if cfg["train_dtype"] not in _DTYPES:
-        raise ValueError(f"train_dtype={cfg['train_dtype']!r}; use one of {sorted(_DTYPES)}.")
     measure = _measure(where, rank)
     per_seed = []
     for seed in progress(cfg["seeds"], desc=name, enabled=cfg["progress"]):
@@ -161,8 +172,16 @@ def _run(
         net = ShallowNet(d, width, 10, activation=cfg["activation"])
         net = net.to(_DTYPES[cfg["train_dtype"]])
         train = TrainConfig.from_settings(cfg, seed)
-        label = bool(cfg["progress"]) and f"seed {seed}"
-        run = train_and_measure(net, X, y, train, cfg["snapshot_epochs"], measure, progress=label)
+        run = train_and_measure(
+            net,
+            X,
+            y,
+            train,
+            cfg["snapshot_epochs"],
+            measure,
+            progress=cfg["progress"],
+            desc=f"seed {seed}: training",
+        )
         per_seed.append(run.dataset)
     ds = stack(
         per_seed, "seed", list(cfg["seeds"]), long_name="seed of initialisation and batch order"

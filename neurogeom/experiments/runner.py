@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import platform
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,14 +27,19 @@ from torch import nn
 from .._progress import progress
 from .._version import __version__
 from ..dataset import add_variables, stack
+from ..errors import ConfigError
 from ..train import TrainConfig, train_classifier
 
 __all__ = [
     "TrainedRun",
+    "check_netcdf_engine",
     "new_run_folder",
     "progress",
+    "publish",
     "record_config",
+    "run_folder_path",
     "stage_epochs",
+    "staged",
     "train_and_measure",
 ]
 
@@ -50,10 +59,15 @@ def stage_epochs(epochs: int, stages: Sequence[str] = ("start", "middle", "end")
     where = {"start": 0, "middle": epochs // 2, "end": epochs}
     unknown = [s for s in stages if s not in where]
     if unknown:
-        raise ValueError(f"unknown stages {unknown}; use 'start', 'middle', 'end'.")
+        raise ConfigError(
+            f"setting 'stages' must hold 'start', 'middle' or 'end'; got unknown stages {unknown}."
+        )
     out = [where[s] for s in stages]
     if len(set(out)) != len(out):
-        raise ValueError(f"stages {list(stages)} fall on the same epoch with epochs={epochs}.")
+        raise ConfigError(
+            f"setting 'stages' {list(stages)} fall on the same epoch with epochs={epochs}; "
+            "use more epochs or fewer stages."
+        )
     return out
 
 
@@ -90,7 +104,8 @@ def train_and_measure(
     snapshots: Sequence[int],
     measure: Callable[[nn.Module], xr.Dataset],
     *,
-    progress: bool | str = False,
+    progress: bool | str | None = False,
+    desc: str = "training",
 ) -> TrainedRun:
     """Train ``model`` and measure it at the epochs in ``snapshots``.
 
@@ -107,8 +122,11 @@ def train_and_measure(
         Epochs to measure; 0 is before training.
     measure : callable
         Receives a frozen copy of the model (eval mode) and returns a geometry Dataset.
-    progress : bool or str
-        Progress bar over epochs (tqdm, optional); a string labels it.
+    progress : bool, str or None
+        Progress bar over epochs: True, False (default), None (only when stderr is a
+        terminal) or a label (always shown), as in :func:`~neurogeom.train.train_classifier`.
+    desc : str
+        Label of the bar.
 
     Returns
     -------
@@ -144,7 +162,14 @@ def train_and_measure(
         measured[epoch] = add_variables(ds, {"accuracy": ((), _accuracy(frozen, Xt, yt))})
 
     losses = train_classifier(
-        model, X, y, train, snapshot_epochs=snaps, on_snapshot=on_snapshot, progress=progress
+        model,
+        X,
+        y,
+        train,
+        snapshot_epochs=snaps,
+        on_snapshot=on_snapshot,
+        progress=progress,
+        desc=desc,
     )
     ds = stack(
         [measured[e] for e in snaps], "epoch", snaps, long_name="training epoch of the snapshot"
@@ -194,6 +219,23 @@ def record_config(
     return out
 
 
+def run_folder_path(out: str | Path, experiment: str) -> Path:
+    """A free path ``out/<experiment>-<UTC time>`` (suffixed ``-1``, ``-2`` … if taken).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run_folder_path(tempfile.mkdtemp(), "toy").name.startswith("toy-")
+    True
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    base = Path(out).expanduser() / f"{experiment}-{stamp}"
+    folder, i = base, 1
+    while folder.exists():
+        folder, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return folder
+
+
 def new_run_folder(out: str | Path, experiment: str) -> Path:
     """Create and return ``out/<experiment>-<UTC time>`` (suffixed if it exists).
 
@@ -203,10 +245,133 @@ def new_run_folder(out: str | Path, experiment: str) -> Path:
     >>> new_run_folder(tempfile.mkdtemp(), "toy").name.startswith("toy-")
     True
     """
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    base = Path(out).expanduser() / f"{experiment}-{stamp}"
-    folder, i = base, 1
-    while folder.exists():
-        folder, i = base.with_name(f"{base.name}-{i}"), i + 1
+    folder = run_folder_path(out, experiment)
     folder.mkdir(parents=True)
     return folder
+
+
+def check_netcdf_engine() -> str:
+    """The netCDF engine :func:`neurogeom.save` will use; raises before any work if none.
+
+    Raises
+    ------
+    ConfigError
+        Neither netCDF4 nor h5netcdf is installed.
+
+    Examples
+    --------
+    >>> check_netcdf_engine() in ("netcdf4", "h5netcdf")
+    True
+    """
+    from ..dataset import _engine
+
+    try:
+        return _engine()
+    except ImportError as err:
+        raise ConfigError(f"cannot write the results: {err}") from None
+
+
+def _missing_ancestors(folder: Path) -> list[Path]:
+    """``folder`` and its parents that do not exist yet, deepest first."""
+    missing = []
+    for p in (folder, *folder.parents):
+        if p.exists():
+            break
+        missing.append(p)
+    return missing
+
+
+@contextmanager
+def staged(out: str | Path, name: str, *, target: str | Path | None = None) -> Iterator[Path]:
+    """A hidden staging folder ``out/.<name>-*.partial`` for results that appear only whole.
+
+    Entering checks up front that ``out`` (created if missing) and, when given, an existing
+    ``target`` are writable folders. Write everything into the staging folder, then move it
+    into place with :func:`publish`. If the block raises, the staging folder and any folders
+    the call created are removed, so a failed run leaves nothing behind.
+
+    Parameters
+    ----------
+    out : str or Path
+        Folder to hold the staging folder (the target's parent).
+    name : str
+        Stem of the staging folder's name.
+    target : str or Path, optional
+        Where the results will go, checked as well when it exists.
+
+    Yields
+    ------
+    Path
+        The staging folder.
+
+    Raises
+    ------
+    ConfigError
+        ``out`` or ``target`` is not a writable folder (the message names it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> with staged(root, "toy") as tmp:
+    ...     _ = (tmp / "claims.txt").write_text("ok")
+    ...     final = publish(tmp, root / "toy-1")
+    >>> sorted(p.name for p in root.iterdir()), (final / "claims.txt").read_text()
+    (['toy-1'], 'ok')
+    """
+    parent = Path(out).expanduser()
+    for folder in (parent, Path(target).expanduser() if target is not None else None):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise ConfigError(f"output folder {str(folder)!r} exists and is not a folder.")
+    created = _missing_ancestors(parent)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", suffix=".partial", dir=parent))
+    except OSError as err:
+        _remove_empty(created)
+        raise ConfigError(
+            f"cannot write into the output folder {str(parent)!r}: {err.strerror or err}."
+        ) from None
+    if target is not None and Path(target).is_dir() and not os.access(target, os.W_OK):
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ConfigError(f"cannot write into the output folder {str(target)!r}.")
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(created)
+        raise
+    if staging.exists():  # never published: nothing half-done stays
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def publish(staging: Path, target: str | Path) -> Path:
+    """Move a finished staging folder to ``target``; returns ``target``.
+
+    A missing ``target`` is the staging folder renamed (one atomic step); into an existing
+    folder each file is moved, replacing files of the same name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "tmp").mkdir(); _ = (root / "tmp" / "a.txt").write_text("1")
+    >>> publish(root / "tmp", root / "run").name, (root / "run" / "a.txt").exists()
+    ('run', True)
+    """
+    target = Path(target).expanduser()
+    if not target.exists():
+        staging.rename(target)
+        return target
+    for item in staging.iterdir():
+        item.replace(target / item.name)
+    staging.rmdir()
+    return target

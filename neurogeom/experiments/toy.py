@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "grid_resolution": 80,
     "grid_extent": 1.5,
     "closed_form_tolerance": 1e-8,
-    "progress": True,
+    "progress": None,
 }
 
 TASKS = ("sinusoid", "xor", "xor4")
@@ -75,12 +75,12 @@ def _task(name: str, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         return xor_task(n_points, seed=seed)
     if name == "xor4":
         return xor_points()
-    raise ValueError(f"task={name!r}; choose one of {TASKS}.")
+    raise ConfigError(f"setting 'task' must be one of {TASKS}; got {name!r}.")
 
 
 def _boundary_distance(name: str, points: np.ndarray) -> np.ndarray:
     if name not in TASKS:
-        raise ConfigError(f"task={name!r}; choose one of {TASKS}.")
+        raise ConfigError(f"setting 'task' must be one of {TASKS}; got {name!r}.")
     return (
         sinusoid_boundary_distance(points) if name == "sinusoid" else xor_boundary_distance(points)
     )
@@ -205,7 +205,8 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
             train,
             snaps,
             measure,
-            progress=bool(cfg["progress"]) and f"width {width}, seed {seed}",
+            progress=cfg["progress"],
+            desc=f"width {width}, seed {seed}: training",
         ).dataset
     per_seed = [
         stack(

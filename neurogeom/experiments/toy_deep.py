@@ -50,7 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "seeds": [0, 1, 2],
     "grid_resolution": 80,
     "grid_extent": 1.5,
-    "progress": True,
+    "progress": None,
 }
 
 
@@ -116,8 +116,16 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
         torch.manual_seed(int(seed))
         net = ShallowNet(2, [int(w) for w in cfg["hidden"]], 2, activation=cfg["activation"])
         train = TrainConfig.from_settings(cfg, seed)
-        label = bool(cfg["progress"]) and f"seed {seed}"
-        run_ = train_and_measure(net.double(), X, y, train, snaps, measure, progress=label)
+        run_ = train_and_measure(
+            net.double(),
+            X,
+            y,
+            train,
+            snaps,
+            measure,
+            progress=cfg["progress"],
+            desc=f"seed {seed}: training",
+        )
         per_seed.append(run_.dataset)
     ds = stack(
         per_seed, "seed", cfg["seeds"], long_name="seed of initialisation, data and batch order"

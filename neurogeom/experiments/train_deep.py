@@ -31,6 +31,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from .._progress import progress as _progress
 from .._version import __version__
 from ..data.augment import random_crop_flip
 from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
@@ -229,6 +230,7 @@ def train(
     device: str | torch.device = "auto",
     resume: bool = True,
     log: Callable[[str], None] | None = print,
+    progress: bool | None = False,
 ) -> list[dict[str, Any]]:
     """Train a model, keeping checkpoints; resume a stopped run from ``latest.pt``.
 
@@ -246,6 +248,9 @@ def train(
         ``False`` refuses to overwrite an existing run.
     log : callable, optional
         Receives one line per epoch; ``None`` is silent.
+    progress : bool or None
+        Progress bar over epochs: True, False (default) or None (only when stderr is a
+        terminal).
 
     Returns
     -------
@@ -303,7 +308,8 @@ def train(
 
     if start == 0 and 0 in config.checkpoints:
         _save(out / "epoch_0000.pt", payload(0))
-    for epoch in range(start + 1, config.epochs + 1):
+    epochs = range(start + 1, config.epochs + 1)
+    for epoch in _progress(epochs, desc=f"{config.method} training", enabled=progress):
         t0, losses = time.perf_counter(), []
         model.train()
         for idx in _batches(len(data), config.batch_size, gen):

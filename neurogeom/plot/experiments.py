@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -88,8 +89,12 @@ def line_plot(
     seed: int | None = None,
     space: str = "slice",
     images: bool = True,
+    entropy: bool = False,
 ) -> Axes:
     """Fig. 2 top: log10 volume element along a line, coloured by the predicted class.
+
+    With ``entropy=True`` the prediction entropy is drawn next to it (dashed, right-hand
+    axis from 0 to 1 hartley), as on the poster: the claim is that the two rise together.
 
     Parameters
     ----------
@@ -103,10 +108,13 @@ def line_plot(
         Which volume element when the Dataset has a ``space`` dimension.
     images : bool
         Show the end-point and mid-point images (from the Dataset's ``anchors``) as insets.
+    entropy : bool
+        Also draw ``entropy`` (needs a classifier's outputs) on a twin axis.
 
     Returns
     -------
     matplotlib Axes
+        The volume element's axes.
 
     Examples
     --------
@@ -136,6 +144,13 @@ def line_plot(
         )
     ax.set_xlabel("t")
     ax.set_ylabel(y.attrs["long_name"])
+    if entropy:
+        if "entropy" not in sub:
+            raise ValueError("entropy=True needs the classifier's 'entropy' in the Dataset.")
+        twin = ax.twinx()
+        twin.plot(t, sub["entropy"].values, color="k", ls="--", lw=1.2, label="entropy")
+        twin.set_ylim(-0.03, 1.03)
+        twin.set_ylabel("prediction entropy [hartley], dashed")
     if images and "anchors" in sub:
         shape = _image_shape(ds)
         a, b = (sub["anchors"].values[i].reshape(shape) for i in (0, 1))
@@ -299,7 +314,8 @@ def loss_curves(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
         ax.plot(loss["train_epoch"].values, curve.values, lw=1, label=label or None)
     ax.set_xlabel("training epoch")
     name, units = loss.attrs.get("long_name"), loss.attrs.get("units")
-    ax.set_ylabel(f"{name} [{units}]" if name and units else name or "training loss")
+    label = f"{name} [{units}]" if name and units else name or "training loss"
+    ax.set_ylabel(textwrap.fill(label, 28))  # a long name must fit beside a short axes
     ax.set_yscale("log")
     if groups:
         ax.legend(fontsize=6)
@@ -346,7 +362,7 @@ def claim_progression(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
             )
     ax.axhline(0, color="0.7", lw=0.8)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("Spearman rho of log volume element")
+    ax.set_ylabel("Spearman rho of\nlog volume element")
     ax.set_ylim(-1.05, 1.05)
     ax.legend(fontsize=6)
     return ax

@@ -67,3 +67,27 @@ def test_claim_table_mean_and_sd_over_seeds():
     ]
     assert lines[1].split() == ["5", "0", "+0.300", "±", "0.141", "-0.200", "±", "0.141", "2"]
     assert lines[2].split() == ["5", "10", "+0.800", "±", "0.283", "-0.500", "±", "0.000", "2"]
+
+
+def test_claim_table_reports_accuracy_and_entropy_range():
+    ds = xr.Dataset(
+        {
+            "spearman_entropy": (("epoch", "seed"), [[0.2, 0.4], [0.6, 1.0]]),
+            "accuracy": (("epoch", "seed"), [[0.1, 0.1], [0.99, 0.97]]),
+            "entropy": (("epoch", "seed", "t"), [[[1.0, 1.0, 1.0]] * 2, [[0.01, 0.5, 0.8]] * 2]),
+        },
+        coords={"epoch": [0, 30], "seed": [0, 1]},
+    )
+    lines = claim_table(ds, by=("epoch",)).splitlines()
+    assert "accuracy" in lines[0] and "entropy range" in lines[0]
+    assert lines[2].split() == [
+        "30",
+        "+0.800",
+        "±",
+        "0.283",
+        "0.980",
+        "±",
+        "0.014",
+        "0.010-0.800",
+        "2",
+    ]

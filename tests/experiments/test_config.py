@@ -56,3 +56,41 @@ def test_load_toml(tmp_path):
         load_toml(p)
     with pytest.raises(ConfigError, match="does not exist"):
         load_toml(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    "key, value, match",
+    [
+        ("lr", float("nan"), "finite"),
+        ("lr", float("inf"), "finite"),
+        ("epochs", float("nan"), "finite"),
+        ("widths", [], "non-empty"),
+        ("widths", ["5"], "list of numbers"),
+        ("widths", [5, True], "list of numbers"),
+        ("widths", [1.5], "integer"),
+        ("widths", [float("inf")], "finite"),
+    ],
+)
+def test_non_finite_empty_and_wrong_elements(key, value, match):
+    with pytest.raises(ConfigError, match=rf"'{key}'.*{match}"):
+        resolve_config(DEFAULTS, {key: value})
+
+
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [("epochs", 0, "> 0"), ("lr", -0.1, "> 0"), ("widths", [5, 0], "> 0"), ("task", "x", "one of")],
+)
+def test_rules_name_the_setting_the_value_and_what_is_expected(key, value, expected):
+    from neurogeom.experiments.config import RULES, one_of
+
+    rules = {**RULES, "task": one_of("sinusoid", "xor")}
+    with pytest.raises(ConfigError) as err:
+        resolve_config(DEFAULTS, {key: value}, rules=rules)
+    message = str(err.value)
+    assert repr(key) in message and repr(value) in message and expected in message
+
+
+def test_config_error_lives_in_neurogeom_errors():
+    import neurogeom.errors
+
+    assert ConfigError is neurogeom.errors.ConfigError

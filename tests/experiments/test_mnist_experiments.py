@@ -96,9 +96,9 @@ def test_real_format_mnist_directory(tmp_path):
 
 
 def test_wrong_digits_and_missing_data(tmp_path):
-    with pytest.raises(ValueError, match="two digits"):
+    with pytest.raises(ng.errors.ConfigError, match="'digits' must list 2 digits"):
         mnist.run_line({**TINY, "digits": [7, 6, 1]})
-    with pytest.raises(ValueError, match="no image with label 11"):
+    with pytest.raises(ng.errors.ConfigError, match="'digits' must be a class label"):
         mnist.run_line({**TINY, "digits": [7, 11]})
     with pytest.raises(ng.errors.DataNotFoundError, match="no MNIST train images"):
         mnist.run_line(TINY, data=tmp_path)
@@ -108,3 +108,14 @@ def test_rank_deficient_full_metric_names_the_setting():
     # 16 units cannot give a 64-dimensional image-space metric full rank
     with pytest.raises(ng.errors.SingularMetricError, match="set full_rank"):
         mnist.run_line({**TINY, "width": 16, "full_rank": 64, "steps": 3, "seeds": [0]})
+
+
+def test_default_training_gives_a_confident_classifier():
+    # the default optimiser settings on the digits, one seed, the last snapshot only
+    ds = mnist.run_line({"seeds": [0], "snapshot_epochs": [30], "steps": 17, "progress": False})
+    last = ds.isel(seed=0, epoch=-1)
+    assert float(last.accuracy) > 0.98
+    top = last.probability.max("class").values
+    assert top[0] > 0.95 and top[-1] > 0.95  # the end digits are recognised with confidence
+    assert float(last.entropy.max() - last.entropy.min()) > 0.5  # hartley; chance is 1
+    assert last.prediction.values[0] == 7 and last.prediction.values[-1] == 6

@@ -95,7 +95,7 @@ def test_snapshot_is_the_seeded_network():
 def test_xor_task_and_bad_settings():
     out = toy.run({**TINY, "task": "xor", "widths": [4], "seeds": [0]})
     assert "xor" in json.loads(out.attrs["config"])["data_source"]
-    with pytest.raises(ValueError, match="task="):
+    with pytest.raises(ConfigError, match="setting 'task' must be one of .*got 'spiral'"):
         toy.run({**TINY, "task": "spiral"})
     with pytest.raises(ConfigError, match="unknown setting"):
         toy.run({**TINY, "width": 3})
