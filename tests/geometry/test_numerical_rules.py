@@ -60,7 +60,7 @@ def test_a_float32_full_space_metric_with_rank_k_is_never_indefinite():
     expected = 0.5 * np.sum(np.log(np.linalg.eigvalsh(W @ W.T)))
     np.testing.assert_allclose(ds.log_volume_element.values, expected, rtol=1e-5)
     auto = ng.geometry(ng.TorchResponseMap(net), x, space="full", rank="auto")
-    assert (auto["rank"].values == 10).all()  # float32 rounding is not taken for rank
+    assert (auto["metric_rank"].values == 10).all()  # float32 rounding is not taken for rank
 
 
 def test_the_tolerance_fits_the_dtype_of_the_jacobian():
