@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "DataFormatError",
     "DataNotFoundError",
+    "FileWriteError",
     "InputTypeError",
     "InsufficientSamplesError",
     "LayerError",
@@ -118,3 +119,7 @@ class VariableError(NeurogeomError, KeyError):
 
 class MissingDependencyError(NeurogeomError, ImportError):
     """An optional package that this feature needs is not installed."""
+
+
+class FileWriteError(NeurogeomError, OSError):
+    """A file or store could not be written where it was asked for (nothing is left there)."""
