@@ -105,8 +105,10 @@ def write_atomically(
         except (NeurogeomError, OSError):
             raise
         except Exception as err:
+            notes = [str(n).splitlines()[0] for n in getattr(err, "__notes__", ()) if str(n)]
+            detail = " ".join([str(err).rstrip("."), *notes])  # xarray names the variable in a note
             raise DataFormatError(
-                f"could not write the {kind} to {out}: {err} -- every variable must hold "
+                f"could not write the {kind} to {out}: {detail} -- every variable must hold "
                 "numbers, booleans or strings and every attribute a string, a number or a "
                 "list of them; convert or drop the one named here."
             ) from err
