@@ -42,7 +42,7 @@ import xarray as xr
 
 from ._files import write_atomically
 from .dataset import build_dataset, config_of
-from .errors import DataFormatError, DataNotFoundError, FileWriteError
+from .errors import DataFormatError, DataNotFoundError, FileWriteError, MissingDependencyError
 from .maps.base import ResponseMap
 from .measure import geometry
 from .slices import Points, Slice
@@ -276,6 +276,13 @@ def lazy_geometry_over(
     return out
 
 
+def _require_zarr() -> None:
+    try:
+        _require("zarr", "zarr")
+    except ImportError as err:
+        raise MissingDependencyError(str(err)) from err
+
+
 #: Key of the completion marker in a store's root ``.zattrs``, written last by save_zarr.
 _MARKER = "neurogeom_store"
 
@@ -316,6 +323,8 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
         store; or the operating system refused the write (an ``OSError`` too).
     DataFormatError
         A variable or attribute cannot be stored (the message names it).
+    MissingDependencyError
+        zarr is not installed (an ``ImportError`` too).
 
     Errors raised by the dask tasks themselves (e.g. by the response map) propagate as
     they are, after the temporary store is removed.
@@ -330,7 +339,7 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     >>> load_zarr(p).log_volume_element.shape
     (8, 8)
     """
-    _require("zarr", "zarr")
+    _require_zarr()
     if mode not in ("w-", "w"):
         raise ValueError(f"mode={mode!r}; use 'w-' (refuse to overwrite) or 'w'.")
     chunked = any(var.chunks is not None for var in ds.variables.values())
@@ -507,7 +516,7 @@ def load_zarr(path: str | Path, *, strict: bool = True) -> xr.Dataset:
     ...
     neurogeom.errors.DataFormatError: ... variable 'x' is missing 1 of 2 chunks (e.g. '1')...
     """
-    _require("zarr", "zarr")
+    _require_zarr()
     p = Path(path)
     if not p.exists():
         raise DataNotFoundError(f"no Zarr store at {p}; check the path.")

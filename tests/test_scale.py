@@ -230,8 +230,11 @@ def test_two_processes_overwriting_one_store_leave_one_complete_store(tmp_path):
 
 def test_missing_optional_dependency_is_a_clear_import_error(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "zarr", None)
-    with pytest.raises(ImportError, match=r"neurogeom\[zarr\]"):
+    with pytest.raises(ImportError, match=r"neurogeom\[zarr\]") as info:
         save_zarr(xr.Dataset(), tmp_path / "x.zarr")
+    assert isinstance(info.value, ng.NeurogeomError)
+    with pytest.raises(ng.errors.MissingDependencyError, match=r"neurogeom\[zarr\]"):
+        load_zarr(tmp_path)
 
 
 def test_shipped_map_travels_as_its_first_pickle():
