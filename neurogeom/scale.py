@@ -42,7 +42,13 @@ import xarray as xr
 
 from ._files import write_atomically
 from .dataset import build_dataset, config_of
-from .errors import DataFormatError, DataNotFoundError, FileWriteError, MissingDependencyError
+from .errors import (
+    DataFormatError,
+    DataNotFoundError,
+    FileWriteError,
+    MissingDependencyError,
+    ParameterError,
+)
 from .maps.base import ResponseMap
 from .measure import geometry
 from .slices import Points, Slice
@@ -341,7 +347,7 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     """
     _require_zarr()
     if mode not in ("w-", "w"):
-        raise ValueError(f"mode={mode!r}; use 'w-' (refuse to overwrite) or 'w'.")
+        raise ParameterError(f"mode={mode!r}; use 'w-' (refuse to overwrite) or 'w'.")
     chunked = any(var.chunks is not None for var in ds.variables.values())
 
     def write(tmp: Path) -> Callable[[], None]:

@@ -93,6 +93,8 @@ def test_zarr_round_trip(tmp_path):
     assert isinstance(info.value, OSError)
     save_zarr(lazy, path, mode="w")
     assert sorted(os.listdir(tmp_path)) == ["g.zarr"]
+    with pytest.raises(ng.errors.ParameterError, match="mode='a'"):
+        save_zarr(lazy, path, mode="a")
     with pytest.raises(DataNotFoundError, match="missing.zarr"):
         load_zarr(tmp_path / "missing.zarr")
 
