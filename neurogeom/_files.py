@@ -92,6 +92,7 @@ def write_atomically(
             "every part of the path must be a folder you may write to.",
         ) from err
     tmp: Path | None = None
+    placed = False
     try:
         prefix, suffix = f".{out.name}.", ".tmp"
         if directory:
@@ -117,13 +118,13 @@ def write_atomically(
         _set_mode(tmp, out, directory)
         _fsync_tree(tmp)
         _place(tmp, out, directory, overwrite, exists_hint)
-        tmp = None
+        tmp, placed = None, True
         _fsync_dir(parent)
     except BaseException as err:
         if tmp is not None:
             _remove(tmp)
         if isinstance(err, OSError) and not isinstance(err, NeurogeomError):
-            raise _write_error(err, out, kind) from err
+            raise _write_error(err, out, kind, placed) from err
         raise
     return out
 
@@ -158,7 +159,7 @@ def _check_target(
             )
 
 
-def _write_error(err: OSError, out: Path, kind: str) -> FileWriteError:
+def _write_error(err: OSError, out: Path, kind: str, placed: bool) -> FileWriteError:
     reason = err.strerror or str(err)
     if err.errno in _NOT_WRITABLE:
         message = (
@@ -169,6 +170,12 @@ def _write_error(err: OSError, out: Path, kind: str) -> FileWriteError:
         message = f"cannot write the {kind} to {out}: the disk is full ({reason}); free space."
     else:
         message = f"cannot write the {kind} to {out}: {reason} ({type(err).__name__})."
+    if placed:  # only syncing the folder failed: the new content is in place, maybe not on disk
+        return FileWriteError(
+            err.errno,
+            f"{out} was written, but its folder could not be synced to disk ({reason}); "
+            "after a crash it may still hold the old content.",
+        )
     return FileWriteError(err.errno, message + " Nothing was left behind.")
 
 

@@ -133,6 +133,20 @@ def test_failure_after_writing_removes_the_temporary_file(tmp_path, monkeypatch)
     xr.testing.assert_identical(ng.load(path), geometry_like(1.0))
 
 
+def test_failing_folder_sync_after_the_rename_says_the_file_is_in_place(tmp_path, monkeypatch):
+    from neurogeom import _files
+
+    def failing(path):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(_files, "_fsync_dir", failing)
+    with pytest.raises(ng.errors.FileWriteError, match="was written, but its folder"):
+        ng.save(geometry_like(2.0), tmp_path / "g.nc")
+    monkeypatch.undo()
+    assert entries(tmp_path) == ["g.nc"]
+    xr.testing.assert_identical(ng.load(tmp_path / "g.nc"), geometry_like(2.0))
+
+
 def test_interrupt_while_writing_removes_the_temporary_file(tmp_path, monkeypatch):
     written = []
     real = xr.Dataset.to_netcdf
