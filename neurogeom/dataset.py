@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._files import write_atomically
 from ._version import __version__
+from .errors import DataFormatError, DataNotFoundError, MissingDependencyError
 from .slices import Slice
 
 __all__ = [
@@ -247,57 +249,154 @@ def config_of(ds: xr.Dataset) -> dict[str, Any]:
 
 
 def _engine() -> str:
-    for module, engine in (("netCDF4", "netcdf4"), ("h5netcdf", "h5netcdf")):
+    """The netCDF-4 engine to use: h5netcdf (a core dependency), else netCDF4."""
+    for module, engine in (("h5netcdf", "h5netcdf"), ("netCDF4", "netcdf4")):
         if find_spec(module) is not None:
             return engine
-    raise ImportError(
-        "writing netCDF-4 needs netCDF4 or h5netcdf: pip install 'neurogeom[netcdf]'."
+    raise MissingDependencyError(
+        "reading and writing netCDF-4 files needs h5netcdf (a dependency of neurogeom) or "
+        "netCDF4, and neither is installed: pip install h5netcdf (or 'neurogeom[netcdf]')."
     )
+
+
+def _is_chunked(ds: xr.Dataset) -> bool:
+    return any(var.chunks is not None for var in ds.variables.values())
 
 
 def save(ds: xr.Dataset, path: str | Path) -> Path:
     """Write a geometry Dataset to netCDF-4 (``.nc``); reading it back is exact.
 
+    The file is written under a unique temporary name in the target's folder, fsync'ed,
+    and renamed onto ``path`` in one step: an existing file is replaced atomically (a
+    reader sees the old Dataset or the new one, never a part of either), two processes
+    saving to one path leave one of their Datasets whole, and on any failure nothing is
+    left behind (the old file, if any, is untouched). A process killed outright may leave
+    a ``.<name>.*.tmp`` file, safe to delete.
+
     Parameters
     ----------
     ds : xarray.Dataset
+        Dask-backed variables are computed as the file is written.
     path : str or Path
-        Target file; parent folders are created.
+        Target file; parent folders are created. An existing file is replaced; an
+        existing directory is refused.
 
     Returns
     -------
     Path
         The file written.
 
+    Raises
+    ------
+    FileWriteError
+        ``path`` is a directory, a folder on the way is a file or not writable, or the disk
+        refused the write (an ``OSError`` too).
+    DataFormatError
+        A variable or attribute cannot be stored in netCDF (e.g. an object array or a dict
+        attribute); the message names it.
+    MissingDependencyError
+        Neither h5netcdf nor netCDF4 is installed.
+
     Examples
     --------
     >>> import tempfile, os
-    >>> ds = xr.Dataset({"x": ("t", np.arange(3.0))})
+    >>> ds = xr.Dataset({"x": ("t", np.arange(3.0))}, attrs={"config": "{}"})
     >>> p = save(ds, os.path.join(tempfile.mkdtemp(), "a.nc"))
     >>> load(p).x.values.tolist()
     [0.0, 1.0, 2.0]
     """
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    ds.to_netcdf(tmp, engine=_engine())  # type: ignore[call-overload]
-    tmp.replace(out)  # never leave a half-written file under the real name
-    return out
+    engine = _engine()
+
+    def write(tmp: Path) -> Callable[[], None] | None:
+        if _is_chunked(ds):  # encode first; the dask tasks then run as the file is written
+            delayed = ds.to_netcdf(tmp, engine=engine, compute=False)  # type: ignore[call-overload]
+            return lambda: delayed.compute()
+        ds.to_netcdf(tmp, engine=engine)  # type: ignore[call-overload]
+        return None
+
+    return write_atomically(path, write, kind="Dataset")
 
 
-def load(path: str | Path) -> xr.Dataset:
+def load(path: str | Path, *, strict: bool = True) -> xr.Dataset:
     """Read a Dataset written by :func:`save` fully into memory.
 
     Parameters
     ----------
     path : str or Path
+    strict : bool
+        Refuse a netCDF file that is not a neurogeom Dataset, i.e. has no ``config``
+        attribute holding a JSON object (every Dataset neurogeom builds records its
+        settings there). ``strict=False`` reads any netCDF-4 file.
 
     Returns
     -------
     xarray.Dataset
+
+    Raises
+    ------
+    DataNotFoundError
+        No file at ``path`` (a ``FileNotFoundError`` too).
+    DataFormatError
+        ``path`` is a directory, or not a readable netCDF-4 file (truncated, corrupt, another
+        format: the backend's error is chained), or, with ``strict``, not a neurogeom Dataset.
+    MissingDependencyError
+        Neither h5netcdf nor netCDF4 is installed.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "other.nc")
+    >>> xr.Dataset({"x": ("t", [1.0])}).to_netcdf(p, engine="h5netcdf")
+    >>> load(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.DataFormatError: ... not a neurogeom Dataset: ...
+    >>> load(p, strict=False).x.values.tolist()
+    [1.0]
     """
-    with xr.open_dataset(path, engine=_engine()) as ds:
-        return ds.load()
+    p = Path(path)
+    if p.is_dir():
+        raise DataFormatError(
+            f"{p} is a directory; ng.load reads one netCDF file written by ng.save "
+            "(a Zarr store is a directory: open it with neurogeom.scale.load_zarr)."
+        )
+    if not p.exists():
+        raise DataNotFoundError(
+            f"no file at {p}; expected a netCDF file written by ng.save. Check the path."
+        )
+    engine = _engine()
+    try:
+        with xr.open_dataset(p, engine=engine) as opened:
+            ds = opened.load()
+    except Exception as err:
+        raise DataFormatError(
+            f"could not read {p} as a netCDF-4 file ({type(err).__name__}: {err}); expected "
+            "a file written by ng.save. It may be truncated (e.g. copied while being "
+            "written) or in another format."
+        ) from err
+    if strict:
+        _check_is_neurogeom(ds, p)
+    return ds
+
+
+def _check_is_neurogeom(ds: xr.Dataset, path: Path) -> None:
+    config = ds.attrs.get("config")
+    hint = "Pass strict=False to read it anyway (or use xarray.open_dataset)."
+    if not isinstance(config, str):
+        raise DataFormatError(
+            f"{path} is a netCDF file but not a neurogeom Dataset: it has no 'config' "
+            "attribute (every Dataset neurogeom builds records its settings there, as JSON). "
+            + hint
+        )
+    try:
+        parsed = json.loads(config)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise DataFormatError(
+            f"{path} is not a neurogeom Dataset: its 'config' attribute {config[:80]!r} is "
+            "not a JSON object of settings. " + hint
+        )
 
 
 def stack(

@@ -10,6 +10,7 @@ __all__ = [
     "ConfigError",
     "DataFormatError",
     "DataNotFoundError",
+    "FileWriteError",
     "InputTypeError",
     "InsufficientSamplesError",
     "LayerError",
@@ -126,3 +127,7 @@ class ConfigError(ParameterError):
 
     The message names the setting, the value given and what is expected.
     """
+
+
+class FileWriteError(NeurogeomError, OSError):
+    """A file or store could not be written where it was asked for (nothing is left there)."""

@@ -21,14 +21,17 @@ the ``zarr`` extra.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import itertools
 import json
 import math
 import operator
+import os
 import pickle
 import threading
 import uuid
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,7 +39,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._files import write_atomically
 from .dataset import build_dataset, config_of
+from .errors import (
+    DataFormatError,
+    DataNotFoundError,
+    FileWriteError,
+    MissingDependencyError,
+    ParameterError,
+)
 from .maps.base import ResponseMap
 from .measure import geometry
 from .slices import Points, Slice
@@ -259,6 +270,17 @@ def lazy_geometry_over(
     return out
 
 
+def _require_zarr() -> None:
+    try:
+        _require("zarr", "zarr")
+    except ImportError as err:
+        raise MissingDependencyError(str(err)) from err
+
+
+#: Key of the completion marker in a store's root ``.zattrs``, written last by save_zarr.
+_MARKER = "neurogeom_store"
+
+
 def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     """Write a (dask-backed) geometry Dataset to a Zarr store, block by block.
 
@@ -266,6 +288,14 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     larger than memory streams to disk. A store that exists is refused unless
     ``mode="w"``. Written in Zarr format 2 (whose string arrays, e.g. layer names, are
     part of the specification; format 3 has none yet).
+
+    The store is written to a temporary directory beside ``path``, every chunk included
+    (also those that are all NaN), marked complete last (a ``neurogeom_store`` entry in its
+    root ``.zattrs`` listing every array and its chunk grid), fsync'ed, and renamed into
+    place; :func:`load_zarr` checks that marker. On any failure nothing is left behind and
+    an existing store is untouched. ``mode="w"`` replaces only a directory that is a Zarr
+    store, never another folder; while it does, the old store is briefly absent (moved
+    aside), never mixed with the new one.
 
     Parameters
     ----------
@@ -280,6 +310,19 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     -------
     Path
 
+    Raises
+    ------
+    FileWriteError
+        The store exists (``mode="w-"``); ``path`` is a file, or a folder that is not a Zarr
+        store; or the operating system refused the write (an ``OSError`` too).
+    DataFormatError
+        A variable or attribute cannot be stored (the message names it).
+    MissingDependencyError
+        zarr is not installed (an ``ImportError`` too).
+
+    Errors raised by the dask tasks themselves (e.g. by the response map) propagate as
+    they are, after the temporary store is removed.
+
     Examples
     --------
     >>> import tempfile, os, torch, neurogeom as ng
@@ -290,28 +333,200 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     >>> load_zarr(p).log_volume_element.shape
     (8, 8)
     """
-    _require("zarr", "zarr")
+    _require_zarr()
     if mode not in ("w-", "w"):
-        raise ValueError(f"mode={mode!r}; use 'w-' (refuse to overwrite) or 'w'.")
-    out = Path(path)
-    if mode == "w-" and out.exists():
-        raise FileExistsError(f"{out} exists; pass mode='w' to overwrite it.")
-    ds.to_zarr(out, mode=mode, consolidated=False, zarr_format=2)  # type: ignore[call-overload]
-    return out
+        raise ParameterError(f"mode={mode!r}; use 'w-' (refuse to overwrite) or 'w'.")
+    chunked = any(var.chunks is not None for var in ds.variables.values())
+
+    def write(tmp: Path) -> Callable[[], None]:
+        # encode and write the metadata (and any in-memory variables) first; the dask tasks
+        # run in finish(). Every chunk is written, so a chunk absent on disk is damage.
+        if not chunked:
+            ds.to_zarr(tmp, mode="w", consolidated=False, zarr_format=2, write_empty_chunks=True)
+            return lambda: _mark_complete(tmp)
+        delayed = ds.to_zarr(
+            tmp,
+            mode="w",
+            consolidated=False,
+            zarr_format=2,
+            write_empty_chunks=True,
+            compute=False,
+        )
+
+        def finish() -> None:
+            delayed.compute()
+            _mark_complete(tmp)
+
+        return finish
+
+    return write_atomically(
+        path,
+        write,
+        directory=True,
+        overwrite=mode == "w",
+        exists_hint="pass mode='w' to overwrite it.",
+        replaceable=_is_store,
+        kind="Zarr store",
+    )
 
 
-def load_zarr(path: str | Path) -> xr.Dataset:
+def _is_store(path: Path) -> bool:
+    return any((path / name).is_file() for name in (".zgroup", ".zarray", "zarr.json"))
+
+
+def _read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _chunk_keys(meta: Mapping[str, Any]) -> list[str]:
+    """Every chunk key of a Zarr format 2 array (``.zarray`` metadata ``meta``)."""
+    shape, chunks = meta["shape"], meta["chunks"]
+    if not shape:
+        return ["0"]
+    grid = [math.ceil(n / c) for n, c in zip(shape, chunks)]
+    sep = meta.get("dimension_separator") or "."
+    return [sep.join(map(str, idx)) for idx in itertools.product(*(range(g) for g in grid))]
+
+
+def _present_keys(folder: Path) -> set[str]:
+    return {
+        Path(root, name).relative_to(folder).as_posix()
+        for root, _, files in os.walk(folder)
+        for name in files
+    }
+
+
+def _mark_complete(store: Path) -> None:
+    """Check every chunk of every array is on disk, then record them in the root attrs."""
+    arrays: dict[str, dict[str, Any]] = {}
+    for entry in sorted(store.iterdir()):
+        if not (entry / ".zarray").is_file():
+            continue
+        meta = _read_json(entry / ".zarray")
+        keys = _chunk_keys(meta)
+        missing = set(keys) - _present_keys(entry)
+        if missing:
+            raise FileWriteError(
+                errno.EIO,
+                f"zarr left {len(missing)} of {len(keys)} chunks of {entry.name!r} unwritten "
+                f"(e.g. {min(missing)!r}); the store is not complete.",
+            )
+        arrays[entry.name] = {
+            "shape": meta["shape"],
+            "chunks": meta["chunks"],
+            "n_chunks": len(keys),
+        }
+    attrs_path = store / ".zattrs"
+    attrs = _read_json(attrs_path) if attrs_path.is_file() else {}
+    attrs[_MARKER] = {"complete": True, "version": 1, "arrays": arrays}
+    with open(attrs_path, "w", encoding="utf-8") as fh:
+        json.dump(attrs, fh, indent=4, sort_keys=True)
+
+
+def _check_complete(path: Path) -> None:
+    """Refuse a store that is not marked complete, or lacks an array or a chunk."""
+    again = "Write it again with save_zarr."
+    if not (path / ".zgroup").is_file():
+        raise DataFormatError(
+            f"{path} is not a Zarr store written by save_zarr: it has no .zgroup "
+            "(expected a Zarr format 2 group)."
+        )
+    try:
+        attrs = _read_json(path / ".zattrs")
+    except FileNotFoundError:
+        attrs = {}
+    except (OSError, ValueError) as err:
+        raise DataFormatError(f"{path}/.zattrs cannot be read ({err}); {again}") from err
+    marker = attrs.get(_MARKER) if isinstance(attrs, dict) else None
+    if not isinstance(marker, dict) or marker.get("complete") is not True:
+        raise DataFormatError(
+            f"{path} is incomplete: it has no completion marker ({_MARKER!r} in .zattrs), so "
+            "its writing did not finish (or another tool wrote it) and chunks may be missing, "
+            f"which would read as NaN. {again} To open it anyway, at your own risk, pass "
+            "strict=False."
+        )
+    for name, spec in dict(marker.get("arrays", {})).items():
+        folder = path / name
+        try:
+            meta = _read_json(folder / ".zarray")
+        except FileNotFoundError:
+            raise DataFormatError(
+                f"{path} is damaged: variable {name!r}, listed in its completion marker, is "
+                f"missing (no {name}/.zarray). {again}"
+            ) from None
+        except (OSError, ValueError) as err:
+            raise DataFormatError(
+                f"{path} is damaged: {name}/.zarray cannot be read ({err}). {again}"
+            ) from err
+        if [meta.get("shape"), meta.get("chunks")] != [spec.get("shape"), spec.get("chunks")]:
+            raise DataFormatError(
+                f"{path} is damaged: variable {name!r} has shape {meta.get('shape')} in chunks "
+                f"{meta.get('chunks')}, but was written as {spec.get('shape')} in "
+                f"{spec.get('chunks')}. {again}"
+            )
+        keys = _chunk_keys(meta)
+        missing = sorted(set(keys) - _present_keys(folder))
+        if missing:
+            raise DataFormatError(
+                f"{path} is damaged: variable {name!r} is missing {len(missing)} of "
+                f"{len(keys)} chunks (e.g. {missing[0]!r}), which would read as NaN. {again}"
+            )
+
+
+def load_zarr(path: str | Path, *, strict: bool = True) -> xr.Dataset:
     """Open a Zarr store written by :func:`save_zarr`, lazily (dask-backed).
 
     Parameters
     ----------
     path : str or Path
+    strict : bool
+        Check, before opening, that the store was marked complete by :func:`save_zarr`
+        and that every array and every chunk it recorded is present (a missing chunk
+        would otherwise read silently as NaN). ``strict=False`` opens any Zarr format 2
+        store without these checks.
 
     Returns
     -------
     xarray.Dataset
+
+    Raises
+    ------
+    DataNotFoundError
+        Nothing at ``path`` (a ``FileNotFoundError`` too).
+    DataFormatError
+        ``path`` is a file or not a Zarr store; or, with ``strict``, the store is incomplete
+        (its writing did not finish) or lacks a variable or a chunk.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from neurogeom.scale import save_zarr, load_zarr
+    >>> ds = xr.Dataset({"x": ("t", np.arange(4.0))}).chunk({"t": 2})
+    >>> p = save_zarr(ds, os.path.join(tempfile.mkdtemp(), "x.zarr"))
+    >>> os.remove(p / "x" / "1")
+    >>> load_zarr(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.DataFormatError: ... variable 'x' is missing 1 of 2 chunks (e.g. '1')...
     """
-    _require("zarr", "zarr")
-    if not Path(path).exists():
-        raise FileNotFoundError(f"no Zarr store at {path}.")
-    return xr.open_zarr(path, consolidated=False, zarr_format=2)
+    _require_zarr()
+    p = Path(path)
+    if not p.exists():
+        raise DataNotFoundError(f"no Zarr store at {p}; check the path.")
+    if not p.is_dir():
+        raise DataFormatError(
+            f"{p} is a file; a Zarr store written by save_zarr is a directory "
+            "(a netCDF file opens with ng.load)."
+        )
+    if strict:
+        _check_complete(p)
+    try:
+        ds = xr.open_zarr(p, consolidated=False, zarr_format=2)
+    except Exception as err:
+        raise DataFormatError(
+            f"could not open {p} as a Zarr format 2 store ({type(err).__name__}: {err}); "
+            "expected a store written by save_zarr."
+        ) from err
+    ds.attrs.pop(_MARKER, None)
+    return ds
