@@ -13,7 +13,13 @@ import xarray as xr
 
 from ._files import write_atomically
 from ._version import __version__
-from .errors import DataFormatError, DataNotFoundError, MissingDependencyError
+from .errors import (
+    DataFormatError,
+    DataNotFoundError,
+    MissingDependencyError,
+    ParameterError,
+    VariableError,
+)
 from .slices import Slice
 
 __all__ = [
@@ -131,7 +137,7 @@ def _attrs(name: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
     try:
         _, long_name, units = VARIABLES[name]
     except KeyError:
-        raise KeyError(
+        raise VariableError(
             f"{name!r} is not a registered variable; add it to dataset.VARIABLES."
         ) from None
     return {"long_name": long_name, "units": units, **(extra or {})}
@@ -184,7 +190,7 @@ def build_dataset(
         lead: tuple[str, ...] = ("layer",) if per_layer else ()
         point_axis = 1 if per_layer else 0
         if arr.shape[point_axis] != m:
-            raise ValueError(f"field {name!r} has shape {arr.shape}; expected {m} points.")
+            raise ParameterError(f"field {name!r} has shape {arr.shape}; expected {m} points.")
         new_shape = arr.shape[:point_axis] + shape + arr.shape[point_axis + 1 :]
         dims = lead + where.dims + extra_dims
         data_vars[name] = (dims, arr.reshape(new_shape), _attrs(name, (attrs or {}).get(name)))
@@ -230,7 +236,7 @@ def with_training_data(ds: xr.Dataset, X: np.ndarray, y: np.ndarray) -> xr.Datas
     """
     X_, y_ = np.asarray(X), np.asarray(y)
     if X_.ndim != 2 or y_.shape != (len(X_),):
-        raise ValueError(f"expected X (N, d) and y (N,); got {X_.shape} and {y_.shape}.")
+        raise ParameterError(f"expected X (N, d) and y (N,); got {X_.shape} and {y_.shape}.")
     out = ds.copy()
     for name, value in (("training_stimuli", X_), ("training_labels", y_)):
         out[name] = (VARIABLES[name][0], value, _attrs(name, None))
@@ -437,18 +443,20 @@ def stack(
     (('epoch', 't'), [0, 5], '{}')
     """
     if len(datasets) != len(values) or not datasets:
-        raise ValueError(
+        raise ParameterError(
             f"need one {dim} value per Dataset; got {len(values)} for {len(datasets)}."
         )
     names = [sorted(str(v) for v in ds.data_vars) for ds in datasets]
     if any(n != names[0] for n in names):
-        raise ValueError(
+        raise ParameterError(
             f"Datasets stacked along {dim!r} must have the same variables; got {names}."
         )
     keep = [v for v in shared if v in datasets[0]]
     for v in keep:
         if not all(datasets[0][v].equals(ds[v]) for ds in datasets[1:]):
-            raise ValueError(f"variable {v!r} differs between the Datasets; it cannot be shared.")
+            raise ParameterError(
+                f"variable {v!r} differs between the Datasets; it cannot be shared."
+            )
     out = xr.concat(
         [ds.drop_vars(keep) for ds in datasets],
         dim=dim,

@@ -126,7 +126,7 @@ def block_points(where: Slice, block_size: int) -> int:
     250
     """
     if block_size < 1:
-        raise ValueError(f"block_size={block_size} must be positive.")
+        raise ParameterError(f"block_size={block_size} must be positive.")
     row = math.prod(where.shape[1:])
     return max(1, block_size // row) * row
 
@@ -190,7 +190,7 @@ def lazy_geometry(
     fields = {}
     for name, var in probe.data_vars.items():
         if "point" not in var.dims:
-            raise ValueError(f"variable {name!r} of geometry() has no point dim {var.dims}.")
+            raise ParameterError(f"variable {name!r} of geometry() has no point dim {var.dims}.")
         axis = var.dims.index("point")
         parts = [
             da.from_delayed(
@@ -252,7 +252,7 @@ def lazy_geometry_over(
     ('epoch', 't')
     """
     if not maps:
-        raise ValueError("maps is empty; pass at least one response map.")
+        raise ParameterError("maps is empty; pass at least one response map.")
     parts = [lazy_geometry(rm, where, block_size=block_size, **kwargs) for rm in maps.values()]
     names = [str(n) for n, v in parts[0].data_vars.items() if "anchor" not in v.dims]
     out = xr.concat(

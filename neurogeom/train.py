@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ._progress import progress as _progress
-from .errors import ConfigError
+from .errors import ConfigError, ParameterError
 
 __all__ = ["TrainConfig", "train_classifier"]
 
@@ -172,13 +172,13 @@ def train_classifier(
     """
     snaps = sorted({int(e) for e in snapshot_epochs})
     if snaps and not 0 <= snaps[0] <= snaps[-1] <= config.epochs:
-        raise ValueError(f"snapshot epochs {snaps} must lie in 0..{config.epochs}.")
+        raise ParameterError(f"snapshot epochs {snaps} must lie in 0..{config.epochs}.")
     dtype = next(model.parameters()).dtype
     device = next(model.parameters()).device
     Xt = torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
     yt = torch.as_tensor(np.asarray(y), dtype=torch.long, device=device)
     if len(Xt) != len(yt):
-        raise ValueError(f"X has {len(Xt)} samples but y has {len(yt)}.")
+        raise ParameterError(f"X has {len(Xt)} samples but y has {len(yt)}.")
     gen = torch.Generator().manual_seed(config.seed)
     opt = _optimizer(model, config)
     history: list[float] = []

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ..errors import DataFormatError, DataNotFoundError, ParameterError
+from ..errors import DataFormatError, DataNotFoundError, ParameterError, VariableError
 
 __all__ = [
     "CIFAR10_CLASSES",
@@ -143,7 +143,7 @@ def _key(d: dict[Any, Any], name: str) -> Any:
     for k in (name.encode(), name):
         if k in d:
             return d[k]
-    raise KeyError(name)
+    raise VariableError(name)
 
 
 def _unpickle(path: Path) -> dict[Any, Any]:

@@ -19,6 +19,8 @@ import numpy as np
 import xarray as xr
 from scipy.stats import spearmanr
 
+from ..errors import ParameterError
+
 __all__ = ["claim_table", "spearman"]
 
 
@@ -48,16 +50,18 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """
     x, y = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
     if x.shape != y.shape:
-        raise ValueError(f"fields have {x.size} and {y.size} points; they must match.")
+        raise ParameterError(f"fields have {x.size} and {y.size} points; they must match.")
     if x.size < 3:
-        raise ValueError(f"need at least 3 points for a rank correlation; got {x.size}.")
+        raise ParameterError(f"need at least 3 points for a rank correlation; got {x.size}.")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError(
+        raise ParameterError(
             "fields hold NaN or infinite values; a rank correlation needs finite ones."
         )
     for name, v in (("first", x), ("second", y)):
         if np.ptp(v) == 0:
-            raise ValueError(f"the {name} field is constant; its rank correlation is undefined.")
+            raise ParameterError(
+                f"the {name} field is constant; its rank correlation is undefined."
+            )
     return float(spearmanr(x, y).statistic)
 
 

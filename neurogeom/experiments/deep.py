@@ -39,7 +39,7 @@ from torch import nn
 
 from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
 from ..dataset import add_variables, stack
-from ..errors import SingularMetricError
+from ..errors import ParameterError, SingularMetricError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models.barlow import BarlowTwins, LinearProbe
@@ -157,7 +157,7 @@ def _anchor_index(data: ImageData, classes: list[int]) -> list[int]:
     for c in classes:
         hits = np.flatnonzero(labels == c)
         if hits.size == 0:
-            raise ValueError(
+            raise ParameterError(
                 f"no image of class {c} in the {data.source} data; classes present: "
                 f"{sorted(set(labels.tolist()))}."
             )
@@ -272,13 +272,13 @@ def _validate(cfg: dict[str, Any]) -> None:
     """Check the settings that are used only after training, before training starts."""
     _spaces(cfg)
     if cfg["dtype"] not in _DTYPES:
-        raise ValueError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
+        raise ParameterError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
 
 
 def _spaces(cfg: dict[str, Any]) -> list[str]:
     spaces = [str(s) for s in cfg["spaces"]]
     if spaces not in (["slice"], ["slice", "full"]):
-        raise ValueError(
+        raise ParameterError(
             f"spaces={cfg['spaces']!r}; use ['slice', 'full'] (both volume elements) or "
             "['slice'] (the plane- or line-induced metric only, much cheaper)."
         )
@@ -349,7 +349,7 @@ def _device(cfg: dict[str, Any]) -> torch.device:
 def _map(cfg: dict[str, Any], model: nn.Module, layers: str | list[str]) -> TorchResponseMap:
     """The measured map, in the configured dtype on the configured device."""
     if cfg["dtype"] not in _DTYPES:
-        raise ValueError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
+        raise ParameterError(f"dtype={cfg['dtype']!r}; use one of {sorted(_DTYPES)}.")
     return TorchResponseMap(
         model,
         layers,
@@ -396,7 +396,7 @@ def _probe_classifier(
     probe = LinearProbe(C=float(cfg["probe_C"])).fit(features, labels.numpy())
     n_classes = len(data.classes)
     if not np.array_equal(probe.classes_, np.arange(n_classes)):
-        raise ValueError(
+        raise ParameterError(
             f"the probe's training images hold classes {probe.classes_.tolist()}, not all "
             f"{n_classes}; raise probe_samples or synthetic_n so every class appears."
         )
@@ -493,7 +493,7 @@ def _model_label(cfg: dict[str, Any], what: str) -> str:
 def _plane(cfg: dict[str, Any], data: ImageData) -> tuple[Plane, list[int]]:
     classes = [int(c) for c in cfg["classes"]]
     if len(classes) != 3:
-        raise ValueError(f"classes={classes}; a plane needs three classes.")
+        raise ParameterError(f"classes={classes}; a plane needs three classes.")
     index = _anchor_index(data, classes)
     a, b, c = _normalised(data, index)
     where = Plane(a, b, c, resolution=int(cfg["resolution"]), extent=float(cfg["extent"]))
@@ -555,7 +555,7 @@ def _run_barlow(
     if name == "barlow-line":
         pairs = [[int(c) for c in p] for p in cfg["pairs"]]
         if not pairs or any(len(p) != 2 for p in pairs):
-            raise ValueError(f"pairs={cfg['pairs']}; give pairs of two classes like [[1, 5]].")
+            raise ParameterError(f"pairs={cfg['pairs']}; give pairs of two classes like [[1, 5]].")
         index = [_anchor_index(images, p) for p in pairs]
         ends = [_normalised(images, i) for i in index]
         slices: list[Slice] = [Line(a, b, steps=int(cfg["steps"])) for a, b in ends]

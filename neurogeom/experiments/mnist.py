@@ -24,7 +24,7 @@ from torch import nn
 from ..data.cifar import ImageData
 from ..data.mnist import load_image_data
 from ..dataset import add_variables, stack
-from ..errors import SingularMetricError
+from ..errors import ParameterError, SingularMetricError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
@@ -77,7 +77,7 @@ def _anchors(X: np.ndarray, labels: np.ndarray, digits: list[int], source: str) 
     for d in digits:
         hits = np.flatnonzero(labels == d)
         if hits.size == 0:
-            raise ValueError(
+            raise ParameterError(
                 f"no image with label {d} in {source}; labels present: "
                 f"{sorted(set(labels.tolist()))}."
             )

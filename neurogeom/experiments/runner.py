@@ -27,7 +27,7 @@ from torch import nn
 from .._progress import progress
 from .._version import __version__
 from ..dataset import add_variables, stack
-from ..errors import ConfigError
+from ..errors import ConfigError, ParameterError
 from ..train import TrainConfig, train_classifier
 
 __all__ = [
@@ -148,7 +148,7 @@ def train_and_measure(
     """
     snaps = sorted({int(e) for e in snapshots})
     if not snaps:
-        raise ValueError("give at least one snapshot epoch.")
+        raise ParameterError("give at least one snapshot epoch.")
     dtype = next(model.parameters()).dtype
     Xt = torch.as_tensor(np.asarray(X), dtype=dtype)
     yt = torch.as_tensor(np.asarray(y), dtype=torch.long)

@@ -31,6 +31,7 @@ from ..data import (
     xor_task,
 )
 from ..dataset import add_variables, stack
+from ..errors import InputTypeError, ParameterError
 from ..geometry.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..maps import TorchResponseMap
 from ..measure import geometry
@@ -118,7 +119,7 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
 
     def measure(model: nn.Module) -> xr.Dataset:
         if not isinstance(model, ShallowNet):
-            raise TypeError(f"expected a ShallowNet; got {type(model).__name__}.")
+            raise InputTypeError(f"expected a ShallowNet; got {type(model).__name__}.")
         rm = TorchResponseMap(model, "hidden0", dtype=torch.float64)
         ds = geometry(rm, grid, classifier=model, rank="auto")
         cf = {
@@ -179,7 +180,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
     """
     cfg = resolve_config(DEFAULTS, config)
     if data is not None:
-        raise ValueError("the toy experiment generates its data; --data does not apply.")
+        raise ParameterError("the toy experiment generates its data; --data does not apply.")
     start = time.perf_counter()
     ext = float(cfg["grid_extent"])
     grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))

@@ -20,6 +20,7 @@ import xarray as xr
 from torch import nn
 
 from ..dataset import add_variables, stack
+from ..errors import InputTypeError, ParameterError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
@@ -57,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
 def _measure(grid: Grid, distance: np.ndarray) -> Any:
     def measure(model: nn.Module) -> xr.Dataset:
         if not isinstance(model, ShallowNet):
-            raise TypeError(f"expected a ShallowNet; got {type(model).__name__}.")
+            raise InputTypeError(f"expected a ShallowNet; got {type(model).__name__}.")
         rm = TorchResponseMap(model, model.hidden_layers, dtype=torch.float64)
         ds = geometry(rm, grid, classifier=model, rank="auto")
         full = (ds["metric_rank"] == 2).all("layer").values
@@ -101,7 +102,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
     """
     cfg = resolve_config(DEFAULTS, config)
     if data is not None:
-        raise ValueError("the toy experiment generates its data; --data does not apply.")
+        raise ParameterError("the toy experiment generates its data; --data does not apply.")
     start = time.perf_counter()
     ext = float(cfg["grid_extent"])
     grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))

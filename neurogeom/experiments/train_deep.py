@@ -35,7 +35,7 @@ from .._progress import progress as _progress
 from .._version import __version__
 from ..data.augment import random_crop_flip
 from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
-from ..errors import NeurogeomError
+from ..errors import InputTypeError, NeurogeomError, ParameterError
 from ..models.barlow import BarlowAugment, BarlowTwins
 from ..models.resnet import ResNet
 
@@ -107,14 +107,14 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.method not in ("supervised", "barlow"):
-            raise ValueError(f"method={self.method!r}; use 'supervised' or 'barlow'.")
+            raise ParameterError(f"method={self.method!r}; use 'supervised' or 'barlow'.")
         if self.epochs < 0 or self.batch_size < 2:
-            raise ValueError(
+            raise ParameterError(
                 f"epochs={self.epochs} must be >= 0 and batch_size={self.batch_size} >= 2."
             )
         bad = [e for e in self.checkpoints if not 0 <= e <= self.epochs]
         if bad:
-            raise ValueError(f"checkpoints {bad} lie outside 0..epochs={self.epochs}.")
+            raise ParameterError(f"checkpoints {bad} lie outside 0..epochs={self.epochs}.")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (tuples become lists)."""
@@ -126,7 +126,7 @@ class TrainConfig:
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
         if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}; valid: {sorted(names)}.")
+            raise ParameterError(f"unknown config keys {sorted(unknown)}; valid: {sorted(names)}.")
         kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
         return cls(**kwargs)
 
@@ -282,7 +282,7 @@ def train(
             raise FileExistsError(f"{out} already holds a run; pass resume=True or a new folder.")
         raw = torch.load(latest, map_location=dev, weights_only=True)
         if raw["config"] != config.to_dict():
-            raise ValueError(
+            raise ParameterError(
                 f"{latest} was trained with a different config:\n{raw['config']}\nnot\n"
                 f"{config.to_dict()}\nUse a new out_dir or the same settings."
             )
@@ -353,7 +353,7 @@ def extract_features(
     """
     backbone = model.backbone if isinstance(model, BarlowTwins) else model
     if not isinstance(backbone, ResNet):
-        raise TypeError(f"expected a ResNet or BarlowTwins; got {type(model).__name__}.")
+        raise InputTypeError(f"expected a ResNet or BarlowTwins; got {type(model).__name__}.")
     dev = resolve_device(device)
     flags = [m.training for m in backbone.modules()]
     backbone.eval().to(dev)

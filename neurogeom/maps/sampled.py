@@ -9,7 +9,14 @@ from scipy.spatial import Delaunay, QhullError
 from sklearn.covariance import ledoit_wolf
 
 from .._arrays import is_torch, to_tensor
-from ..errors import InsufficientSamplesError, NonFiniteError, OutOfDomainError, ShapeError
+from ..errors import (
+    InputTypeError,
+    InsufficientSamplesError,
+    NonFiniteError,
+    OutOfDomainError,
+    ParameterError,
+    ShapeError,
+)
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
 from ..geometry.intervals import bootstrap_intervals
 from ..geometry.metric import Scale, check_scale
@@ -132,11 +139,11 @@ class SampledResponseMap(ResponseMap):
         random_state: int = 0,
     ) -> None:
         if correction not in CORRECTIONS:
-            raise ValueError(f"correction={correction!r}; use one of {CORRECTIONS}.")
+            raise ParameterError(f"correction={correction!r}; use one of {CORRECTIONS}.")
         if domain not in ("hull", "box", None):
-            raise ValueError(f"domain={domain!r}; use 'hull', 'box' or None.")
+            raise ParameterError(f"domain={domain!r}; use 'hull', 'box' or None.")
         if on_invalid not in ("raise", "flag"):
-            raise ValueError(f"on_invalid={on_invalid!r}; use 'raise' or 'flag'.")
+            raise ParameterError(f"on_invalid={on_invalid!r}; use 'raise' or 'flag'.")
         X = _values(stimuli)
         X = X[:, None] if X.ndim == 1 else X
         trials = _trials(responses)
@@ -161,7 +168,7 @@ class SampledResponseMap(ResponseMap):
         self.estimator.fit(X, trials.mean(axis=1))
         self._setup_noise()
         if correction == "analytic" and not self.estimator.linear:
-            raise ValueError(
+            raise ParameterError(
                 f"{type(self.estimator).__name__} is not linear, so the analytic correction "
                 "does not apply; use correction='crossfit' (or None)."
             )
@@ -190,7 +197,9 @@ class SampledResponseMap(ResponseMap):
             return
         if isinstance(noise, str):
             if noise != "empirical":
-                raise ValueError(f"noise={noise!r}; use None, 'poisson', 'empirical' or (n, n).")
+                raise ParameterError(
+                    f"noise={noise!r}; use None, 'poisson', 'empirical' or (n, n)."
+                )
             if T < 2:
                 raise InsufficientSamplesError(
                     "noise='empirical' needs repeated trials (responses (P, T, n), T >= 2)."
@@ -213,7 +222,7 @@ class SampledResponseMap(ResponseMap):
         try:
             L = np.linalg.cholesky(0.5 * (cov + cov.T))
         except np.linalg.LinAlgError as err:
-            raise ValueError("noise covariance is not positive definite.") from err
+            raise ParameterError("noise covariance is not positive definite.") from err
         self.noise_covariance_ = cov
         self.whitener_ = L
         self.whitened_row_variance_ = trace_ratio / T
@@ -550,7 +559,7 @@ class SampledResponseMap(ResponseMap):
         """
         B = self.n_bootstrap if n_resamples is None else int(n_resamples)
         if B <= 0:
-            raise ValueError("no resamples: pass n_resamples= or build with n_bootstrap > 0.")
+            raise ParameterError("no resamples: pass n_resamples= or build with n_bootstrap > 0.")
         res = self.layer_metric_resamples(x, tangents, scale=scale, n_resamples=B)
         assert res is not None
         return bootstrap_intervals(res[self.layers[0]], level)
@@ -565,7 +574,7 @@ class SampledResponseMap(ResponseMap):
         counts = np.bincount(rng.integers(0, P, size=P), minlength=P).astype(np.float64)
         est = self.estimator.frozen()
         if not est.supports_sample_weight:
-            raise TypeError(
+            raise InputTypeError(
                 f"bootstrapping single-trial data refits {type(est).__name__} with sample "
                 "weights, which it does not support; record repeated trials."
             )

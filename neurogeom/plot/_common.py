@@ -9,6 +9,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from ..errors import ParameterError
+
 __all__ = ["log10_volume"]
 
 #: How a colour bar names the metric's space (``attrs["space"]``, the ``space=`` values).
@@ -64,14 +66,14 @@ def _map_dims(field: xr.DataArray, dims: tuple[str, str] | None, who: str) -> tu
     have = tuple(str(d) for d in field.dims)
     if dims is None:
         if len(have) != 2:
-            raise ValueError(
+            raise ParameterError(
                 f"{who} needs a 2-D field (two dims); log_volume_element has dims {have}. "
                 "Select the other dims first (e.g. ds.isel(...))."
             )
         return have[0], have[1]
     x, y = (str(d) for d in dims)
     if x == y or {x, y} != set(have):
-        raise ValueError(
+        raise ParameterError(
             f"dims={tuple(dims)!r}; {who} needs the two dims of the field, which are "
             f"{have}: select the other dims first."
         )

@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from ..errors import ParameterError
 from ._common import (
     _axes,
     _figure,
@@ -146,7 +147,7 @@ def line_plot(
     ax.set_ylabel(y.attrs["long_name"])
     if entropy:
         if "entropy" not in sub:
-            raise ValueError("entropy=True needs the classifier's 'entropy' in the Dataset.")
+            raise ParameterError("entropy=True needs the classifier's 'entropy' in the Dataset.")
         twin = ax.twinx()
         twin.plot(t, sub["entropy"].values, color="k", ls="--", lw=1.2, label="entropy")
         twin.set_ylim(-0.03, 1.03)
@@ -273,7 +274,7 @@ def ternary_plot(
     'u'
     """
     if "barycentric" not in ds.coords:
-        raise ValueError("ternary_plot needs a Plane scan (the 'barycentric' coordinate).")
+        raise ParameterError("ternary_plot needs a Plane scan (the 'barycentric' coordinate).")
     sub = _pick(ds, seed=seed, space=space)
     if "epoch" in sub.dims:
         sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)

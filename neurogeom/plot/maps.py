@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from ..errors import ParameterError
 from ._common import (
     _axes,
     _coord,
@@ -177,7 +178,7 @@ def compare_fields(
 
         axes = plt.subplots(1, 3, figsize=(12.6, 3.6), constrained_layout=True)[1]
     if len(axes) != 3:
-        raise ValueError(f"axes has {len(axes)} entries; expected 3 (a, b, b − a).")
+        raise ParameterError(f"axes has {len(axes)} entries; expected 3 (a, b, b − a).")
     fa, fb = (log10_volume(s).transpose(y, x) for s in (sa, sb))
     both = np.concatenate([fa.values.ravel(), fb.values.ravel()])
     limits = [(float(np.nanmin(both)), float(np.nanmax(both)))] * 2
