@@ -120,7 +120,7 @@ class _GeometryTransformer(TransformerMixin, BaseEstimator):
             rank=self.rank,
             scale=self.scale,
             keep_metric="metric" in self.features_,
-            **kwargs,
+            **{"progress": False, **kwargs},
         )
 
     def transform(self, X: Any) -> np.ndarray:

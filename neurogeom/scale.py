@@ -104,12 +104,17 @@ def _dumps(obj: Any) -> bytes:
 
 
 def _block(
-    shipped: _Shipped, points: np.ndarray, tangents: Any, kwargs: dict[str, Any]
+    shipped: _Shipped, where: Slice, start: int, stop: int, kwargs: dict[str, Any]
 ) -> dict[str, np.ndarray]:
-    """Fields of one block of points, as :func:`geometry` computes them."""
+    """Fields of points ``start:stop`` of ``where``, as :func:`geometry` computes them.
+
+    The task generates its own points from the slice (its origin and axes travel, not the
+    points), so the graph stays small however many points the slice has.
+    """
     # Maps are safe across threads: a sampled map changes nothing on itself while it
     # measures, and a torch map's measurements take turns on their own lock.
-    ds = geometry(shipped.get(), Points(points, tangents), **kwargs)
+    points = Points(where.block(start, stop), where.tangents)
+    ds = geometry(shipped.get(), points, **kwargs)
     return {str(name): np.asarray(var.values) for name, var in ds.data_vars.items()}
 
 
@@ -179,11 +184,12 @@ def lazy_geometry(
     da = _require("dask.array", "dask")
     sl = where if isinstance(where, Slice) else Points(where)
     size = block_points(sl, block_size)
-    kwargs = {**kwargs, "block_size": size}
-    probe = geometry(response_map, Points(sl.points[:1], sl.tangents), **kwargs)
+    kwargs = {**kwargs, "block_size": size, "progress": False}  # tasks: no bars
+    probe = geometry(response_map, Points(sl.block(0, 1), sl.tangents), **kwargs)
     rm = dask.delayed(_Shipped(response_map), name=f"response-map-{uuid.uuid4().hex}")
+    shipped_slice = dask.delayed(sl, name=f"slice-{uuid.uuid4().hex}")
     tasks = [
-        dask.delayed(_block, pure=True)(rm, sl.points[i : i + size], sl.tangents, kwargs)
+        dask.delayed(_block, pure=True)(rm, shipped_slice, i, min(i + size, len(sl)), kwargs)
         for i in range(0, len(sl), size)
     ]
     counts = [min(size, len(sl) - i) for i in range(0, len(sl), size)]

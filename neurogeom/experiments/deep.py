@@ -244,12 +244,22 @@ def _both_spaces(
     """Volume elements in the configured ``spaces`` along ``space``, plus the classifier's."""
     spaces = _spaces(cfg)
     block = int(cfg["block_size"])
-    sliced = geometry(rm, where, space="slice", classifier=classifier, block_size=block)
+    sliced = geometry(
+        rm, where, space="slice", classifier=classifier, block_size=block, progress=False
+    )
     keys = ["log_volume_element", "metric_rank"]
     parts = [sliced[keys]]
     if "full" in spaces:
         try:
-            full = geometry(rm, where, space="full", rank=rank, keep_metric=False, block_size=block)
+            full = geometry(
+                rm,
+                where,
+                space="full",
+                rank=rank,
+                keep_metric=False,
+                block_size=block,
+                progress=False,
+            )
         except SingularMetricError as err:
             raise SingularMetricError(
                 f"the full-space metric is numerically rank-deficient: {err} In a config file, "

@@ -116,7 +116,9 @@ def _train_and_measure(config: DemoConfig, progress: bool | None) -> xr.Dataset:
     def measure(epoch: int, model: torch.nn.Module) -> None:
         frozen = copy.deepcopy(model).double()
         rm = TorchResponseMap(frozen, "hidden0", dtype=torch.float64)
-        snapshots.append(geometry(rm, grid, classifier=frozen).expand_dims(epoch=[epoch]))
+        snapshots.append(
+            geometry(rm, grid, classifier=frozen, progress=False).expand_dims(epoch=[epoch])
+        )
 
     train_classifier(
         net,

@@ -89,9 +89,9 @@ def _measure(where: Slice, rank: int) -> Any:
     def measure(model: nn.Module) -> xr.Dataset:
         model = model.double()
         rm = TorchResponseMap(model, "hidden0", dtype=torch.float64)
-        sliced = geometry(rm, where, space="slice", classifier=model)
+        sliced = geometry(rm, where, space="slice", classifier=model, progress=False)
         try:
-            full = geometry(rm, where, space="full", rank=rank, keep_metric=False)
+            full = geometry(rm, where, space="full", rank=rank, keep_metric=False, progress=False)
         except SingularMetricError as err:
             raise SingularMetricError(
                 f"the full-space metric is numerically rank-deficient: {err} In a config "

@@ -121,7 +121,7 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
         if not isinstance(model, ShallowNet):
             raise InputTypeError(f"expected a ShallowNet; got {type(model).__name__}.")
         rm = TorchResponseMap(model, "hidden0", dtype=torch.float64)
-        ds = geometry(rm, grid, classifier=model, rank="auto")
+        ds = geometry(rm, grid, classifier=model, rank="auto", progress=False)
         cf = {
             "log_volume_element": shallow_log_volume(grid.points, model).reshape(grid.shape),
             "ricci_scalar": shallow_ricci_scalar(grid.points, model, on_singular="nan").reshape(

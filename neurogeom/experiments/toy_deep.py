@@ -60,7 +60,7 @@ def _measure(grid: Grid, distance: np.ndarray) -> Any:
         if not isinstance(model, ShallowNet):
             raise InputTypeError(f"expected a ShallowNet; got {type(model).__name__}.")
         rm = TorchResponseMap(model, model.hidden_layers, dtype=torch.float64)
-        ds = geometry(rm, grid, classifier=model, rank="auto")
+        ds = geometry(rm, grid, classifier=model, rank="auto", progress=False)
         full = (ds["metric_rank"] == 2).all("layer").values
         logvol = ds.log_volume_element.transpose("layer", *grid.dims).values
         entropy = ds.entropy.values
