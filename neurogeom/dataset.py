@@ -255,13 +255,14 @@ def config_of(ds: xr.Dataset) -> dict[str, Any]:
 
 
 def _engine() -> str:
-    """The netCDF-4 engine to use: h5netcdf (a core dependency), else netCDF4."""
-    for module, engine in (("h5netcdf", "h5netcdf"), ("netCDF4", "netcdf4")):
-        if find_spec(module) is not None:
+    """The netCDF-4 engine to use: h5netcdf with h5py (core dependencies), else netCDF4."""
+    for modules, engine in ((("h5netcdf", "h5py"), "h5netcdf"), (("netCDF4",), "netcdf4")):
+        if all(find_spec(module) is not None for module in modules):
             return engine
     raise MissingDependencyError(
-        "reading and writing netCDF-4 files needs h5netcdf (a dependency of neurogeom) or "
-        "netCDF4, and neither is installed: pip install h5netcdf (or 'neurogeom[netcdf]')."
+        "reading and writing netCDF-4 files needs h5netcdf with h5py (dependencies of "
+        "neurogeom) or netCDF4, and neither is installed: pip install h5netcdf h5py (or "
+        "'neurogeom[netcdf]')."
     )
 
 

@@ -266,6 +266,16 @@ def test_engine_prefers_h5netcdf_the_core_dependency(monkeypatch):
     assert dataset._engine() == "netcdf4"
 
 
+def test_h5netcdf_without_h5py_is_no_engine(monkeypatch, tmp_path):
+    """h5netcdf imports without h5py but cannot write: found by a fresh core install."""
+    present = {"h5netcdf"}
+    monkeypatch.setattr(dataset, "find_spec", lambda name: object() if name in present else None)
+    with pytest.raises(NeurogeomError, match="h5netcdf with h5py"):
+        dataset._engine()
+    present.add("h5py")
+    assert dataset._engine() == "h5netcdf"
+
+
 def test_no_netcdf_engine_is_a_clear_neurogeom_error(monkeypatch, tmp_path):
     existing = ng.save(geometry_like(), tmp_path / "old.nc")
     monkeypatch.setattr(dataset, "find_spec", lambda name: None)
