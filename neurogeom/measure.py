@@ -7,7 +7,7 @@ Data flow: slice → points (+ tangents) → ResponseMap metrics → spectra and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -156,13 +156,13 @@ def geometry(
     req = _Request(tangents, rank, scale, keep, level, keep_resamples)
     _check_output_fits(response_map, sl, k, req)
     n_blocks = -(-len(sl) // block_size)
-    blocks = [
-        _measure_block(response_map, points, req, start)
+    blocks = (
+        (start, _measure_block(response_map, points, req, start))
         for start, points in progress_bar(
             sl.blocks(block_size), total=n_blocks, desc="geometry", enabled=progress
         )
-    ]
-    fields = {name: np.concatenate([b[name] for b in blocks], axis=1) for name in blocks[0]}
+    )
+    fields = _gather(blocks, len(sl))
     if not response_map.returns_dict:  # one layer: no layer dimension
         fields = {name: value[0] for name, value in fields.items()}
     if curvature:
@@ -219,6 +219,28 @@ class _Request:
     keep_metric: bool
     level: float
     keep_resamples: bool
+
+
+def _gather(
+    blocks: Iterable[tuple[int, dict[str, np.ndarray]]], m: int, axis: int = 1
+) -> dict[str, np.ndarray]:
+    """Write each block's fields into whole-slice arrays, the points along ``axis``.
+
+    The outputs are allocated once, after the first block, and filled in place: only one
+    block's results exist besides them (no list of blocks, no concatenated copy, and no
+    heap fragmentation from many small arrays kept between large freed ones).
+    """
+    fields: dict[str, np.ndarray] = {}
+    for start, block in blocks:
+        if not fields:
+            fields = {
+                name: np.empty((*v.shape[:axis], m, *v.shape[axis + 1 :]), dtype=v.dtype)
+                for name, v in block.items()
+            }
+        for name, value in block.items():
+            index = (slice(None),) * axis + (slice(start, start + value.shape[axis]),)
+            fields[name][index] = value
+    return fields
 
 
 def _check_level(level: Any) -> float:
@@ -520,11 +542,11 @@ def _class_fields(
     classifier: Callable[[Any], Any], sl: Slice, block_size: int, output: str
 ) -> dict[str, np.ndarray]:
     """:func:`class_probabilities` over a slice, one block of points at a time."""
-    parts = [
-        class_probabilities(classifier, points, block_size=block_size, output=output)  # type: ignore[arg-type]
-        for _, points in sl.blocks(block_size)
-    ]
-    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    parts = (
+        (start, class_probabilities(classifier, points, block_size=block_size, output=output))  # type: ignore[arg-type]
+        for start, points in sl.blocks(block_size)
+    )
+    return _gather(parts, len(sl), axis=0)
 
 
 CURVATURE_MAX_DIM = 16
