@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import torch
 
-from .errors import InputTypeError, NonFiniteError, ShapeError
+from .errors import InputTypeError, NonFiniteError, ParameterError, ResourceError, ShapeError
 
 ArrayLike: TypeAlias = "np.ndarray | torch.Tensor"
 
@@ -193,4 +193,56 @@ def check_ndim(x: torch.Tensor | np.ndarray, min_ndim: int, name: str, expected:
         raise ShapeError(
             f"{name} has shape {tuple(x.shape)}, expected {expected}. "
             "The first axis indexes points; add it with x[None] for a single point."
+        )
+
+
+def check_count(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
+    """An integer setting (steps, resolution, k) in ``minimum..maximum``, or a ParameterError.
+
+    Booleans, floats (even integral ones such as ``3.0``), strings and None are refused: a
+    count is an ``int`` (or a numpy integer).
+
+    Examples
+    --------
+    >>> check_count(3, "steps", 2)
+    3
+    >>> check_count(1.5, "steps", 2)
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.ParameterError: steps=1.5 (float); expected an integer >= 2.
+    """
+    bound = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ParameterError(
+            f"{name}={value!r} ({type(value).__name__}); expected an integer {bound}."
+        )
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ParameterError(f"{name}={value}; expected an integer {bound}.")
+    return int(value)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_fits(nbytes: int, what: str, fix: str) -> None:
+    """Refuse, before allocating it, ``what`` needing ``nbytes`` more than the free memory.
+
+    Raises :class:`~neurogeom.errors.ResourceError` naming ``what``, the size needed, the
+    memory available and ``fix`` (how to ask for less). Where the free memory cannot be
+    read, nothing is refused.
+    """
+    available = available_memory()
+    if available is not None and nbytes > available:
+        raise ResourceError(
+            f"{what} needs ~{nbytes / 2**30:.1f} GiB, more than the "
+            f"{available / 2**30:.1f} GiB available. {fix}"
         )
