@@ -246,3 +246,29 @@ def check_fits(nbytes: int, what: str, fix: str) -> None:
             f"{what} needs ~{nbytes / 2**30:.1f} GiB, more than the "
             f"{available / 2**30:.1f} GiB available. {fix}"
         )
+
+
+def as_bounds(bounds: Any, name: str = "bounds", d: int | None = None) -> np.ndarray:
+    """Intervals ``(d, 2)`` float64, finite, ``low < high`` in each row; or a clear error.
+
+    A wrong shape is a :class:`~neurogeom.errors.ShapeError`, NaN or inf a
+    :class:`~neurogeom.errors.NonFiniteError`, an empty or reversed interval a
+    :class:`~neurogeom.errors.ParameterError`.
+
+    Examples
+    --------
+    >>> as_bounds([(0, 1), (-1, 1)])
+    array([[ 0.,  1.],
+           [-1.,  1.]])
+    """
+    b = np.asarray(as_array(bounds, name), dtype=np.float64)
+    rows = "d" if d is None else str(d)
+    if b.ndim != 2 or b.shape[1] != 2 or len(b) == 0 or (d is not None and len(b) != d):
+        raise ShapeError(
+            f"{name}={bounds!r} has shape {b.shape}; expected ({rows}, 2): one (low, high) "
+            "pair per stimulus dimension, e.g. [(-1, 1), (0, 2)]."
+        )
+    check_finite(b, name, hint="Give finite (low, high) pairs.")
+    if not np.all(b[:, 1] > b[:, 0]):
+        raise ParameterError(f"{name}={bounds!r}; expected low < high in every (low, high) pair.")
+    return b

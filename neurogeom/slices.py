@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._arrays import as_array, as_points, check_count, check_finite, check_fits
+from ._arrays import as_array, as_bounds, as_points, check_count, check_finite, check_fits
 from .errors import ParameterError, ShapeError
 
 __all__ = ["TRIANGLE", "Grid", "Line", "Plane", "Points", "Slice", "check_count", "check_tangents"]
@@ -393,17 +393,7 @@ class Grid(Slice):
         resolution: int | Sequence[int] = 80,
         dims: Sequence[str] | None = None,
     ) -> None:
-        b = np.asarray(as_array(bounds, "bounds"), dtype=np.float64)
-        if b.ndim != 2 or b.shape[1] != 2 or len(b) == 0:
-            raise ShapeError(
-                f"bounds={bounds!r} has shape {b.shape}; expected (d, 2): one (low, high) "
-                "pair per dimension, e.g. [(-1, 1), (0, 2)]."
-            )
-        check_finite(b, "bounds", hint="Give finite (low, high) pairs.")
-        if not np.all(b[:, 1] > b[:, 0]):
-            raise ParameterError(
-                f"bounds={bounds!r}; expected low < high in every (low, high) pair."
-            )
+        b = as_bounds(bounds)
         d = len(b)
         if isinstance(resolution, (int, np.integer)) and not isinstance(resolution, bool):
             res = [check_count(resolution, "resolution", 2)] * d
