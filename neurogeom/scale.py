@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 
 from ._files import write_atomically
-from .dataset import build_dataset, config_of
+from .dataset import build_dataset, check_dataset, config_of
 from .errors import (
     DataFormatError,
     DataNotFoundError,
@@ -333,6 +333,7 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     >>> load_zarr(p).log_volume_element.shape
     (8, 8)
     """
+    check_dataset(ds)
     _require_zarr()
     if mode not in ("w-", "w"):
         raise ParameterError(f"mode={mode!r}; use 'w-' (refuse to overwrite) or 'w'.")

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 from scipy.special import i1
 
 from ._arrays import as_array, as_bounds, check_count, check_finite
@@ -56,8 +57,8 @@ __all__ = [
 
 def _real(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
     """A finite real setting (``> minimum`` if ``strict``, else ``>= minimum``), as float."""
-    if getattr(value, "ndim", None) == 0 and getattr(value, "dtype", None) != bool:
-        value = value.item()  # 0-d arrays and tensors
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
+        value = value.item()  # 0-d arrays and tensors (a bool one stays a bool: refused)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ParameterError(f"{name}={value!r} ({type(value).__name__}); expected a number.")
     v = float(value)
@@ -82,7 +83,9 @@ def _per_neuron(value: Any, name: str, n: int) -> np.ndarray:
     """A finite scalar or ``(n,)`` setting broadcast to ``(n,)``."""
     arr = np.asarray(as_array(value, name), dtype=np.float64)
     if arr.shape not in ((), (n,)):
-        raise ShapeError(f"{name} has shape {arr.shape}; expected a number or ({n},), one per neuron.")
+        raise ShapeError(
+            f"{name} has shape {arr.shape}; expected a number or ({n},), one per neuron."
+        )
     check_finite(arr, name, hint=f"Give a finite {name}.")
     return np.broadcast_to(arr, (n,))
 
@@ -621,7 +624,9 @@ class Warped(Population):
         if not isinstance(base, Population):
             raise InputTypeError(f"base must be a Population; got {type(base).__name__}.")
         if not (callable(psi) and callable(psi_jacobian)):
-            raise InputTypeError("psi and psi_jacobian must be callables (m, d) -> (m, d)/(m, d, d).")
+            raise InputTypeError(
+                "psi and psi_jacobian must be callables (m, d) -> (m, d)/(m, d, d)."
+            )
         self.bounds = base.bounds if bounds is None else as_bounds(bounds, d=base.d)
         self.period = base.period
 

@@ -20,7 +20,6 @@ for a network layer, :meth:`MetricOperator.from_dense` wraps formed metrics.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -340,7 +339,7 @@ def stochastic_logdet(
     """
     n_probes = check_count(n_probes, "n_probes", 2)
     n_iter = check_count(n_iter, "n_iter", 1)
-    if not isinstance(damping, numbers.Real) or not (math.isfinite(damping) and damping >= 0):
+    if not isinstance(damping, (int, float)) or not (math.isfinite(damping) and damping >= 0):
         raise ParameterError(f"damping={damping!r}; expected a finite number >= 0.")
     target = op
     if damping:

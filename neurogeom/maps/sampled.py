@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Literal
 
 import numpy as np
+import torch
 from scipy.spatial import Delaunay, QhullError
 from sklearn.covariance import ledoit_wolf
 
@@ -41,8 +41,8 @@ def _values(a: Any, name: str, dims: tuple[str, ...] | None = None) -> np.ndarra
             a = a.transpose(*dims, ...)
         a = a.values
     arr = as_array(a, name)
-    if is_torch(arr):
-        arr = arr.cpu().numpy()
+    if isinstance(arr, torch.Tensor):
+        return np.asarray(arr.cpu().numpy(), dtype=np.float64)
     return np.asarray(arr, dtype=np.float64)
 
 
@@ -152,7 +152,7 @@ class SampledResponseMap(ResponseMap):
         if on_invalid not in ("raise", "flag"):
             raise ParameterError(f"on_invalid={on_invalid!r}; use 'raise' or 'flag'.")
         n_bootstrap = check_count(n_bootstrap, "n_bootstrap", 0)
-        if not isinstance(min_rate, numbers.Real) or not math.isfinite(min_rate):
+        if not isinstance(min_rate, (int, float, np.number)) or not math.isfinite(min_rate):
             raise ParameterError(f"min_rate={min_rate!r}; expected a finite number (a rate).")
         X = _values(stimuli, "stimuli")
         X = X[:, None] if X.ndim == 1 else X
