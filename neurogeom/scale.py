@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._arrays import check_count
 from ._files import write_atomically
 from .dataset import build_dataset, check_dataset, config_of
 from .errors import (
@@ -125,8 +126,7 @@ def block_points(where: Slice, block_size: int) -> int:
     >>> block_points(Grid([(0, 1), (0, 1)], resolution=10), 256)
     250
     """
-    if block_size < 1:
-        raise ParameterError(f"block_size={block_size} must be positive.")
+    block_size = check_count(block_size, "block_size", 1)
     row = math.prod(where.shape[1:])
     return max(1, block_size // row) * row
 
