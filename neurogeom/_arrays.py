@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import torch
 
-from .errors import InputTypeError, NonFiniteError, ShapeError
+from .errors import InputTypeError, NonFiniteError, ParameterError, ResourceError, ShapeError
 
 ArrayLike: TypeAlias = "np.ndarray | torch.Tensor"
 
@@ -194,3 +194,81 @@ def check_ndim(x: torch.Tensor | np.ndarray, min_ndim: int, name: str, expected:
             f"{name} has shape {tuple(x.shape)}, expected {expected}. "
             "The first axis indexes points; add it with x[None] for a single point."
         )
+
+
+def check_count(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
+    """An integer setting (steps, resolution, k) in ``minimum..maximum``, or a ParameterError.
+
+    Booleans, floats (even integral ones such as ``3.0``), strings and None are refused: a
+    count is an ``int`` (or a numpy integer).
+
+    Examples
+    --------
+    >>> check_count(3, "steps", 2)
+    3
+    >>> check_count(1.5, "steps", 2)
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.ParameterError: steps=1.5 (float); expected an integer >= 2.
+    """
+    bound = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ParameterError(
+            f"{name}={value!r} ({type(value).__name__}); expected an integer {bound}."
+        )
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ParameterError(f"{name}={value}; expected an integer {bound}.")
+    return int(value)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_fits(nbytes: int, what: str, fix: str) -> None:
+    """Refuse, before allocating it, ``what`` needing ``nbytes`` more than the free memory.
+
+    Raises :class:`~neurogeom.errors.ResourceError` naming ``what``, the size needed, the
+    memory available and ``fix`` (how to ask for less). Where the free memory cannot be
+    read, nothing is refused.
+    """
+    available = available_memory()
+    if available is not None and nbytes > available:
+        raise ResourceError(
+            f"{what} needs ~{nbytes / 2**30:.1f} GiB, more than the "
+            f"{available / 2**30:.1f} GiB available. {fix}"
+        )
+
+
+def as_bounds(bounds: Any, name: str = "bounds", d: int | None = None) -> np.ndarray:
+    """Intervals ``(d, 2)`` float64, finite, ``low < high`` in each row; or a clear error.
+
+    A wrong shape is a :class:`~neurogeom.errors.ShapeError`, NaN or inf a
+    :class:`~neurogeom.errors.NonFiniteError`, an empty or reversed interval a
+    :class:`~neurogeom.errors.ParameterError`.
+
+    Examples
+    --------
+    >>> as_bounds([(0, 1), (-1, 1)])
+    array([[ 0.,  1.],
+           [-1.,  1.]])
+    """
+    b = np.asarray(as_array(bounds, name), dtype=np.float64)
+    rows = "d" if d is None else str(d)
+    if b.ndim != 2 or b.shape[1] != 2 or len(b) == 0 or (d is not None and len(b) != d):
+        raise ShapeError(
+            f"{name}={bounds!r} has shape {b.shape}; expected ({rows}, 2): one (low, high) "
+            "pair per stimulus dimension, e.g. [(-1, 1), (0, 2)]."
+        )
+    check_finite(b, name, hint="Give finite (low, high) pairs.")
+    if not np.all(b[:, 1] > b[:, 0]):
+        raise ParameterError(f"{name}={bounds!r}; expected low < high in every (low, high) pair.")
+    return b

@@ -19,8 +19,9 @@ import numpy as np
 import xarray as xr
 from scipy.stats import rankdata
 
+from ._arrays import as_array, check_finite
 from ._version import __version__
-from .dataset import _attrs
+from .dataset import _attrs, check_dataset
 from .errors import ParameterError, ShapeError, SingularMetricError, VariableError
 from .geometry import check_metric
 
@@ -227,11 +228,10 @@ def _corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _vector(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
+    arr = np.asarray(as_array(x, name), dtype=np.float64)
     if arr.ndim != 1:
         raise ShapeError(f"{name} has shape {arr.shape}; expected one value per point (m,).")
-    if not np.isfinite(arr).all():
-        raise ParameterError(f"{name} holds NaN/inf; drop those points before correlating.")
+    check_finite(arr, name, hint="Drop those points (from both x and y) before correlating.")
     return arr
 
 
@@ -336,6 +336,7 @@ def _bootstrap_mean(
 
 # -- Datasets ------------------------------------------------------------------------------------
 def _select_layer(ds: xr.Dataset, layer: str | None, which: str) -> xr.Dataset:
+    check_dataset(ds, f"Dataset {which}")
     if "log_volume_element" not in ds:
         raise VariableError(
             f"Dataset {which} has no 'log_volume_element'; pass Datasets from ng.geometry()."

@@ -65,7 +65,7 @@ def _layer_curvature(
     method: Method,
 ) -> Curvature:
     mapper = rm._field_mapper(layer, dtype)
-    pts = mapper._points(x)
+    pts = mapper._probed_points(x)
     T = mapper._field_tangents(tangents, pts)
     k = T.shape[0]
     origin = torch.zeros(k, dtype=pts.dtype, device=mapper.device)

@@ -16,6 +16,7 @@ from ._version import __version__
 from .errors import (
     DataFormatError,
     DataNotFoundError,
+    InputTypeError,
     MissingDependencyError,
     ParameterError,
     VariableError,
@@ -270,6 +271,24 @@ def _is_chunked(ds: xr.Dataset) -> bool:
     return any(var.chunks is not None for var in ds.variables.values())
 
 
+def check_dataset(ds: Any, name: str = "ds") -> xr.Dataset:
+    """``ds`` if it is an :class:`xarray.Dataset`, else an InputTypeError naming what it is.
+
+    Examples
+    --------
+    >>> check_dataset(np.zeros(3))
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.InputTypeError: ds is a ndarray, not an xarray.Dataset; pass the Dataset...
+    """
+    if not isinstance(ds, xr.Dataset):
+        raise InputTypeError(
+            f"{name} is a {type(ds).__name__}, not an xarray.Dataset; pass the Dataset that "
+            "ng.geometry (or neurogeom.scale.lazy_geometry, ng.load) returns."
+        )
+    return ds
+
+
 def save(ds: xr.Dataset, path: str | Path) -> Path:
     """Write a geometry Dataset to netCDF-4 (``.nc``); reading it back is exact.
 
@@ -312,6 +331,7 @@ def save(ds: xr.Dataset, path: str | Path) -> Path:
     >>> load(p).x.values.tolist()
     [0.0, 1.0, 2.0]
     """
+    check_dataset(ds)
     engine = _engine()
 
     def write(tmp: Path) -> Callable[[], None] | None:

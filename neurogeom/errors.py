@@ -6,6 +6,8 @@ the builtin exception they refine, so ``except ValueError`` keeps working.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
 __all__ = [
     "ConfigError",
     "DataFormatError",
@@ -18,6 +20,7 @@ __all__ = [
     "ModelError",
     "NeurogeomError",
     "NonFiniteError",
+    "NotFittedError",
     "NotPositiveSemidefiniteError",
     "OutOfDomainError",
     "ParameterError",
@@ -126,6 +129,14 @@ class ConfigError(ParameterError):
     """A setting of an experiment, a training run or the command line is unknown or invalid.
 
     The message names the setting, the value given and what is expected.
+    """
+
+
+class NotFittedError(NeurogeomError, _SklearnNotFittedError):
+    """A fitted attribute was used before ``fit`` (a transformer or an estimator).
+
+    Also scikit-learn's ``NotFittedError`` (a ``ValueError`` and an ``AttributeError``), so
+    scikit-learn's model selection and checks treat it as theirs.
     """
 
 

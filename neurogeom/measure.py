@@ -15,10 +15,10 @@ import numpy as np
 import torch
 import xarray as xr
 
-from ._arrays import check_finite, to_tensor
+from ._arrays import check_count, check_finite, check_fits, to_tensor
 from ._progress import progress as progress_bar
 from .dataset import build_dataset
-from .errors import InputTypeError, NonFiniteError, ParameterError, ResourceError
+from .errors import InputTypeError, NonFiniteError, ParameterError, ShapeError
 from .geometry.intervals import bootstrap_intervals
 from .geometry.metric import Scale, check_scale
 from .geometry.volume import (
@@ -29,7 +29,7 @@ from .geometry.volume import (
     spectrum_tolerance,
 )
 from .maps.base import ResponseMap
-from .slices import Points, Slice, check_count
+from .slices import Points, Slice
 
 __all__ = ["class_probabilities", "geometry"]
 
@@ -263,37 +263,20 @@ def _check_classifier_output(kind: Any) -> None:
         )
 
 
-def _available_memory() -> int | None:
-    """Bytes of memory available to this process (Linux ``MemAvailable``), or None."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def _check_output_fits(rm: ResponseMap, sl: Slice, k: int, req: _Request) -> None:
     """Refuse, before any allocation, a request whose output alone exceeds free memory."""
-    available = _available_memory()
-    if available is None:
-        return
     widths = [int(np.asarray(r).shape[-1]) for r in rm.layer_responses(sl.block(0, 1)).values()]
     eigen = max(min(w, k) for w in widths)
     per_point = 8 * (3 + eigen + (k * k if req.keep_metric else 0))
     if not rm.metric_is_pullback:  # flags and intervals of estimated maps
         per_point += 8 * (8 + 2 * eigen)
-    need = per_point * len(widths) * len(sl)
-    if need > available:
-        raise ResourceError(
-            f"the output for {len(sl)} points x {len(widths)} layer(s) (a {k}-dimensional "
-            f"metric{', kept' if req.keep_metric else ''}, {eigen} eigenvalues each) needs "
-            f"~{need / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB available. "
-            "Use a coarser slice, keep_metric=False, space='slice', or "
-            "neurogeom.scale.lazy_geometry to write it to disk block by block."
-        )
+    check_fits(
+        per_point * len(widths) * len(sl),
+        f"the output for {len(sl)} points x {len(widths)} layer(s) (a {k}-dimensional "
+        f"metric{', kept' if req.keep_metric else ''}, {eigen} eigenvalues each)",
+        "Use a coarser slice, keep_metric=False, space='slice', or "
+        "neurogeom.scale.lazy_geometry to write it to disk block by block.",
+    )
 
 
 def _measure_block(
@@ -491,11 +474,19 @@ def class_probabilities(
 
     _check_classifier_output(output)
     clf = TorchResponseMap(classifier, chunk_size=check_count(block_size, "block_size", 1))
-    scores = to_tensor(clf.responses(points)).to(torch.float64)
+    try:
+        scores = to_tensor(clf.responses(points)).to(torch.float64)
+    except ShapeError as err:  # the wrapping map calls the classifier's output a layer
+        raise ShapeError(f"the classifier's output: {err} {_CLASSIFIER_CONTRACT}") from err
+    except NonFiniteError as err:
+        raise NonFiniteError(
+            f"the classifier's output: {err} {_CLASSIFIER_CONTRACT}", index=err.index
+        ) from err
     if scores.shape[1] < 2:
-        raise ParameterError(
+        raise ShapeError(
             f"the classifier returned {scores.shape[1]} score(s) per point; expected one per "
-            "class (at least 2), e.g. the logits of the network's last layer."
+            "class (at least 2), e.g. the logits of the network's last layer. "
+            + _CLASSIFIER_CONTRACT
         )
     logp = _log_probabilities(scores, output)
     p = logp.exp()
@@ -506,6 +497,12 @@ def class_probabilities(
         "entropy": entropy.clamp_min(0.0).numpy(),
         "probability": p.numpy(),
     }
+
+
+_CLASSIFIER_CONTRACT = (
+    "A classifier maps a batch of stimuli (m, *stimulus_shape) to finite class scores (m, c), "
+    "one row per stimulus (e.g. logits)."
+)
 
 
 def _log_probabilities(scores: torch.Tensor, output: str) -> torch.Tensor:

@@ -11,6 +11,7 @@ the full labelled result of :func:`neurogeom.geometry` with ``to_dataset``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -18,9 +19,17 @@ import numpy as np
 import torch
 import xarray as xr
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from .errors import ParameterError
+from .errors import (
+    DataFormatError,
+    InputTypeError,
+    NeurogeomError,
+    NonFiniteError,
+    NotFittedError,
+    ParameterError,
+    ShapeError,
+)
 from .geometry.metric import check_scale
 from .maps.base import ResponseMap
 from .measure import geometry
@@ -75,6 +84,58 @@ def _feature_matrix(ds: xr.Dataset, features: tuple[str, ...], k: int) -> np.nda
     return np.concatenate(cols, axis=1)
 
 
+def _validated(estimator: BaseEstimator, *args: Any, **kwargs: Any) -> Any:
+    """scikit-learn's ``validate_data`` with its refusals as NeurogeomErrors.
+
+    The one place the transformers check their input. scikit-learn's wording is kept (its
+    estimator checks match on it); each refusal becomes the NeurogeomError subclass of the
+    builtin it refines: NaN or inf a :class:`NonFiniteError`, a wrong number of features,
+    samples or axes a :class:`ShapeError`, complex or non-numeric data a
+    :class:`DataFormatError` (a ``ValueError``, as scikit-learn requires), sparse input an
+    :class:`InputTypeError`.
+    """
+    try:
+        return validate_data(estimator, *args, **kwargs)
+    except NeurogeomError:
+        raise
+    except ValueError as err:
+        text = str(err)
+        fix = _FIXES.get(_kind(text), "")
+        raise _KINDS[_kind(text)](f"{text.rstrip('.')}. {fix}".rstrip()) from err
+    except TypeError as err:
+        raise InputTypeError(f"{err} Pass a dense array of real numbers.") from err
+
+
+_KINDS: dict[str, type[NeurogeomError]] = {
+    "nonfinite": NonFiniteError,
+    "format": DataFormatError,
+    "shape": ShapeError,
+}
+_FIXES = {
+    "nonfinite": "Drop or replace the rows holding NaN or inf first.",
+    "format": "Pass real numbers (float, int or bool); split complex data into real parts.",
+    "shape": "Pass stimuli as rows of X, (n_samples, n_features), with as many features as "
+    "at fit (and one row of y per row of X).",
+}
+
+
+def _kind(message: str) -> str:
+    if re.search(r"\bnan\b|\binfinity\b", message, flags=re.IGNORECASE):
+        return "nonfinite"
+    if re.search(r"complex|convert|dtype", message, flags=re.IGNORECASE):
+        return "format"
+    return "shape"
+
+
+def _check_fitted(estimator: BaseEstimator) -> None:
+    """A :class:`NotFittedError` (also scikit-learn's) before ``fit`` was called."""
+    if not hasattr(estimator, "response_map_"):
+        raise NotFittedError(
+            f"this {type(estimator).__name__} is not fitted yet; call fit first (it checks "
+            "the parameters and builds the response map it measures)."
+        )
+
+
 class _GeometryTransformer(TransformerMixin, BaseEstimator):
     """Shared transform / feature-name / to_dataset logic."""
 
@@ -91,7 +152,7 @@ class _GeometryTransformer(TransformerMixin, BaseEstimator):
             raise ParameterError(f"rank={self.rank!r}; use None, a positive int or 'auto'.")
         shape = (n_features,) if self.stimulus_shape is None else tuple(self.stimulus_shape)
         if math.prod(shape) != n_features:
-            raise ParameterError(
+            raise ShapeError(
                 f"stimulus_shape={self.stimulus_shape!r} has {math.prod(shape)} entries but X "
                 f"has {n_features} features; rows of X are flattened stimuli."
             )
@@ -103,7 +164,7 @@ class _GeometryTransformer(TransformerMixin, BaseEstimator):
             T = np.asarray(self.tangents, dtype=np.float64)
             T = T.reshape(len(T), -1) if T.ndim > 1 else T.reshape(1, -1)
             if T.shape[1] != n_features:
-                raise ParameterError(
+                raise ShapeError(
                     f"tangents have {T.shape[1]} entries per direction; X has {n_features}."
                 )
             self.tangents_ = T.reshape(len(T), *shape)
@@ -138,8 +199,8 @@ class _GeometryTransformer(TransformerMixin, BaseEstimator):
             and its eigenvalues (largest first), as ``features`` asks; names from
             :meth:`get_feature_names_out`.
         """
-        check_is_fitted(self, "response_map_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        _check_fitted(self)
+        X = _validated(self, X, reset=False, dtype=np.float64)
         return _feature_matrix(self._measure(X), self.features_, self.n_directions_)
 
     def to_dataset(self, X: Any, **kwargs: Any) -> xr.Dataset:
@@ -156,13 +217,13 @@ class _GeometryTransformer(TransformerMixin, BaseEstimator):
         xarray.Dataset
             Over dim ``point`` (and ``layer`` when several layers are measured).
         """
-        check_is_fitted(self, "response_map_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        _check_fitted(self)
+        X = _validated(self, X, reset=False, dtype=np.float64)
         return self._measure(X, **kwargs)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the columns :meth:`transform` returns, e.g. ``hidden0_metric_0_1``."""
-        check_is_fitted(self, "response_map_")
+        _check_fitted(self)
         return _feature_names(self.features_, self.response_map_.layers, self.n_directions_)
 
 
@@ -246,7 +307,7 @@ class NetworkGeometry(_GeometryTransformer):
         """
         from .maps.torch import TorchResponseMap
 
-        X = validate_data(self, X, dtype=np.float64)
+        X = _validated(self, X, dtype=np.float64)
         if self.model is None or not callable(self.model):
             raise ParameterError(f"model={self.model!r}; pass an nn.Module or a callable.")
         if self.dtype not in _DTYPES:
@@ -361,7 +422,7 @@ class SampledGeometry(_GeometryTransformer):
         """
         from .maps.sampled import SampledResponseMap
 
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        X, y = _validated(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._check_common(X.shape[1])
         R = y.reshape(len(y), -1)
         self.n_outputs_ = R.shape[1]
@@ -388,8 +449,8 @@ class SampledGeometry(_GeometryTransformer):
         The estimator's regression, evaluated wherever it is defined (no domain check:
         held-out stimuli just outside the training hull are extrapolated).
         """
-        check_is_fitted(self, "response_map_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        _check_fitted(self)
+        X = _validated(self, X, reset=False, dtype=np.float64)
         f = self.response_map_.estimator.predict(X)  # type: ignore[attr-defined]
         return np.asarray(f[:, 0] if self.n_outputs_ == 1 and f.ndim == 2 else f)
 

@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._arrays import check_count
 from ._files import write_atomically
-from .dataset import build_dataset, config_of
+from .dataset import build_dataset, check_dataset, config_of
 from .errors import (
     DataFormatError,
     DataNotFoundError,
@@ -130,8 +131,7 @@ def block_points(where: Slice, block_size: int) -> int:
     >>> block_points(Grid([(0, 1), (0, 1)], resolution=10), 256)
     250
     """
-    if block_size < 1:
-        raise ParameterError(f"block_size={block_size} must be positive.")
+    block_size = check_count(block_size, "block_size", 1)
     row = math.prod(where.shape[1:])
     return max(1, block_size // row) * row
 
@@ -339,6 +339,7 @@ def save_zarr(ds: xr.Dataset, path: str | Path, *, mode: str = "w-") -> Path:
     >>> load_zarr(p).log_volume_element.shape
     (8, 8)
     """
+    check_dataset(ds)
     _require_zarr()
     if mode not in ("w-", "w"):
         raise ParameterError(f"mode={mode!r}; use 'w-' (refuse to overwrite) or 'w'.")

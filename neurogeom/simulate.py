@@ -21,13 +21,23 @@ True
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 from scipy.special import i1
 
-from .errors import NonFiniteError, ParameterError, ShapeError
+from ._arrays import as_array, as_bounds, check_count, check_finite
+from .errors import (
+    InputTypeError,
+    NotPositiveSemidefiniteError,
+    ParameterError,
+    ShapeError,
+    SingularMetricError,
+)
 
 __all__ = [
     "GridCells",
@@ -45,6 +55,55 @@ __all__ = [
 ]
 
 
+def _real(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
+    """A finite real setting (``> minimum`` if ``strict``, else ``>= minimum``), as float."""
+    if isinstance(value, (np.ndarray, torch.Tensor)) and value.ndim == 0:
+        value = value.item()  # 0-d arrays and tensors (a bool one stays a bool: refused)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ParameterError(f"{name}={value!r} ({type(value).__name__}); expected a number.")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ParameterError(f"{name}={value!r}; expected a finite number.")
+    if minimum is not None and (v <= minimum if strict else v < minimum):
+        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise ParameterError(f"{name}={value!r}; expected a finite number {bound}.")
+    return v
+
+
+def _matrix(value: Any, name: str, expected: str, ndim: int) -> np.ndarray:
+    """A finite float64 array of ``ndim`` dimensions, none of them empty."""
+    arr = np.asarray(as_array(value, name), dtype=np.float64)
+    if arr.ndim != ndim or 0 in arr.shape:
+        raise ShapeError(f"{name} has shape {arr.shape}; expected {expected}.")
+    check_finite(arr, name, hint=f"Give finite {name}.")
+    return arr
+
+
+def _per_neuron(value: Any, name: str, n: int) -> np.ndarray:
+    """A finite scalar or ``(n,)`` setting broadcast to ``(n,)``."""
+    arr = np.asarray(as_array(value, name), dtype=np.float64)
+    if arr.shape not in ((), (n,)):
+        raise ShapeError(
+            f"{name} has shape {arr.shape}; expected a number or ({n},), one per neuron."
+        )
+    check_finite(arr, name, hint=f"Give a finite {name}.")
+    return np.broadcast_to(arr, (n,))
+
+
+def _factor(cov: np.ndarray) -> np.ndarray:
+    """``L`` with ``L Lᵀ = cov`` for a positive semidefinite covariance (zero noise allowed)."""
+    try:
+        return np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(0.5 * (cov + cov.T))
+        if w[0] < -10 * len(w) * np.finfo(np.float64).eps * max(abs(w[-1]), 1e-300):
+            raise NotPositiveSemidefiniteError(
+                f"the noise covariance has a negative eigenvalue ({w[0]:.3g}); a covariance "
+                "is symmetric positive semidefinite. Check its sign and symmetry."
+            ) from None
+        return np.asarray(V * np.sqrt(np.clip(w, 0.0, None)))
+
+
 def von_mises_metric(n_neurons: int, amplitude: float, kappa: float) -> float:
     """Pullback metric of a von Mises ring, ``N A² κ e^{−2κ} I₁(2κ) / 2`` (any θ).
 
@@ -53,6 +112,8 @@ def von_mises_metric(n_neurons: int, amplitude: float, kappa: float) -> float:
     >>> round(von_mises_metric(64, 1.0, 2.0), 6)
     11.440054
     """
+    n_neurons = check_count(n_neurons, "n_neurons", 1)
+    amplitude, kappa = _real(amplitude, "amplitude"), _real(kappa, "kappa", minimum=0)
     return float(n_neurons * amplitude**2 * kappa * np.exp(-2 * kappa) * i1(2 * kappa) / 2)
 
 
@@ -64,6 +125,8 @@ def poisson_von_mises_fisher(n_neurons: int, amplitude: float, kappa: float) -> 
     >>> round(poisson_von_mises_fisher(64, 1.0, 2.0), 6)
     27.554469
     """
+    n_neurons = check_count(n_neurons, "n_neurons", 1)
+    amplitude, kappa = _real(amplitude, "amplitude"), _real(kappa, "kappa", minimum=0)
     return float(n_neurons * amplitude * kappa * np.exp(-kappa) * i1(kappa))
 
 
@@ -75,6 +138,10 @@ def place_field_metric(density: float, amplitude: float, width: float, d: int) -
     >>> round(place_field_metric(1 / 0.1**2, 1.0, 0.3, 2), 4)   # = π A² / (2Δ²)
     157.0796
     """
+    density = _real(density, "density", minimum=0, strict=True)
+    amplitude = _real(amplitude, "amplitude")
+    width = _real(width, "width", minimum=0, strict=True)
+    d = check_count(d, "d", 1)
     return float(density * amplitude**2 * np.pi ** (d / 2) * width ** (d - 2) / 2)
 
 
@@ -86,12 +153,15 @@ def grid_cell_metric(n_cells: int, spacing: float, amplitude: float = 1.0) -> fl
     >>> round(grid_cell_metric(9, 1.0), 4)
     355.3058
     """
+    n_cells = check_count(n_cells, "n_cells", 1)
+    spacing = _real(spacing, "spacing", minimum=0, strict=True)
+    amplitude = _real(amplitude, "amplitude")
     k = 4 * np.pi / (np.sqrt(3) * spacing)
     return float(3 * n_cells * k**2 * amplitude**2 / 4)
 
 
 def _as_stimuli(x: Any, d: int) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
+    arr = np.asarray(as_array(x, "stimuli"), dtype=np.float64)
     if d == 1 and arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[1] != d:
@@ -99,9 +169,13 @@ def _as_stimuli(x: Any, d: int) -> np.ndarray:
             f"stimuli have shape {arr.shape}; expected (m, {d}) for this {d}-dimensional "
             "population (one row per stimulus)."
         )
-    if not np.isfinite(arr).all():
-        raise NonFiniteError("stimuli contain NaN or infinite values.")
+    check_finite(arr, "stimuli", hint="Drop those stimuli first.")
     return arr
+
+
+def _default_bounds(bounds: Any, d: int) -> np.ndarray:
+    """``bounds`` checked as ``(d, 2)`` intervals, or ``[-1, 1]`` in every dimension."""
+    return np.tile([-1.0, 1.0], (d, 1)) if bounds is None else as_bounds(bounds, d=d)
 
 
 class Population:
@@ -160,17 +234,28 @@ class Population:
                 )
             return np.einsum("mna,mn,mnb->mab", J, 1.0 / f, J)
         cov = self._covariance(noise)
+        L = _factor(cov)
+        if np.linalg.matrix_rank(L) < len(L):
+            raise SingularMetricError(
+                "the Gaussian noise covariance is singular (a neuron or direction without "
+                "noise), so the Fisher information is infinite; give every neuron a positive "
+                "sd (or a positive definite covariance)."
+            )
         Jw = np.linalg.solve(cov, J)
         return np.einsum("mna,mnb->mab", J, Jw)
 
     def _covariance(self, noise: Any) -> np.ndarray:
-        arr = np.asarray(noise, dtype=np.float64)
+        arr = np.asarray(as_array(noise, "noise"), dtype=np.float64)
         n = self.n_neurons
-        if arr.ndim == 0:
-            return float(arr) ** 2 * np.eye(n)
-        if arr.shape == (n,):
-            return np.diag(arr**2)
+        if arr.ndim <= 1 and arr.shape in ((), (n,)):
+            if not (np.isfinite(arr).all() and (arr >= 0).all()):
+                raise ParameterError(
+                    f"noise={noise!r}; a Gaussian noise sd must be finite and >= 0 (a "
+                    f"number, or ({n},) per-neuron sds)."
+                )
+            return np.diag(np.broadcast_to(arr, (n,)) ** 2)
         if arr.shape == (n, n):
+            check_finite(arr, "noise covariance")
             return arr
         raise ShapeError(
             f"Gaussian noise has shape {arr.shape}; expected a scalar sd, ({n},) sds or "
@@ -211,9 +296,7 @@ class Population:
         """
         rng = np.random.default_rng(random_state)
         f = self.mean(x)
-        T = 1 if repetitions is None else int(repetitions)
-        if T < 1:
-            raise ParameterError(f"repetitions={repetitions}; expected a positive integer or None.")
+        T = 1 if repetitions is None else check_count(repetitions, "repetitions", 1)
         mean = np.broadcast_to(f[:, None, :], (f.shape[0], T, f.shape[1]))
         if isinstance(noise, str):
             if noise != "poisson":
@@ -222,7 +305,7 @@ class Population:
                 raise ParameterError("Poisson sampling needs rates >= 0; add a baseline.")
             out = rng.poisson(mean).astype(np.float64)
         else:
-            L = np.linalg.cholesky(self._covariance(noise))
+            L = _factor(self._covariance(noise))
             out = mean + rng.standard_normal(mean.shape) @ L.T
         return out[:, 0, :] if repetitions is None else out
 
@@ -230,6 +313,8 @@ class Population:
         self, m: int, *, margin: float = 0.0, random_state: int | np.random.Generator | None = None
     ) -> np.ndarray:
         """``m`` stimuli drawn uniformly from ``bounds`` shrunk by ``margin`` on each side."""
+        m = check_count(m, "m", 0)
+        margin = _real(margin, "margin")
         rng = np.random.default_rng(random_state)
         lo, hi = self.bounds[:, 0] + margin, self.bounds[:, 1] - margin
         if (hi <= lo).any():
@@ -254,8 +339,9 @@ class VonMisesRing(Population):
         self, n_neurons: int, amplitude: float = 1.0, kappa: float = 2.0, baseline: float = 0.0
     ) -> None:
         self.d = 1
-        self.n_neurons = int(n_neurons)
-        self.amplitude, self.kappa, self.baseline = float(amplitude), float(kappa), float(baseline)
+        self.n_neurons = check_count(n_neurons, "n_neurons", 1)
+        self.amplitude, self.baseline = _real(amplitude, "amplitude"), _real(baseline, "baseline")
+        self.kappa = _real(kappa, "kappa", minimum=0)
         self.preferred = 2 * np.pi * np.arange(self.n_neurons) / self.n_neurons
         self.bounds = np.array([[0.0, 2 * np.pi]])
         self.period = (2 * np.pi,)
@@ -303,17 +389,15 @@ class PlaceFields(Population):
         baseline: float = 0.0,
         bounds: Any = None,
     ) -> None:
-        c = np.asarray(centers, dtype=np.float64)
-        if c.ndim != 2:
-            raise ShapeError(f"centers have shape {c.shape}; expected (n, d).")
+        c = _matrix(centers, "centers", "(n, d): one field centre per row", 2)
         self.centers = c
         self.n_neurons, self.d = c.shape
-        self.width, self.amplitude, self.baseline = float(width), float(amplitude), float(baseline)
-        self.bounds = (
-            np.stack([c.min(0), c.max(0)], axis=1)
-            if bounds is None
-            else np.asarray(bounds, dtype=np.float64).reshape(self.d, 2)
-        )
+        self.width = _real(width, "width", minimum=0, strict=True)
+        self.amplitude, self.baseline = _real(amplitude, "amplitude"), _real(baseline, "baseline")
+        if bounds is None:  # the centres' box (may be flat: then pass bounds to sample it)
+            self.bounds = np.stack([c.min(0), c.max(0)], axis=1)
+        else:
+            self.bounds = as_bounds(bounds, d=self.d)
 
     @classmethod
     def lattice(
@@ -326,6 +410,14 @@ class PlaceFields(Population):
         baseline: float = 0.0,
     ) -> PlaceFields:
         """Fields on a cubic lattice of ``spacing`` covering ``extent`` in each dimension."""
+        d = check_count(d, "d", 1)
+        spacing = _real(spacing, "spacing", minimum=0, strict=True)
+        lo, hi = as_bounds([extent], "extent")[0]
+        if (hi - lo) / spacing > 1e6:
+            raise ParameterError(
+                f"spacing={spacing:g} puts {(hi - lo) / spacing:.3g} fields along each axis of "
+                f"extent={extent!r}; choose a coarser spacing."
+            )
         ticks = np.arange(extent[0], extent[1] + spacing / 2, spacing)
         centers = np.array(list(itertools.product(ticks, repeat=d)))
         bounds = np.tile(np.asarray(extent, dtype=np.float64), (d, 1))
@@ -378,14 +470,18 @@ class GridCells(Population):
         orientation: float = 0.0,
         bounds: Any = ((0.0, 1.0), (0.0, 1.0)),
     ) -> None:
-        if phases_per_side < 3:
-            raise ParameterError(f"phases_per_side={phases_per_side}; need >= 3 for a flat metric.")
+        m = check_count(phases_per_side, "phases_per_side", 3)
         self.d = 2
-        self.spacings = tuple(float(s) for s in spacings)
-        self.amplitude, self.baseline = float(amplitude), float(baseline)
-        self.bounds = np.asarray(bounds, dtype=np.float64)
+        lams = np.asarray(as_array(spacings, "spacings"), dtype=np.float64).reshape(-1)
+        if lams.size == 0 or not (np.isfinite(lams).all() and (lams > 0).all()):
+            raise ParameterError(
+                f"spacings={spacings!r}; expected one or more finite grid spacings > 0."
+            )
+        self.spacings = tuple(float(s) for s in lams)
+        self.amplitude, self.baseline = _real(amplitude, "amplitude"), _real(baseline, "baseline")
+        orientation = _real(orientation, "orientation")
+        self.bounds = as_bounds(bounds, d=2)
         waves, phases = [], []
-        m = int(phases_per_side)
         for lam in self.spacings:
             k = 4 * np.pi / (np.sqrt(3) * lam)
             ang = orientation + np.array([0.0, 2 * np.pi / 3, 4 * np.pi / 3])
@@ -426,9 +522,10 @@ class RandomFeatures(Population):
         bounds: Any = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
-        self.d, self.n_neurons, self.baseline = int(d), int(n_neurons), float(baseline)
+        self.d, self.n_neurons = check_count(d, "d", 1), check_count(n_neurons, "n_neurons", 1)
+        self.baseline = _real(baseline, "baseline")
         self.weights = np.random.default_rng(random_state).standard_normal((self.n_neurons, self.d))
-        self.bounds = np.tile([-1.0, 1.0], (self.d, 1)) if bounds is None else np.asarray(bounds)
+        self.bounds = _default_bounds(bounds, self.d)
 
     def _mean(self, x: np.ndarray) -> np.ndarray:
         return self.baseline + np.sqrt(2 / self.n_neurons) * np.maximum(x @ self.weights.T, 0)
@@ -450,10 +547,10 @@ class LinearPopulation(Population):
     """
 
     def __init__(self, weights: Any, baseline: Any = 0.0, bounds: Any = None) -> None:
-        self.weights = np.asarray(weights, dtype=np.float64)
+        self.weights = _matrix(weights, "weights", "(n, d): one row per neuron", 2)
         self.n_neurons, self.d = self.weights.shape
-        self.baseline = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (self.n_neurons,))
-        self.bounds = np.tile([-1.0, 1.0], (self.d, 1)) if bounds is None else np.asarray(bounds)
+        self.baseline = _per_neuron(baseline, "baseline", self.n_neurons)
+        self.bounds = _default_bounds(bounds, self.d)
 
     def _mean(self, x: np.ndarray) -> np.ndarray:
         return self.baseline + x @ self.weights.T
@@ -475,16 +572,16 @@ class QuadraticPopulation(Population):
     """
 
     def __init__(self, linear: Any, quadratic: Any, baseline: Any = 0.0, bounds: Any = None):
-        self.weights = np.asarray(linear, dtype=np.float64)
-        q = np.asarray(quadratic, dtype=np.float64)
+        self.weights = _matrix(linear, "linear", "(n, d): one row per neuron", 2)
+        q = _matrix(quadratic, "quadratic", "(n, d, d): one matrix per neuron", 3)
         self.quadratic = 0.5 * (q + np.swapaxes(q, 1, 2))
         self.n_neurons, self.d = self.weights.shape
         if self.quadratic.shape != (self.n_neurons, self.d, self.d):
             raise ShapeError(
                 f"quadratic has shape {q.shape}; expected ({self.n_neurons}, {self.d}, {self.d})."
             )
-        self.baseline = np.broadcast_to(np.asarray(baseline, dtype=np.float64), (self.n_neurons,))
-        self.bounds = np.tile([-1.0, 1.0], (self.d, 1)) if bounds is None else np.asarray(bounds)
+        self.baseline = _per_neuron(baseline, "baseline", self.n_neurons)
+        self.bounds = _default_bounds(bounds, self.d)
 
     def _mean(self, x: np.ndarray) -> np.ndarray:
         return self.baseline + x @ self.weights.T + np.einsum("ma,nab,mb->mn", x, self.quadratic, x)
@@ -524,7 +621,13 @@ class Warped(Population):
     ) -> None:
         self.base, self.psi, self.psi_jacobian = base, psi, psi_jacobian
         self.d, self.n_neurons = base.d, base.n_neurons
-        self.bounds = base.bounds if bounds is None else np.asarray(bounds, dtype=np.float64)
+        if not isinstance(base, Population):
+            raise InputTypeError(f"base must be a Population; got {type(base).__name__}.")
+        if not (callable(psi) and callable(psi_jacobian)):
+            raise InputTypeError(
+                "psi and psi_jacobian must be callables (m, d) -> (m, d)/(m, d, d)."
+            )
+        self.bounds = base.bounds if bounds is None else as_bounds(bounds, d=base.d)
         self.period = base.period
 
     @classmethod

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._arrays import as_array, as_points, check_finite
-from .errors import NeurogeomError, ParameterError, ShapeError
+from ._arrays import as_array, as_bounds, as_points, check_count, check_finite, check_fits
+from .errors import ParameterError, ShapeError
 
 __all__ = ["TRIANGLE", "Grid", "Line", "Plane", "Points", "Slice", "check_count", "check_tangents"]
 
@@ -102,15 +102,19 @@ class Slice:
         return self.block(0, len(self))
 
 
-def check_count(value: Any, name: str, minimum: int) -> int:
-    """An integer setting (steps, resolution) of at least ``minimum``, or a ParameterError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ParameterError(
-            f"{name}={value!r} ({type(value).__name__}); expected an integer >= {minimum}."
-        )
-    if value < minimum:
-        raise ParameterError(f"{name}={value}; expected an integer >= {minimum}.")
-    return int(value)
+def _coordinates(counts: Sequence[int], names: Sequence[str]) -> None:
+    """Refuse counts whose float64 coordinate arrays alone would not fit in memory.
+
+    Points are generated block by block, but each axis keeps its coordinates (they label
+    the result), so a count beyond the memory is an error before anything is allocated.
+    """
+    settings = ", ".join(f"{n}={c}" for n, c in zip(names, counts))
+    check_fits(
+        8 * sum(counts),
+        f"the coordinates of a slice with {settings} ({sum(counts)} float64 values)",
+        f"Pass a smaller {names[0]}; a slice's results also hold a value per point, so "
+        "a count this size could not be measured either.",
+    )
 
 
 def _stimuli(*arrays: Any) -> list[np.ndarray]:
@@ -127,6 +131,12 @@ def _stimuli(*arrays: Any) -> list[np.ndarray]:
 
 def _orthonormal(vectors: np.ndarray, what: str) -> np.ndarray:
     """Orthonormal rows spanning ``vectors`` (k, D); error if they are dependent."""
+    k, dim = vectors.shape
+    if dim < k:
+        raise ShapeError(
+            f"{what} have {dim} entries each, so they cannot span a {k}-dimensional "
+            f"subspace; use stimuli with at least {k} entries."
+        )
     q, r = np.linalg.qr(vectors.T)
     diag = np.abs(np.diag(r))
     if diag.min() <= 1e-12 * max(diag.max(), 1e-300):
@@ -243,6 +253,7 @@ class Line(Slice):
 
     def __init__(self, a: Any, b: Any, steps: int = 64) -> None:
         steps = check_count(steps, "steps", 2)
+        _coordinates([steps], ["steps"])
         a_, b_ = _stimuli(a, b)
         delta = (b_ - a_).reshape(1, -1)
         T = _orthonormal(delta, "the end points").reshape(1, *a_.shape)
@@ -297,6 +308,7 @@ class Plane(Slice):
 
     def __init__(self, a: Any, b: Any, c: Any, resolution: int = 80, extent: float = 1.2) -> None:
         resolution = check_count(resolution, "resolution", 2)
+        _coordinates([resolution, resolution], ["resolution", "resolution"])
         if not isinstance(extent, (int, float, np.number)) or not (
             math.isfinite(extent) and extent > 0
         ):
@@ -381,22 +393,7 @@ class Grid(Slice):
         resolution: int | Sequence[int] = 80,
         dims: Sequence[str] | None = None,
     ) -> None:
-        try:
-            b = np.asarray(as_array(bounds, "bounds"), dtype=np.float64)
-        except NeurogeomError:
-            raise ParameterError(
-                f"bounds={bounds!r}; expected one (low, high) pair of numbers per dimension."
-            ) from None
-        if (
-            b.ndim != 2
-            or b.shape[1] != 2
-            or len(b) == 0
-            or not np.isfinite(b).all()
-            or not np.all(b[:, 1] > b[:, 0])
-        ):
-            raise ParameterError(
-                f"bounds={bounds!r}; expected one finite (low, high) with low < high per dimension."
-            )
+        b = as_bounds(bounds)
         d = len(b)
         if isinstance(resolution, (int, np.integer)) and not isinstance(resolution, bool):
             res = [check_count(resolution, "resolution", 2)] * d
@@ -405,15 +402,19 @@ class Grid(Slice):
         else:
             res = [check_count(r, "resolution", 2) for r in resolution]
         if len(res) != d:
-            raise ParameterError(
-                f"resolution={resolution!r}; need one integer >= 2 per dimension ({d})."
+            raise ShapeError(
+                f"resolution={resolution!r} has {len(res)} entries; expected one integer "
+                f">= 2 for each of the {d} dimensions (or a single integer for all)."
             )
+        _coordinates(res, ["resolution"] * d)
         if dims is None:
             if d > 3:
                 raise ParameterError(f"name the axes of a {d}-dimensional grid with dims=[...].")
             dims = ("u", "v", "w")[:d]
         names = tuple(dims)
-        if len(names) != d or len(set(names)) != d or not all(isinstance(n, str) for n in names):
+        if len(names) != d:
+            raise ShapeError(f"dims={names!r} has {len(names)} names; expected {d}, one per axis.")
+        if len(set(names)) != d or not all(isinstance(n, str) for n in names):
             raise ParameterError(f"dims={names!r}; need {d} distinct names (strings).")
         axes = [np.linspace(lo, hi, r) for (lo, hi), r in zip(b, res)]
         super().__init__((d,), None, dict(zip(names, axes)), names)

@@ -7,6 +7,7 @@ Each reader returns a :class:`Recording` — stimuli ``(P, d)`` and responses ``
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,26 +269,64 @@ def read_arrays(path: str | Path) -> Recording:
             raise DataNotFoundError(
                 f"missing {absent}; a folder needs stimuli.npy and responses.npy."
             )
-        arrays = {k: np.load(f, allow_pickle=False) for k, f in files.items()}
+        arrays = {k: _load(f, lambda f: np.load(f, allow_pickle=False)) for k, f in files.items()}
     else:
         if not p.exists():
             raise DataNotFoundError(f"no file at {p}.")
-        try:
-            with np.load(p, allow_pickle=False) as npz:
-                keys = list(npz.keys())
-                missing = [k for k in ("stimuli", "responses") if k not in keys]
-                if missing:
-                    raise DataFormatError(
-                        f"{p} has arrays {keys}; expected 'stimuli' and 'responses' "
-                        "(np.savez(path, stimuli=..., responses=...))."
-                    )
-                arrays = {k: npz[k] for k in ("stimuli", "responses")}
-        except (ValueError, OSError, AttributeError) as err:
-            raise DataFormatError(f"{p} is not an .npz archive of named arrays ({err}).") from err
-    X = _stimuli_2d(np.asarray(arrays["stimuli"], dtype=np.float64))
-    R = np.asarray(arrays["responses"], dtype=np.float64)
+        arrays = _load(p, _npz_arrays)
+    X = _numeric(arrays["stimuli"], "stimuli", p)
+    R = _numeric(arrays["responses"], "responses", p)
+    if X.ndim not in (1, 2) or R.ndim not in (2, 3):
+        raise ShapeError(
+            f"{p}: stimuli have shape {X.shape} and responses {R.shape}; expected stimuli "
+            "(P,) or (P, d) and responses (P, n) or (P, T, n), one row per presentation."
+        )
+    X = _stimuli_2d(X)
     names = tuple(f"stimulus_{i}" for i in range(X.shape[1]))
     return Recording(X, R, names, np.arange(R.shape[-1]), source=str(p))
+
+
+#: What ``np.load`` raises on a file that is empty, truncated, corrupt, pickled or not numpy.
+_UNREADABLE = (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError)
+
+
+def _load(p: Path, read: Any) -> Any:
+    """``read(p)``, with a file numpy cannot read as a DataFormatError naming ``p``."""
+    try:
+        return read(p)
+    except DataFormatError:
+        raise
+    except _UNREADABLE as err:
+        raise DataFormatError(
+            f"{p} could not be read as numpy data ({type(err).__name__}: {err}); expected "
+            "an .npz archive (np.savez(path, stimuli=..., responses=...)) or .npy files "
+            "saved without pickling. It may be empty, truncated or of another format."
+        ) from err
+
+
+def _npz_arrays(p: Path) -> dict[str, np.ndarray]:
+    with np.load(p, allow_pickle=False) as npz:
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise DataFormatError(f"{p} holds a single array; expected an .npz archive.")
+        keys = list(npz.keys())
+        missing = [k for k in ("stimuli", "responses") if k not in keys]
+        if missing:
+            raise DataFormatError(
+                f"{p} has arrays {keys}; expected 'stimuli' and 'responses' "
+                "(np.savez(path, stimuli=..., responses=...))."
+            )
+        return {k: npz[k] for k in ("stimuli", "responses")}
+
+
+def _numeric(arr: Any, name: str, p: Path) -> np.ndarray:
+    """A stored array as float64, or a DataFormatError if it does not hold real numbers."""
+    a = np.asarray(arr)
+    if a.dtype.kind not in "fiub":
+        raise DataFormatError(
+            f"{name} in {p} has dtype {a.dtype}; expected real numbers (float, int or bool). "
+            "Encode categorical stimuli as numbers before saving."
+        )
+    return a.astype(np.float64)
 
 
 def read_netcdf(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_is_fitted
 
-from ..errors import InputTypeError, NonFiniteError, ParameterError, ShapeError
+from .._arrays import as_array, check_finite
+from ..errors import InputTypeError, NotFittedError, ParameterError, ShapeError
 
 __all__ = [
     "JacobianEstimator",
@@ -65,12 +68,43 @@ def get_estimator(name: str | JacobianEstimator, **params: Any) -> JacobianEstim
             "or pass an estimator object."
         )
     cls, defaults = _REGISTRY[name]
+    _check_params(cls, params, f"estimator {name!r} ({cls.__name__})")
     return cls(**{**defaults, **params})
+
+
+def _check_params(cls: type[BaseEstimator], params: dict[str, Any], what: str) -> None:
+    """Refuse keyword arguments that are not parameters of ``cls``, listing the valid ones."""
+    valid = cls._get_param_names()
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ParameterError(
+            f"{what} has no parameter {', '.join(map(repr, unknown))}; "
+            f"its parameters are {', '.join(valid)}. Check the spelling."
+        )
+
+
+def _checked_init(cls: type[BaseEstimator], init: Callable[..., None]) -> Callable[..., None]:
+    """``init`` that refuses unknown or extra arguments with a ParameterError."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as err:
+            _check_params(cls, kwargs, type(self).__name__)
+            raise ParameterError(
+                f"{type(self).__name__}(...): {err}; pass its parameters "
+                f"({', '.join(cls._get_param_names())}) by keyword."
+            ) from None
+        init(self, *args, **kwargs)
+
+    return __init__
 
 
 def as_2d(x: Any, name: str, d: int | None = None) -> np.ndarray:
     """Validate a finite float64 2-D array (a 1-D array becomes one column)."""
-    arr = np.asarray(x, dtype=np.float64)
+    arr = np.asarray(as_array(x, name), dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -79,9 +113,27 @@ def as_2d(x: Any, name: str, d: int | None = None) -> np.ndarray:
         raise ShapeError(
             f"{name} has {arr.shape[1]} stimulus dimensions; the estimator was fitted on {d}."
         )
-    if not np.isfinite(arr).all():
-        raise NonFiniteError(f"{name} contains {int((~np.isfinite(arr)).sum())} NaN/inf values.")
+    check_finite(arr, name, hint="Drop those samples (or query points) first.")
     return arr
+
+
+def per_dimension(value: Any, name: str, d: int) -> np.ndarray:
+    """A positive width per stimulus dimension, ``(d,)`` float64, from a scalar or ``(d,)``.
+
+    Examples
+    --------
+    >>> per_dimension(0.5, "bandwidth", 2)
+    array([0.5, 0.5])
+    """
+    arr = np.asarray(as_array(value, name), dtype=np.float64)
+    if arr.shape not in ((), (d,)):
+        raise ShapeError(
+            f"{name}={value!r} has shape {arr.shape}; expected a number or one per stimulus "
+            f"dimension ({d},)."
+        )
+    if not (np.isfinite(arr).all() and (arr > 0).all()):
+        raise ParameterError(f"{name}={value!r}; expected finite positive widths.")
+    return np.broadcast_to(arr, (d,)).copy()
 
 
 class JacobianEstimator(BaseEstimator):
@@ -101,6 +153,19 @@ class JacobianEstimator(BaseEstimator):
     linear: ClassVar[bool] = True
     #: Whether :meth:`fit` accepts ``sample_weight`` (integer multiplicities for bootstraps).
     supports_sample_weight: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every estimator's constructor refuses unknown parameters with a ParameterError."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            type.__setattr__(cls, "__init__", _checked_init(cls, cls.__dict__["__init__"]))
+
+    def set_params(self, **params: Any) -> JacobianEstimator:
+        """Set parameters (scikit-learn's rule), refusing unknown names with a ParameterError."""
+        shallow = {k: v for k, v in params.items() if "__" not in k}
+        _check_params(type(self), shallow, type(self).__name__)
+        super().set_params(**params)
+        return self
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, X: Any, R: Any, sample_weight: Any = None) -> JacobianEstimator:
@@ -145,7 +210,11 @@ class JacobianEstimator(BaseEstimator):
         raise NotImplementedError
 
     def _query(self, Xq: Any) -> np.ndarray:
-        check_is_fitted(self, "n_features_in_")
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(X, R) before "
+                "asking for estimates."
+            )
         return as_2d(Xq, "query points", self.n_features_in_)
 
     # -- estimates -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from scipy.linalg import cho_factor, cho_solve
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
-from .base import JacobianEstimator, register_estimator
+from .base import JacobianEstimator, per_dimension, register_estimator
 
 __all__ = ["GaussianProcess"]
 
@@ -66,7 +66,7 @@ class GaussianProcess(JacobianEstimator):
         d = X.shape[1]
         kernel = self.kernel
         if kernel is None:
-            ls = np.broadcast_to(np.asarray(self.length_scale, dtype=np.float64), (d,)).copy()
+            ls = per_dimension(self.length_scale, "length_scale", d)
             kernel = ConstantKernel(1.0) * RBF(length_scale=ls) + WhiteKernel(
                 self.noise_level, noise_level_bounds=(1e-12, 1e3)
             )

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InsufficientSamplesError, ParameterError
-from .base import JacobianEstimator, register_estimator
+from .base import JacobianEstimator, per_dimension, register_estimator
 
 __all__ = ["LocalPolynomial"]
 
@@ -101,10 +101,7 @@ class LocalPolynomial(JacobianEstimator):
         if isinstance(self.bandwidth, str):
             self.bandwidth_, self.cv_scores_ = self._select(X, R)
         else:
-            h = np.broadcast_to(np.asarray(self.bandwidth, dtype=np.float64), (d,)).copy()
-            if not (np.isfinite(h).all() and (h > 0).all()):
-                raise ParameterError(f"bandwidth={self.bandwidth!r}; expected positive widths.")
-            self.bandwidth_ = h
+            self.bandwidth_ = per_dimension(self.bandwidth, "bandwidth", d)
 
     def n_coefficients_for(self, d: int) -> int:
         """Number of local coefficients ``p`` for ``d`` stimulus dimensions."""
@@ -116,8 +113,10 @@ class LocalPolynomial(JacobianEstimator):
     def _select(self, X: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.bandwidth not in ("cv", "gcv"):
             raise ParameterError(f"bandwidth={self.bandwidth!r}; use 'cv', 'gcv' or a number.")
-        scale = np.std(X, axis=0) if self.scale is None else np.asarray(self.scale, float)
-        scale = np.broadcast_to(scale, (X.shape[1],))
+        if self.scale is not None:
+            scale = per_dimension(self.scale, "scale", X.shape[1])
+        else:
+            scale = np.std(X, axis=0)
         if not (scale > 0).all():
             raise ParameterError(
                 "stimuli do not vary along some dimension; give scale= or bandwidth=."

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .._arrays import check_finite, to_tensor
+from .._arrays import check_count, check_finite, to_tensor
 from ..errors import ParameterError, ShapeError, SingularMetricError
 from .volume import log_volume_from_spectrum
 
@@ -157,8 +157,7 @@ def lanczos(
     >>> torch.linalg.eigvalsh(T).round(decimals=10).tolist()
     [1.0, 2.0, 3.0]
     """
-    if not 1 <= n_iter <= op.dim:
-        raise ParameterError(f"n_iter={n_iter} must lie in 1..dim={op.dim}.")
+    n_iter = check_count(n_iter, "n_iter", 1, op.dim)
     if v0.ndim != 3 or v0.shape[0] != op.n_points or v0.shape[2] != op.dim:
         raise ShapeError(
             f"starting vectors have shape {tuple(v0.shape)}; expected "
@@ -239,9 +238,8 @@ def top_eigenvalues(
     >>> top_eigenvalues(MetricOperator.from_dense(g), 3).eigenvalues.round(decimals=10).tolist()
     [[50.0, 49.0, 48.0]]
     """
-    if not 1 <= k <= op.dim:
-        raise ParameterError(f"k={k} must lie in 1..dim={op.dim}.")
-    steps = _default_iters(op.dim, k) if n_iter is None else int(n_iter)
+    k = check_count(k, "k", 1, op.dim)
+    steps = _default_iters(op.dim, k) if n_iter is None else check_count(n_iter, "n_iter", 1)
     if steps < k:
         raise ParameterError(f"n_iter={steps} must be at least k={k}.")
     gen = torch.Generator().manual_seed(seed)
@@ -280,6 +278,7 @@ def iterative_log_volume(
     >>> iterative_log_volume(MetricOperator.from_dense(g), rank=2).exp().round(decimals=10).tolist()
     [6.0]
     """
+    rank = check_count(rank, "rank", 1, op.dim)
     eig = top_eigenvalues(op, rank, n_iter=n_iter, seed=seed).eigenvalues
     logvol, _ = log_volume_from_spectrum(eig, rank, d=op.dim)
     return logvol
@@ -338,10 +337,10 @@ def stochastic_logdet(
     >>> bool(torch.allclose(est.logdet, exact))  # diagonal g: every Rademacher probe is exact
     True
     """
-    if n_probes < 2:
-        raise ParameterError(f"n_probes={n_probes}; need at least 2 for a standard error.")
-    if not damping >= 0:
-        raise ParameterError(f"damping={damping} must be non-negative.")
+    n_probes = check_count(n_probes, "n_probes", 2)
+    n_iter = check_count(n_iter, "n_iter", 1)
+    if not isinstance(damping, (int, float)) or not (math.isfinite(damping) and damping >= 0):
+        raise ParameterError(f"damping={damping!r}; expected a finite number >= 0.")
     target = op
     if damping:
         target = MetricOperator(lambda V: op(V) + damping * V, op.n_points, op.dim, op.device)

@@ -118,8 +118,8 @@ def _second(z: np.ndarray, activation: str, first: Signed) -> Signed:
     raise _unknown(activation)
 
 
-def _unknown(activation: str) -> ValueError:
-    return ValueError(
+def _unknown(activation: str) -> ParameterError:
+    return ParameterError(
         f"activation={activation!r} has no closed form here; use one of {SHALLOW_ACTIVATIONS}."
     )
 

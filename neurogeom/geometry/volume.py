@@ -53,7 +53,8 @@ def spectrum_tolerance(
     eigenvalues : array, shape (..., k)
         Eigenvalues of a batch of metrics (any order).
     dtype : torch.dtype
-        Precision of the data the eigenvalues come from.
+        Precision of the data the eigenvalues come from (integer and boolean data are
+        exact, and count as float64).
     jacobian_rows : int, optional
         ``n`` when the metric is a Gram matrix ``JᵀJ`` of an ``n × k`` Jacobian.
 
@@ -75,7 +76,8 @@ def spectrum_tolerance(
 def _tolerance(eig: torch.Tensor, dtype: torch.dtype, rows: int | None = None) -> torch.Tensor:
     k = eig.shape[-1]
     eps64 = torch.finfo(torch.float64).eps
-    eps = max(torch.finfo(dtype).eps, eps64)
+    # integer and boolean metrics are exact: they are taken as float64
+    eps = max(torch.finfo(dtype).eps, eps64) if dtype.is_floating_point else eps64
     scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(torch.float64).tiny)
     if rows is None:
         return 10.0 * k * eps * scale

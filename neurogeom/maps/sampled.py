@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
+import torch
 from scipy.spatial import Delaunay, QhullError
 from sklearn.covariance import ledoit_wolf
 
-from .._arrays import is_torch, to_tensor
+from .._arrays import as_array, check_count, check_finite, is_torch, to_tensor
 from ..errors import (
     InputTypeError,
     InsufficientSamplesError,
-    NonFiniteError,
+    NotPositiveSemidefiniteError,
     OutOfDomainError,
     ParameterError,
     ShapeError,
@@ -28,15 +30,20 @@ Correction = Literal["analytic", "crossfit"] | None
 CORRECTIONS = ("analytic", "crossfit", None)
 
 
-def _values(a: Any, dims: tuple[str, ...] | None = None) -> np.ndarray:
-    """Numpy values of an array or xarray DataArray (transposed to ``dims`` when named)."""
+def _values(a: Any, name: str, dims: tuple[str, ...] | None = None) -> np.ndarray:
+    """Float64 values of an array-like or xarray DataArray (transposed to ``dims`` when named).
+
+    Through the package's intake (:func:`~neurogeom._arrays.as_array`): complex, string and
+    object data are refused, naming ``name``.
+    """
     if hasattr(a, "dims") and hasattr(a, "values"):
         if dims is not None and set(dims) <= set(a.dims):
             a = a.transpose(*dims, ...)
-        return np.asarray(a.values, dtype=np.float64)
-    if is_torch(a):
-        return np.asarray(a.detach().cpu().numpy(), dtype=np.float64)
-    return np.asarray(a, dtype=np.float64)
+        a = a.values
+    arr = as_array(a, name)
+    if isinstance(arr, torch.Tensor):
+        return np.asarray(arr.cpu().numpy(), dtype=np.float64)
+    return np.asarray(arr, dtype=np.float64)
 
 
 def _trials(responses: Any) -> np.ndarray:
@@ -50,9 +57,9 @@ def _trials(responses: Any) -> np.ndarray:
                 f"responses DataArray has dims {dims}; expected ('presentation', 'neuroid') "
                 "or ('presentation', 'repetition', 'neuroid')."
             )
-        R = _values(responses, names)
+        R = _values(responses, "responses", names)
     else:
-        R = _values(responses)
+        R = _values(responses, "responses")
     if R.ndim == 2:
         R = R[:, None, :]
     if R.ndim != 3:
@@ -144,7 +151,10 @@ class SampledResponseMap(ResponseMap):
             raise ParameterError(f"domain={domain!r}; use 'hull', 'box' or None.")
         if on_invalid not in ("raise", "flag"):
             raise ParameterError(f"on_invalid={on_invalid!r}; use 'raise' or 'flag'.")
-        X = _values(stimuli)
+        n_bootstrap = check_count(n_bootstrap, "n_bootstrap", 0)
+        if not isinstance(min_rate, (int, float, np.number)) or not math.isfinite(min_rate):
+            raise ParameterError(f"min_rate={min_rate!r}; expected a finite number (a rate).")
+        X = _values(stimuli, "stimuli")
         X = X[:, None] if X.ndim == 1 else X
         trials = _trials(responses)
         if X.ndim != 2 or X.shape[0] != trials.shape[0]:
@@ -153,11 +163,11 @@ class SampledResponseMap(ResponseMap):
                 "stimuli (P, d) with one row per presentation (responses' first axis)."
             )
         for arr, what in ((X, "stimuli"), (trials, "responses")):
-            if not np.isfinite(arr).all():
-                raise NonFiniteError(
-                    f"{what} contain {int((~np.isfinite(arr)).sum())} NaN/inf values; drop "
-                    "those presentations (or trials) before estimating geometry."
-                )
+            check_finite(
+                arr,
+                what,
+                hint="Drop those presentations (or trials) before estimating geometry.",
+            )
         self.stimuli, self.trials = X, trials
         self.noise, self.correction = noise, correction
         self.domain, self.on_invalid = domain, on_invalid
@@ -215,14 +225,20 @@ class SampledResponseMap(ResponseMap):
                 trace_ratio = float(np.trace(np.linalg.solve(cov, sample)))
             self.noise_dof_ = nu
         else:
-            cov = _values(noise)
+            cov = _values(noise, "noise covariance")
             if cov.shape != (n, n):
                 raise ShapeError(f"noise covariance has shape {cov.shape}; expected ({n}, {n}).")
             trace_ratio = float(n)
+        check_finite(cov, "noise covariance")
         try:
             L = np.linalg.cholesky(0.5 * (cov + cov.T))
         except np.linalg.LinAlgError as err:
-            raise ParameterError("noise covariance is not positive definite.") from err
+            raise NotPositiveSemidefiniteError(
+                f"the noise covariance ({n}, {n}) is not positive definite (smallest "
+                f"eigenvalue {float(np.linalg.eigvalsh(0.5 * (cov + cov.T))[0]):.3g}); "
+                "regularise it (e.g. Ledoit-Wolf shrinkage, or add a small multiple of the "
+                "identity), or pass noise='empirical'."
+            ) from err
         self.noise_covariance_ = cov
         self.whitener_ = L
         self.whitened_row_variance_ = trace_ratio / T
@@ -246,15 +262,14 @@ class SampledResponseMap(ResponseMap):
 
     # -- validation ----------------------------------------------------------------------
     def _points(self, x: Any) -> np.ndarray:
-        arr = _values(x)
+        arr = _values(x, "points")
         d = self.stimuli.shape[1]
         if arr.ndim == 1 and d == 1:
             arr = arr[:, None]
         if arr.ndim < 2 or int(np.prod(arr.shape[1:])) != d:
             raise ShapeError(f"points have shape {arr.shape}; expected (m, {d}).")
         arr = arr.reshape(len(arr), d)
-        if not np.isfinite(arr).all():
-            raise NonFiniteError("query points contain NaN/inf values.")
+        check_finite(arr, "query points", hint="Drop those points before measuring geometry.")
         return arr
 
     def _outside(self, x: np.ndarray) -> np.ndarray:
@@ -322,7 +337,7 @@ class SampledResponseMap(ResponseMap):
         return {self.layers[0]: self._like(self._fill(valid, J, J.shape[1:]), x)}
 
     def _tangents(self, tangents: Any) -> np.ndarray:
-        T = _values(tangents)
+        T = _values(tangents, "tangents")
         d = self.stimuli.shape[1]
         T = T.reshape(len(T), -1) if T.ndim > 1 else T[None]
         if T.shape[1] != d:

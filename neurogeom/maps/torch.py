@@ -246,6 +246,17 @@ class TorchResponseMap(ResponseMap):
             ) from err
         return [o.shape[1] for o in outs]
 
+    def _probed_points(self, x: Any) -> torch.Tensor:
+        """:meth:`_points`, checked by one forward pass (:meth:`_probe`) before any is used.
+
+        For paths that differentiate the model through ``torch.func`` (curvature, metric
+        fields), where a raw error of the model would otherwise surface mid-transform.
+        """
+        pts = self._points(x)
+        with self._measuring():
+            self._probe(pts)
+        return pts
+
     # -- public per-layer API --------------------------------------------------------------------
     def layer_responses(self, x: Any) -> dict[str, Any]:
         """Responses per layer, each ``(m, n_layer)``; see :meth:`responses`."""
@@ -412,7 +423,7 @@ class TorchResponseMap(ResponseMap):
 
         check_scale(scale)
         mapper = self._field_mapper(layer, dtype)
-        pts = mapper._points(_one_point(x0))
+        pts = mapper._probed_points(_one_point(x0))
         T = mapper._field_tangents(tangents, pts)
         return mapper._metric_field(pts[0], T, scale)
 
@@ -474,7 +485,7 @@ class TorchResponseMap(ResponseMap):
 
         check_scale(scale)
         mapper = self._field_mapper(layer, dtype)
-        pts = mapper._points(_one_point(x0))
+        pts = mapper._probed_points(_one_point(x0))
         T = mapper._field_tangents(tangents, pts)
         return mapper._response_field(pts[0], T, scale)
 
@@ -552,7 +563,7 @@ class TorchResponseMap(ResponseMap):
         pts = self._points(x)
         stim, d = tuple(pts.shape[1:]), math.prod(pts.shape[1:])
         with self._measuring():
-            n = self._forward(pts[:1])[idx].shape[1]
+            n = self._probe(pts)[idx]
         factor = 1.0 / n if scale == "width" else 1.0
 
         def f(z: torch.Tensor) -> torch.Tensor:
