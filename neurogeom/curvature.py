@@ -1,9 +1,11 @@
-"""Curvature of the metric a torch network induces on stimulus space or on a slice of it.
+"""Curvature of the metric a response map induces on stimulus space or on a slice of it.
 
-Each measured layer becomes a differentiable function of the coordinates around each point
-(:meth:`~neurogeom.maps.TorchResponseMap.response_field`, or
-:meth:`~neurogeom.maps.TorchResponseMap.metric_field` with ``method="metric"``); its exact
-derivatives and the curvature come from :mod:`neurogeom.geometry.curvature` (conventions
+Every map kind goes through the protocol: :meth:`~neurogeom.ResponseMap.layer_jets` gives
+each layer's first and second derivatives (exact ``torch.func`` jets for a
+:class:`~neurogeom.TorchResponseMap`, central differences of the Jacobian for a map that
+implements only first derivatives), or, with ``method="metric"``, a torch map's
+:meth:`~neurogeom.TorchResponseMap.metric_jets`; the curvature comes from
+:mod:`neurogeom.geometry.curvature` (conventions
 there: ``Γᵃ_bc`` at ``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a
 sphere of radius ``a``).
 
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import torch
 
-from ._arrays import like
+from ._arrays import as_array, like, to_tensor
 from .errors import InputTypeError, ParameterError, SingularMetricError
 from .geometry.curvature import (
     Curvature,
@@ -29,11 +32,10 @@ from .geometry.curvature import (
     check_on_singular,
     curvature_from_embedding,
     curvature_from_jets,
-    embedding_jet,
-    metric_jet,
 )
 from .geometry.metric import Scale, check_scale
-from .maps.torch import TorchResponseMap
+from .maps.base import ResponseMap
+from .slices import check_tangents
 
 __all__ = ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]
 
@@ -53,63 +55,37 @@ def _where(x: Any, tangents: Any) -> tuple[Any, Any]:
 
 
 def _layer_curvature(
-    rm: TorchResponseMap,
+    jets: tuple[Any, ...],
     layer: str,
-    x: Any,
-    tangents: Any,
     *,
-    scale: str,
-    on_singular: OnSingular,
-    dtype: torch.dtype,
-    christoffel_only: bool,
     method: Method,
+    scale: str,
+    christoffel_only: bool,
+    on_singular: OnSingular,
 ) -> Curvature:
-    mapper = rm._field_mapper(layer, dtype)
-    pts = mapper._probed_points(x)
-    T = mapper._field_tangents(tangents, pts)
-    k = T.shape[0]
-    origin = torch.zeros(k, dtype=pts.dtype, device=mapper.device)
-
-    def per_chunk(chunk: torch.Tensor) -> Curvature:
-        if method == "embedding":
-            J, H = torch.func.vmap(
-                lambda x0: embedding_jet(mapper._response_field(x0, T, scale), origin)
-            )(chunk)
-            return curvature_from_embedding(
-                J, H, christoffel_only=christoffel_only, on_singular="nan"
-            )
-        order = 1 if christoffel_only else 2
-        jets = torch.func.vmap(
-            lambda x0: metric_jet(mapper._metric_field(x0, T, scale), origin, order)
-        )(chunk)
-        return curvature_from_jets(*jets, on_singular="nan")
-
-    per_point = k**2 if method == "embedding" else k ** (3 if christoffel_only else 4)
-    step = max(1, rm.chunk_size // per_point)
-    with mapper._measuring():
-        curv = _concat([per_chunk(chunk) for chunk in pts.split(step)])
+    """Curvature of one layer from its jets: ``(J, H)`` (embedding) or ``(g, ∂g, ∂²g)``."""
+    parts = [to_tensor(j).to(torch.float64) for j in jets]
+    if method == "metric":
+        curv = curvature_from_jets(*parts, on_singular="nan")
+    else:
+        J, H = parts
+        if scale == "width":
+            J, H = J / J.shape[1] ** 0.5, H / J.shape[1] ** 0.5
+        curv = curvature_from_embedding(J, H, christoffel_only=christoffel_only, on_singular="nan")
     if on_singular == "raise" and bool(curv.singular.any()):
         idx = int(torch.nonzero(curv.singular)[0, 0])
+        k = curv.metric.shape[-1]
         raise SingularMetricError(
-            f"layer {layer!r}: the metric at point {idx} (of {len(pts)}) is singular "
-            f"(numerical rank < {k}), so its curvature is undefined. Pass on_singular='nan' "
-            "to get NaN there (and return_singular=True for the mask), or move the points "
-            "to where the representation is regular."
+            f"layer {layer!r}: the metric at point {idx} (of {len(curv.singular)}) is "
+            f"singular (numerical rank < {k}), so its curvature is undefined. Pass "
+            "on_singular='nan' to get NaN there (and return_singular=True for the mask), or "
+            "move the points to where the representation is regular."
         )
     return curv
 
 
-def _concat(parts: list[Curvature]) -> Curvature:
-    names = ("metric", "christoffel", "riemann", "ricci", "scalar", "singular")
-    fields = []
-    for name in names:
-        values = [getattr(p, name) for p in parts]
-        fields.append(None if values[0] is None else torch.cat(values))
-    return Curvature(*fields)
-
-
 def _measure(
-    rm: TorchResponseMap,
+    rm: ResponseMap,
     x: Any,
     tangents: Any,
     *,
@@ -119,30 +95,44 @@ def _measure(
     christoffel_only: bool,
     method: Method,
 ) -> dict[str, Curvature]:
+    """Curvature per layer through the protocol: the map's jets, then the pure math."""
     if method not in METHODS:
         raise ParameterError(
             f"method={method!r}; use 'embedding' (Gauss equation from second derivatives of "
             "the responses, the accurate default) or 'metric' (third derivatives through the "
             "metric field)."
         )
-    if not isinstance(rm, TorchResponseMap):
+    if not isinstance(rm, ResponseMap):
         raise InputTypeError(
-            f"curvature needs exact derivatives of a TorchResponseMap; got {type(rm).__name__}."
+            f"curvature needs a ResponseMap; got {type(rm).__name__}. Wrap a network with "
+            "ng.TorchResponseMap(model)."
         )
     check_scale(scale)
     check_on_singular(on_singular)
     pts, T = _where(x, tangents)
+    if T is not None:  # curvature is measured in orthonormal slice coordinates
+        T = check_tangents(T, tuple(np.shape(as_array(pts, "points"))[1:]))
+    with_dtype = getattr(rm, "with_dtype", None)
+    if callable(with_dtype):  # maps with a choosable precision compute in ``dtype``
+        rm = with_dtype(dtype)
+    if method == "metric":
+        metric_jets = getattr(rm, "metric_jets", None)
+        if not callable(metric_jets):
+            raise InputTypeError(
+                f"method='metric' needs the metric field's derivatives (metric_jets), which "
+                f"{type(rm).__name__} does not provide; use method='embedding'."
+            )
+        jets = metric_jets(pts, T, order=1 if christoffel_only else 2, scale=scale)
+    else:
+        jets = rm.layer_jets(pts, T)
     return {
         layer: _layer_curvature(
-            rm,
+            jets[layer],
             layer,
-            pts,
-            T,
-            scale=scale,
-            on_singular=on_singular,
-            dtype=dtype,
-            christoffel_only=christoffel_only,
             method=method,
+            scale=scale,
+            christoffel_only=christoffel_only,
+            on_singular=on_singular,
         )
         for layer in rm.layers
     }
@@ -155,7 +145,7 @@ def _numpy_like(curv: Curvature, reference: Any) -> Curvature:
 
 
 def curvature_tensors(
-    response_map: TorchResponseMap,
+    response_map: ResponseMap,
     x: Any,
     tangents: Any = None,
     *,
@@ -200,7 +190,7 @@ def curvature_tensors(
 
 
 def _one(
-    response_map: TorchResponseMap,
+    response_map: ResponseMap,
     x: Any,
     tangents: Any,
     field: str,
@@ -229,7 +219,7 @@ def _one(
 
 
 def scalar_curvature(
-    response_map: TorchResponseMap,
+    response_map: ResponseMap,
     x: Any,
     tangents: Any = None,
     *,
@@ -249,8 +239,11 @@ def scalar_curvature(
 
     Parameters
     ----------
-    response_map : TorchResponseMap
-        The representation (each measured layer gets its own curvature).
+    response_map : ResponseMap
+        The representation (each measured layer gets its own curvature): any map kind,
+        through its :meth:`~neurogeom.ResponseMap.layer_jets` — exact for torch maps,
+        central differences of the Jacobian for a map that provides only first
+        derivatives.
     x : array, shape (m, *stimulus_shape), or a slice
         Points; a :class:`~neurogeom.slices.Line`, :class:`~neurogeom.slices.Plane`,
         :class:`~neurogeom.slices.Grid` or :class:`~neurogeom.slices.Points` gives its
@@ -311,7 +304,7 @@ def scalar_curvature(
 
 
 def ricci_tensor(
-    response_map: TorchResponseMap,
+    response_map: ResponseMap,
     x: Any,
     tangents: Any = None,
     *,
@@ -356,7 +349,7 @@ def ricci_tensor(
 
 
 def christoffel_symbols(
-    response_map: TorchResponseMap,
+    response_map: ResponseMap,
     x: Any,
     tangents: Any = None,
     *,

@@ -28,7 +28,7 @@ from .geometry.volume import (
     log_volume_from_spectrum,
     spectrum_tolerance,
 )
-from .maps.base import ResponseMap
+from .maps.base import Measurement, ResponseMap
 from .slices import Points, Slice
 
 __all__ = ["class_probabilities", "geometry"]
@@ -96,9 +96,9 @@ def geometry(
     curvature : bool
         Also measure the Ricci scalar of the same metric (slice-induced or full, same
         ``scale``) with :func:`~neurogeom.scalar_curvature`: variables ``ricci_scalar``
-        (NaN where the metric is singular) and ``ricci_singular`` (those points). Needs a
-        :class:`~neurogeom.TorchResponseMap` and at most 16 coordinates (a line, a plane,
-        or a low-dimensional grid).
+        (NaN where the metric is singular) and ``ricci_singular`` (those points), for any
+        map kind (through its :meth:`~neurogeom.ResponseMap.layer_jets`), on at most 16
+        coordinates (a line, a plane, or a low-dimensional grid).
     classifier_output : {"logits", "log_probabilities", "probabilities"}
         What ``classifier`` returns. With the default, outputs that are already
         probabilities (nonnegative rows summing to 1) are refused, since taking them for
@@ -233,6 +233,13 @@ def _gather(
     fields: dict[str, np.ndarray] = {}
     for start, block in blocks:
         if not fields:
+            per_point = sum(v.nbytes // max(1, v.shape[axis]) for v in block.values())
+            check_fits(
+                per_point * m,
+                f"the output for {m} points ({per_point} bytes each, as the first block shows)",
+                "Use a coarser slice, keep_metric=False, space='slice', or "
+                "neurogeom.scale.lazy_geometry to write it to disk block by block.",
+            )
             fields = {
                 name: np.empty((*v.shape[:axis], m, *v.shape[axis + 1 :]), dtype=v.dtype)
                 for name, v in block.items()
@@ -264,16 +271,18 @@ def _check_classifier_output(kind: Any) -> None:
 
 
 def _check_output_fits(rm: ResponseMap, sl: Slice, k: int, req: _Request) -> None:
-    """Refuse, before any allocation, a request whose output alone exceeds free memory."""
-    widths = [int(np.asarray(r).shape[-1]) for r in rm.layer_responses(sl.block(0, 1)).values()]
-    eigen = max(min(w, k) for w in widths)
-    per_point = 8 * (3 + eigen + (k * k if req.keep_metric else 0))
-    if not rm.metric_is_pullback:  # flags and intervals of estimated maps
-        per_point += 8 * (8 + 2 * eigen)
+    """Refuse, before measuring anything, a request whose output alone exceeds free memory.
+
+    A lower bound that needs no call of the map (at least one eigenvalue, the log-volume
+    and rank per point and layer, and the ``k × k`` metric if kept); :func:`_gather` checks
+    the exact size, from the first block, before it allocates the outputs.
+    """
+    layers = len(rm.layers)
+    per_point = 8 * (3 + (k * k if req.keep_metric else 0))
     check_fits(
-        per_point * len(widths) * len(sl),
-        f"the output for {len(sl)} points x {len(widths)} layer(s) (a {k}-dimensional "
-        f"metric{', kept' if req.keep_metric else ''}, {eigen} eigenvalues each)",
+        per_point * layers * len(sl),
+        f"the output for {len(sl)} points x {layers} layer(s) (a {k}-dimensional "
+        f"metric{', kept' if req.keep_metric else ''})",
         "Use a coarser slice, keep_metric=False, space='slice', or "
         "neurogeom.scale.lazy_geometry to write it to disk block by block.",
     )
@@ -293,42 +302,31 @@ def _measure_block(
 
 
 def _block_fields(rm: ResponseMap, points: np.ndarray, req: _Request) -> dict[str, np.ndarray]:
-    flags = rm.point_flags(points, req.tangents, scale=req.scale)
-    if flags is not None:  # an estimate: may be indefinite or flagged NaN, never clipped
-        return _estimated_fields(rm, points, flags, req)
-    if rm.metric_is_pullback:  # spectra (and metrics) from J: PSD by construction
-        jac = [to_tensor(J) for J in rm.layer_jacobians(points, req.tangents).values()]
+    """Fields of one block from the map's one :class:`~neurogeom.maps.Measurement`."""
+    meas = rm.measure(points, req.tangents, scale=req.scale, resamples=True)
+    if meas.estimated:  # may be indefinite or flagged NaN, never clipped
+        return _estimated_fields(meas, req)
+    if meas.jacobians is not None:  # spectra from J: PSD by construction
+        jac = [to_tensor(meas.jacobians[name]) for name in rm.layers]
         for name, J in zip(rm.layers, jac):
             check_finite(J, f"the Jacobian of layer {name!r}")
         from_jacobians: list[tuple[torch.Tensor, torch.dtype, int | None]] = [
-            (to_tensor(jacobian_spectrum(J, scale=req.scale)), J.dtype, J.shape[-2]) for J in jac
+            (to_tensor(jacobian_spectrum(J)), meas.precision, J.shape[-2]) for J in jac
         ]
         fields = _spectral_fields(from_jacobians, _directions(points, req.tangents), req.rank)
-        if req.keep_metric:
-            fields["metric"] = np.stack([_gram(J, req.scale) for J in jac])
-        return fields
-    metrics = [
-        to_tensor(g) for g in rm.layer_metrics(points, req.tangents, scale=req.scale).values()
-    ]
-    for name, g in zip(rm.layers, metrics):
-        check_finite(g, f"the metric of layer {name!r}")
-        check_metric(g)
-    g64 = [g.to(torch.float64) for g in metrics]
-    spectra: list[tuple[torch.Tensor, torch.dtype, int | None]] = [
-        (torch.linalg.eigvalsh(g).flip(-1), g0.dtype, None) for g, g0 in zip(g64, metrics)
-    ]
-    fields = _spectral_fields(spectra, metrics[0].shape[-1], req.rank)
+    else:  # an exact map of one's own that gives metrics only
+        metrics = [to_tensor(meas.metrics[name]) for name in rm.layers]
+        for name, g in zip(rm.layers, metrics):
+            check_finite(g, f"the metric of layer {name!r}")
+            check_metric(g)
+        spectra: list[tuple[torch.Tensor, torch.dtype, int | None]] = [
+            (torch.linalg.eigvalsh(g.to(torch.float64)).flip(-1), meas.precision, None)
+            for g in metrics
+        ]
+        fields = _spectral_fields(spectra, metrics[0].shape[-1], req.rank)
     if req.keep_metric:
-        fields["metric"] = np.stack([(0.5 * (g + g.mT)).numpy() for g in g64])
+        fields["metric"] = np.stack([np.asarray(meas.metrics[name]) for name in rm.layers])
     return fields
-
-
-def _gram(J: torch.Tensor, scale: Scale) -> np.ndarray:
-    """``JᵀJ`` in float64, symmetric exactly."""
-    J64 = J.to(torch.float64)
-    g = J64.mT @ J64
-    g = 0.5 * (g + g.mT)
-    return (g / J.shape[-2] if scale == "width" else g).numpy()
 
 
 def _directions(points: np.ndarray, tangents: np.ndarray | None) -> int:
@@ -368,16 +366,14 @@ def _pad(eig: torch.Tensor, k: int) -> torch.Tensor:
     return torch.nn.functional.pad(eig, (0, missing)) if missing > 0 else eig
 
 
-def _estimated_fields(
-    rm: ResponseMap, points: np.ndarray, flags: dict[str, Any], req: _Request
-) -> dict[str, np.ndarray]:
+def _estimated_fields(meas: Measurement, req: _Request) -> dict[str, np.ndarray]:
     """Fields of an estimated map: NaN log-volume where the metric is flagged or indefinite.
 
     An indefinite estimate (an eigenvalue below minus the numerical-zero tolerance) has
     NaN log-volume under every ``rank`` setting; the others follow the shared rule of
     :func:`~neurogeom.geometry.log_volume_from_spectrum`.
     """
-    metrics = rm.layer_metrics(points, req.tangents, scale=req.scale)
+    metrics = meas.metrics
     out: dict[str, list[np.ndarray]] = {
         "log_volume_element": [],
         "eigenvalues": [],
@@ -409,9 +405,9 @@ def _estimated_fields(
         if req.keep_metric:
             out["metric"].append(t.numpy())
     fields = {name: np.stack(values) for name, values in out.items()}
-    for name, value in flags.items():
+    for name, value in meas.flags.items():
         fields[name] = np.stack([np.asarray(value)] * len(metrics))
-    fields.update(_interval_fields(rm, points, req))
+    fields.update(_interval_fields(meas, req))
     return fields
 
 
@@ -425,13 +421,12 @@ INTERVAL_FIELDS = (
 )
 
 
-def _interval_fields(rm: ResponseMap, points: np.ndarray, req: _Request) -> dict[str, np.ndarray]:
-    """Bootstrap intervals per layer, when the map provides metric resamples."""
-    resamples = rm.layer_metric_resamples(points, req.tangents, scale=req.scale)
-    if resamples is None:
+def _interval_fields(meas: Measurement, req: _Request) -> dict[str, np.ndarray]:
+    """Bootstrap intervals per layer, when the measurement has metric resamples."""
+    if meas.resamples is None:
         return {}
     rank = None if req.rank in (None, "auto") else int(req.rank)
-    per_layer = [bootstrap_intervals(r, req.level, rank) for r in resamples.values()]
+    per_layer = [bootstrap_intervals(r, req.level, rank) for r in meas.resamples.values()]
     names = INTERVAL_FIELDS + (("log_volume_element_bootstrap",) if req.keep_resamples else ())
     return {name: np.stack([ci[name] for ci in per_layer]) for name in names}
 
@@ -548,9 +543,11 @@ def _class_fields(
 
 CURVATURE_MAX_DIM = 16
 CURVATURE_METHOD = (
-    "neurogeom.scalar_curvature (method='embedding'): exact torch.func second derivatives of "
-    "the responses in float64, Christoffel symbols J+ d2r and the Gauss equation; "
-    "R = g^bd R^a_bad, 2/a**2 on a sphere of radius a; NaN where the metric is singular"
+    "neurogeom.scalar_curvature (method='embedding'): second derivatives of the responses "
+    "from the map's layer_jets (exact torch.func jets in float64 for torch maps, central "
+    "differences of the Jacobian otherwise), Christoffel symbols J+ d2r and the Gauss "
+    "equation; R = g^bd R^a_bad, 2/a**2 on a sphere of radius a; NaN where the metric is "
+    "singular"
 )
 
 
@@ -565,13 +562,7 @@ def _curvature_fields(
 ) -> dict[str, np.ndarray]:
     """``ricci_scalar`` and ``ricci_singular``, each ``(L, m)``."""
     from .curvature import scalar_curvature
-    from .maps.torch import TorchResponseMap
 
-    if not isinstance(rm, TorchResponseMap):
-        raise InputTypeError(
-            f"curvature=True needs exact derivatives of a TorchResponseMap; got "
-            f"{type(rm).__name__}. Measure it without curvature."
-        )
     if k > CURVATURE_MAX_DIM:
         raise ParameterError(
             f"curvature=True on {k} coordinates would take ~{k}² forward passes per point; "

@@ -229,6 +229,14 @@ class JacobianEstimator(BaseEstimator):
             "(use correction='crossfit' rather than 'analytic')."
         )
 
+    def smoother_weights(self, Xq: Any) -> tuple[np.ndarray | None, np.ndarray]:
+        """Weights of the mean ``(m, M)`` (None if not a by-product) and of the Jacobian.
+
+        Linear smoothers that get both from one solve (local polynomials) return both;
+        the default returns ``(None, linear_weights(Xq))``.
+        """
+        return None, self.linear_weights(Xq)
+
     def noise_propagation(self, Xq: Any, variances: Any = None) -> np.ndarray:
         """Noise-propagation matrices ``S = Σₖ cₖ cₖᵀ vₖ``, shape ``(m, d, d)``.
 

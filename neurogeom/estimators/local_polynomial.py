@@ -150,13 +150,25 @@ class LocalPolynomial(JacobianEstimator):
 
     # -- local fits ----------------------------------------------------------------------
     def _rows(
-        self, Xq: np.ndarray, h: np.ndarray, *, intercept: bool, check: bool = True
+        self,
+        Xq: np.ndarray,
+        h: np.ndarray,
+        *,
+        intercept: bool,
+        slopes: bool | None = None,
+        check: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Selected rows of ``(XᵀWX)⁻¹XᵀW`` at each query: ``(m, r, M)`` and n_eff ``(m,)``."""
+        """Selected rows of ``(XᵀWX)⁻¹XᵀW`` at each query: ``(m, r, M)`` and n_eff ``(m,)``.
+
+        The intercept row (the mean's weights) and/or the ``d`` slope rows (divided by
+        ``h``: the Jacobian's weights), from one solve per query. ``slopes`` defaults to
+        ``not intercept``.
+        """
         X = self.X_
         M, d = X.shape
         p = self.n_coefficients_for(d)
-        sel = [0] if intercept else list(range(1, d + 1))
+        slopes = (not intercept) if slopes is None else slopes
+        sel = ([0] if intercept else []) + (list(range(1, d + 1)) if slopes else [])
         step = max(1, int(self.chunk_elements) // (M * p))
         out = np.empty((len(Xq), len(sel), M))
         neff = np.empty(len(Xq))
@@ -185,8 +197,8 @@ class LocalPolynomial(JacobianEstimator):
                     "collinear under the kernel); widen the bandwidth or add samples."
                 ) from err
             out[s : s + step] = np.swapaxes(A, 1, 2) @ Dw
-        if not intercept:
-            out /= h[None, :, None]
+        if slopes:
+            out[:, int(intercept) :] /= h[None, :, None]
         return out, neff
 
     def _scaled_diff(self, Xq: np.ndarray, h: np.ndarray) -> list[np.ndarray]:
@@ -210,6 +222,11 @@ class LocalPolynomial(JacobianEstimator):
     def linear_weights(self, Xq: Any) -> np.ndarray:
         """Slope weights ``C`` (m, d, M): ``Ĵ[q] = (C[q] @ R)ᵀ``."""
         return self._rows(self._query(Xq), self.bandwidth_, intercept=False)[0]
+
+    def smoother_weights(self, Xq: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the mean ``(m, M)`` and of the Jacobian ``(m, d, M)``, from one solve."""
+        rows, _ = self._rows(self._query(Xq), self.bandwidth_, intercept=True, slopes=True)
+        return rows[:, 0], rows[:, 1:]
 
     def predict(self, Xq: Any) -> np.ndarray:
         """Local-polynomial estimate of the mean responses, shape ``(m, n)``."""

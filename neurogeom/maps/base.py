@@ -44,6 +44,9 @@ class Measurement:
         Bootstrap resamples of the metric per layer, for intervals; None without.
     estimated : bool
         Whether the metrics are estimates (may be indefinite, may be NaN where flagged).
+    precision : torch.dtype
+        The dtype the derivatives were computed in (float32 for a float32 network), which
+        sets the numerical-zero tolerance of their spectra.
     """
 
     metrics: dict[str, np.ndarray]
@@ -51,6 +54,7 @@ class Measurement:
     flags: dict[str, np.ndarray] = field(default_factory=dict)
     resamples: dict[str, np.ndarray] | None = None
     estimated: bool = False
+    precision: torch.dtype = torch.float64
 
 
 class ResponseMap(ABC):
@@ -145,14 +149,13 @@ class ResponseMap(ABC):
                [0., 4.]])
         """
         check_scale(scale)
-        jac = {
-            name: np.asarray(to_tensor(J).to(torch.float64).cpu().numpy())
-            for name, J in self.layer_jacobians(x, tangents).items()
-        }
+        raw = {name: to_tensor(J) for name, J in self.layer_jacobians(x, tangents).items()}
+        precision = next(iter(raw.values())).dtype
+        jac = {name: J.to(torch.float64).cpu().numpy() for name, J in raw.items()}
         if scale == "width":
             jac = {name: J / np.sqrt(J.shape[-2]) for name, J in jac.items()}
         metrics = {name: _gram(J) for name, J in jac.items()}
-        return Measurement(metrics=metrics, jacobians=jac)
+        return Measurement(metrics=metrics, jacobians=jac, precision=precision)
 
     def layer_metrics(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"

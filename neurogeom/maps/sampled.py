@@ -22,7 +22,7 @@ from ..errors import (
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
 from ..geometry.intervals import bootstrap_intervals
 from ..geometry.metric import Scale, check_scale
-from .base import ResponseMap
+from .base import Measurement, ResponseMap
 
 __all__ = ["SampledResponseMap"]
 
@@ -126,8 +126,6 @@ class SampledResponseMap(ResponseMap):
     >>> bool(np.allclose(g[0], [[2.0, 1.0], [1.0, 5.0]], atol=0.3))
     True
     """
-
-    metric_is_pullback = False  # bias-corrected or whitened estimates
 
     def __init__(
         self,
@@ -288,12 +286,20 @@ class SampledResponseMap(ResponseMap):
             return np.zeros(len(x), bool), np.full(len(x), np.nan)
         return neff < self.estimator.n_coefficients(), neff
 
-    def _valid(self, x: np.ndarray) -> np.ndarray:
-        outside = self._outside(x)
-        if self.on_invalid == "raise" and not outside.any():
+    def _valid(
+        self,
+        x: np.ndarray,
+        *,
+        outside: np.ndarray | None = None,
+        sparse: np.ndarray | None = None,
+        neff: np.ndarray | None = None,
+    ) -> np.ndarray:
+        outside = self._outside(x) if outside is None else outside
+        if self.on_invalid == "raise" and not outside.any() and sparse is None:
             # the estimator itself raises InsufficientSamplesError for sparse points
             return np.ones(len(x), bool)
-        sparse, neff = self._sparse(x)
+        if sparse is None or neff is None:
+            sparse, neff = self._sparse(x)
         if self.on_invalid == "raise":
             if outside.any():
                 i = int(np.argmax(outside))
@@ -344,6 +350,70 @@ class SampledResponseMap(ResponseMap):
             raise ShapeError(f"tangents have shape {T.shape}; expected (k, {d}).")
         return T
 
+    def measure(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none", resamples: bool = True
+    ) -> Measurement:
+        """Bias-corrected metric, flags and bootstrap resamples at ``x``, from one weight solve.
+
+        The estimator's weights at the valid query points are solved for once per call and
+        serve the metric, its noise-bias correction, the Poisson rates, the flags and every
+        bootstrap resample (which resample trials, T ≥ 2; single-trial bootstraps refit).
+        Nothing on the map changes, so calls may run in parallel threads.
+
+        Returns
+        -------
+        Measurement
+            ``estimated=True``; ``metrics`` NaN where a point is flagged invalid; ``flags``
+            as :meth:`point_flags`; ``resamples`` ``(B, m, k, k)`` when ``n_bootstrap > 0``
+            and ``resamples`` is True.
+        """
+        check_scale(scale)
+        pts = self._points(x)
+        T = None if tangents is None else self._tangents(tangents)
+        outside, (sparse, neff) = self._outside(pts), self._sparse(pts)
+        valid = self._valid(pts, outside=outside, sparse=sparse, neff=neff)
+        xs, est = pts[valid], self.estimator
+        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
+        f = None if rates is None else rates @ est.responses_
+        g = self._metric(est, xs, self.trials, C=C, rates=f)
+        name = self.layers[0]
+        projected = self._project(g, T, scale)
+        metric = self._fill(valid, projected, projected.shape[1:])
+        flags = self._flags(pts, valid, outside, sparse, neff, metric, est, xs, f)
+        res = None
+        if resamples and self.n_bootstrap > 0:
+            res = {name: self._resamples(xs, valid, g, C, f, T, scale, self.n_bootstrap)}
+        return Measurement(metrics={name: metric}, flags=flags, resamples=res, estimated=True)
+
+    def _flags(
+        self,
+        pts: np.ndarray,
+        valid: np.ndarray,
+        outside: np.ndarray,
+        sparse: np.ndarray,
+        neff: np.ndarray,
+        metric: np.ndarray,
+        est: JacobianEstimator,
+        xs: np.ndarray,
+        rates: np.ndarray | None,
+    ) -> dict[str, np.ndarray]:
+        indefinite = np.zeros(len(pts), bool)
+        if valid.any():
+            indefinite[valid] = np.linalg.eigvalsh(metric[valid])[:, 0] <= 0
+        flags = {
+            "outside": outside,
+            "sparse": sparse,
+            "effective_samples": neff,
+            "indefinite": indefinite,
+        }
+        if isinstance(self.noise, str) and self.noise == "poisson":
+            excluded = np.zeros(len(pts))
+            if valid.any():
+                f = est.predict(xs) if rates is None else rates
+                excluded[valid] = (f <= self.min_rate).sum(1)
+            flags["excluded_neurons"] = excluded
+        return flags
+
     def layer_metrics(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"
     ) -> dict[str, Any]:
@@ -352,30 +422,26 @@ class SampledResponseMap(ResponseMap):
         Points where the corrected estimate is not positive definite are not clipped; see
         :meth:`point_flags`.
         """
-        check_scale(scale)
-        pts = self._points(x)
-        valid = self._valid(pts)
-        g = self._metric(self.estimator, pts[valid], self.trials)
-        g = self._project(g, tangents, scale)
-        return {self.layers[0]: self._like(self._fill(valid, g, g.shape[1:]), x)}
+        metrics = self.measure(x, tangents, scale=scale, resamples=False).metrics
+        return {name: self._like(g, x) for name, g in metrics.items()}
 
-    def _project(self, g: np.ndarray, tangents: Any, scale: Scale) -> np.ndarray:
-        if tangents is not None:
-            T = self._tangents(tangents)
+    def _project(self, g: np.ndarray, T: np.ndarray | None, scale: Scale) -> np.ndarray:
+        if T is not None:
             g = T @ g @ T.T
         if scale == "width":
             g = g / self.trials.shape[2]
         return g
 
     def _metric_weights(
-        self, est: JacobianEstimator, x: np.ndarray
+        self, est: JacobianEstimator, x: np.ndarray, rates: np.ndarray | None = None
     ) -> tuple[str, np.ndarray | None]:
         """How Ĵ is weighted at each query: (transform, per-query inverse rates or None).
 
-        Poisson rates are those that ``est`` predicts.
+        Poisson rates are ``rates`` when given (from the block's one solve), else those
+        that ``est`` predicts.
         """
         if isinstance(self.noise, str) and self.noise == "poisson":
-            f = est.predict(x)
+            f = est.predict(x) if rates is None else rates
             inv = np.where(f > self.min_rate, 1.0 / np.where(f > self.min_rate, f, 1.0), 0.0)
             return "poisson", inv
         return ("whiten" if self.whitener_ is not None else "identity"), None
@@ -397,6 +463,7 @@ class SampledResponseMap(ResponseMap):
         weights: np.ndarray | None = None,
         C: np.ndarray | None = None,
         correction: Any = "default",
+        rates: np.ndarray | None = None,
     ) -> np.ndarray:
         """Corrected metric ``(m, d, d)`` at validated points from trials ``(P, T, n)``.
 
@@ -404,7 +471,7 @@ class SampledResponseMap(ResponseMap):
         bootstrap refit. Nothing on ``self`` changes, so queries may run in parallel threads.
         """
         correction = self.correction if correction == "default" else correction
-        kind, inv_rate = self._metric_weights(est, x)
+        kind, inv_rate = self._metric_weights(est, x, rates)
         if correction == "crossfit":
             return self._crossfit(est, x, trials, kind, inv_rate, C)
         means = trials.mean(1)
@@ -480,7 +547,7 @@ class SampledResponseMap(ResponseMap):
     def point_flags(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"
     ) -> dict[str, np.ndarray]:
-        """Per-point diagnostics of the estimate, each ``(m,)``.
+        """Per-point diagnostics of the estimate, each ``(m,)`` (the flags of :meth:`measure`).
 
         Returns
         -------
@@ -490,26 +557,7 @@ class SampledResponseMap(ResponseMap):
             (the corrected metric has an eigenvalue ≤ 0 — reported, never clipped), and with
             ``noise="poisson"`` ``excluded_neurons`` (rates ≤ ``min_rate`` left out).
         """
-        pts = self._points(x)
-        outside, (sparse, neff) = self._outside(pts), self._sparse(pts)
-        valid = ~(outside | sparse)
-        indefinite = np.zeros(len(pts), bool)
-        if valid.any():
-            g = self._metric(self.estimator, pts[valid], self.trials)
-            g = self._project(g, tangents, scale)
-            indefinite[valid] = np.linalg.eigvalsh(g)[:, 0] <= 0
-        flags = {
-            "outside": outside,
-            "sparse": sparse,
-            "effective_samples": neff,
-            "indefinite": indefinite,
-        }
-        if isinstance(self.noise, str) and self.noise == "poisson":
-            excluded = np.zeros(len(pts))
-            if valid.any():
-                excluded[valid] = (self.estimator.predict(pts[valid]) <= self.min_rate).sum(1)
-            flags["excluded_neurons"] = excluded
-        return flags
+        return self.measure(x, tangents, scale=scale, resamples=False).flags
 
     def layer_metric_resamples(
         self,
@@ -534,28 +582,44 @@ class SampledResponseMap(ResponseMap):
         if B <= 0:
             return None
         pts = self._points(x)
+        T = None if tangents is None else self._tangents(tangents)
         valid = self._valid(pts)
-        rng = np.random.default_rng(np.random.SeedSequence([int(self.random_state), 1]))
-        P, T, _ = self.trials.shape
         xs, est = pts[valid], self.estimator
-        C = est.linear_weights(xs) if est.linear else None
+        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
+        f = None if rates is None else rates @ est.responses_
+        g = self._metric(est, xs, self.trials, C=C, rates=f)
+        return {self.layers[0]: self._resamples(xs, valid, g, C, f, T, scale, B)}
+
+    def _resamples(
+        self,
+        xs: np.ndarray,
+        valid: np.ndarray,
+        g: np.ndarray,
+        C: np.ndarray | None,
+        rates: np.ndarray | None,
+        T: np.ndarray | None,
+        scale: Scale,
+        B: int,
+    ) -> np.ndarray:
+        """``(B, m, k, k)`` resampled corrected metrics, recentred on the estimate ``g``."""
+        rng = np.random.default_rng(np.random.SeedSequence([int(self.random_state), 1]))
+        P, n_trials, _ = self.trials.shape
+        est = self.estimator
         # The bootstrap world's truth is the plug-in estimate of the full data (its means
         # are the observed means), so resampled corrected estimates scatter around the
         # naive estimate: recentre them on the corrected point estimate.
-        shift = self._metric(est, xs, self.trials, C=C) - self._metric(
-            est, xs, self.trials, C=C, correction=None
-        )
+        shift = g - self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
         out = []
         for _ in range(B):
-            if T >= 2:
-                idx = rng.integers(0, T, size=(P, T))
+            if n_trials >= 2:
+                idx = rng.integers(0, n_trials, size=(P, n_trials))
                 resampled = np.take_along_axis(self.trials, idx[:, :, None], 1)
-                g = self._metric(est, xs, resampled, C=C)
+                gb = self._metric(est, xs, resampled, C=C, rates=rates)
             else:
-                g = self._resample_presentations(xs, rng)
-            g = self._project(g + shift, tangents, scale)
-            out.append(self._fill(valid, g, g.shape[1:]))
-        return {self.layers[0]: np.stack(out)}
+                gb = self._resample_presentations(xs, rng)
+            gb = self._project(gb + shift, T, scale)
+            out.append(self._fill(valid, gb, gb.shape[1:]))
+        return np.stack(out)
 
     def confidence_intervals(
         self,

@@ -22,6 +22,7 @@ from ..errors import (
     ParameterError,
     ShapeError,
 )
+from ..geometry.curvature import embedding_jet, metric_jet
 from ..geometry.iterative import MetricOperator
 from ..geometry.metric import SCALES, Scale, check_scale
 from ..slices import check_tangents
@@ -374,6 +375,111 @@ class TorchResponseMap(ResponseMap):
         name = type(self.model).__name__
         return f"TorchResponseMap({name}, layers={list(self.layers)}, dtype={self.dtype}, device={self.device})"
 
+    # -- second derivatives (the protocol's jets) and precision --------------------------------------
+    def with_dtype(self, dtype: torch.dtype) -> TorchResponseMap:
+        """The same map computing in ``dtype`` (the model is not modified).
+
+        Examples
+        --------
+        >>> import torch
+        >>> TorchResponseMap(torch.nn.Linear(2, 1)).with_dtype(torch.float64).dtype
+        torch.float64
+        """
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise InputTypeError(f"dtype must be a floating torch dtype; got {dtype!r}.")
+        import copy
+
+        mapper = copy.copy(self)
+        mapper.dtype = dtype
+        return mapper
+
+    def layer_jets(self, x: Any, tangents: Any = None) -> dict[str, tuple[Any, Any]]:
+        """Exact Jacobians and second derivatives per layer, by nested forward-mode autodiff.
+
+        Overrides :meth:`ResponseMap.layer_jets` (same shapes: ``J`` ``(m, n, k)``, ``H``
+        ``(m, n, k, k)``) with ``torch.func`` jets of each layer's responses as a function
+        of the coordinates along ``tangents`` (or of the flattened stimulus), computed in
+        the map's dtype, ``chunk_size`` bounding the (point, direction pair) work at once.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> rm = TorchResponseMap(lambda x: x**2, dtype=torch.float64)
+        >>> J, H = rm.layer_jets(np.ones((1, 2)))["output"]
+        >>> H[0, 1].tolist()            # ∂²(x₁²) = 2 on the diagonal
+        [[0.0, 0.0], [0.0, 2.0]]
+        """
+        jets = self._jets(
+            x,
+            tangents,
+            lambda m, T, origin: lambda x0: embedding_jet(m._response_field(x0, T, "none"), origin),
+            power=2,
+            orthonormal=False,
+        )
+        for layer, (J, H) in jets.items():
+            _check_model_output(to_tensor(J), f"the Jacobian of layer {layer!r}")
+            _check_model_output(to_tensor(H), f"the second derivatives of layer {layer!r}")
+        return jets
+
+    def _jets(
+        self,
+        x: Any,
+        tangents: Any,
+        make: Callable[[TorchResponseMap, torch.Tensor, torch.Tensor], Callable[..., Any]],
+        *,
+        power: int,
+        orthonormal: bool,
+    ) -> dict[str, Any]:
+        """Per layer, ``vmap`` of the per-point jet ``make(mapper, T, origin)`` over ``x``.
+
+        ``k**power`` is the cost of one point in (point, direction) pairs, which
+        ``chunk_size`` bounds.
+        """
+        out: dict[str, Any] = {}
+        for layer in self.layers:
+            mapper = self._field_mapper(layer, None)
+            pts = mapper._probed_points(x)
+            T = mapper._field_tangents(tangents, pts, orthonormal=orthonormal)
+            origin = torch.zeros(T.shape[0], dtype=pts.dtype, device=mapper.device)
+            jet = make(mapper, T, origin)
+            step = max(1, self.chunk_size // T.shape[0] ** power)
+            with mapper._measuring():
+                parts = [torch.func.vmap(jet)(chunk) for chunk in pts.split(step)]
+            out[layer] = tuple(
+                like(torch.cat([p[i] for p in parts]), x) for i in range(len(parts[0]))
+            )
+        return out
+
+    def metric_jets(
+        self, x: Any, tangents: Any = None, *, order: int = 2, scale: Scale = "none"
+    ) -> dict[str, tuple[Any, ...]]:
+        """The metric field and its exact derivatives per layer (an independent curvature route).
+
+        Returns ``(g, ∂g, ∂²g)`` per layer (``∂²g`` only for ``order=2``), shapes
+        ``(m, k, k)``, ``(m, k, k, k)``, ``(m, k, k, k, k)``: third derivatives of the network
+        through :meth:`metric_field`, for
+        :func:`~neurogeom.geometry.curvature_from_jets` (used by curvature with
+        ``method="metric"``).
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> rm = TorchResponseMap(lambda x: 3.0 * x, dtype=torch.float64)
+        >>> g, dg = rm.metric_jets(np.zeros((1, 2)), order=1)["output"]
+        >>> g[0].tolist(), float(abs(dg).max())
+        ([[9.0, 0.0], [0.0, 9.0]], 0.0)
+        """
+        check_scale(scale)
+        return self._jets(
+            x,
+            tangents,
+            lambda m, T, origin: (
+                lambda x0: metric_jet(m._metric_field(x0, T, scale), origin, order)
+            ),
+            power=order + 2,
+            orthonormal=True,
+        )
+
     # -- metric fields (curvature) -----------------------------------------------------------------
     def metric_field(
         self,
@@ -452,10 +558,12 @@ class TorchResponseMap(ResponseMap):
             mapper.dtype = dtype
         return mapper
 
-    def _field_tangents(self, tangents: Any, pts: torch.Tensor) -> torch.Tensor:
+    def _field_tangents(
+        self, tangents: Any, pts: torch.Tensor, *, orthonormal: bool = True
+    ) -> torch.Tensor:
         """Validated tangents ``(k, *stim)``, or the identity basis of the stimulus space."""
         if tangents is not None:
-            return self._tangents(tangents, pts)
+            return self._tangents(tangents, pts, orthonormal=orthonormal)
         d = math.prod(pts.shape[1:])
         return torch.eye(d, dtype=pts.dtype, device=self.device).reshape(d, *pts.shape[1:])
 

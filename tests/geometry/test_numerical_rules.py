@@ -20,7 +20,7 @@ from neurogeom.errors import (
     SingularMetricError,
 )
 from neurogeom.geometry import log_volume_from_spectrum, spectrum_tolerance
-from neurogeom.maps.base import ResponseMap
+from neurogeom.maps.base import Measurement, ResponseMap
 
 
 # -- dtypes ------------------------------------------------------------------------------------
@@ -102,7 +102,6 @@ class _Estimated(ResponseMap):
     """An estimated map with given metrics (some indefinite), as a recording's would be."""
 
     layers = ("output",)
-    metric_is_pullback = False
 
     def __init__(self, metrics: np.ndarray) -> None:
         self.metrics = metrics
@@ -113,11 +112,12 @@ class _Estimated(ResponseMap):
     def layer_jacobians(self, x, tangents=None):
         raise NotImplementedError
 
-    def layer_metrics(self, x, tangents=None, *, scale="none"):
-        return {"output": self.metrics[: len(x)]}
-
-    def point_flags(self, x, tangents=None, *, scale="none"):
-        return {"outside": np.zeros(len(x), dtype=bool)}
+    def measure(self, x, tangents=None, *, scale="none", resamples=True):
+        return Measurement(
+            metrics={"output": self.metrics[: len(x)]},
+            flags={"outside": np.zeros(len(x), dtype=bool)},
+            estimated=True,
+        )
 
 
 @pytest.mark.parametrize("rank", [None, 1, 2, "auto"])
