@@ -23,7 +23,7 @@ from ._arrays import as_array, check_finite
 from ._version import __version__
 from .dataset import _attrs, check_dataset
 from .errors import ParameterError, ShapeError, SingularMetricError, VariableError
-from .geometry import check_metric
+from .geometry import check_metric, relative_zero
 
 __all__ = [
     "Correlation",
@@ -56,7 +56,7 @@ def _spd(g: Any, regularize: float | None, name: str) -> tuple[np.ndarray, np.nd
         trace = np.trace(arr, axis1=-2, axis2=-1)[..., None, None]
         arr = arr + regularize * trace / d * np.eye(d)
     w, V = np.linalg.eigh(arr)
-    tol = 10.0 * d * np.finfo(np.float64).eps * np.maximum(np.abs(w[..., -1]), 1e-300)
+    tol = relative_zero(d) * np.maximum(np.abs(w[..., -1]), 1e-300)
     singular = w[..., 0] <= tol
     if singular.any():
         idx = tuple(int(i) for i in np.argwhere(singular)[0])

@@ -22,6 +22,7 @@ def run(script: str, *args: str) -> None:
     ("script", "args"),
     [
         ("jacobians_and_metrics.py", ()),
+        ("own_map.py", ()),
         ("plane_of_images.py", ("--resolution", "6", "--out", "{tmp}/p.png")),
         ("datasets_and_files.py", ("--out", "{tmp}/line.nc")),
         ("demo_api.py", ("--out", "{tmp}/demo", "--epochs", "2")),

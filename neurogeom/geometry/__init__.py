@@ -28,6 +28,7 @@ from .volume import (
     log_volume_element,
     log_volume_from_spectrum,
     metric_spectrum,
+    relative_zero,
     spectrum_tolerance,
     volume_element,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "log_volume_from_spectrum",
     "metric_spectrum",
     "pullback_metric",
+    "relative_zero",
     "spectrum_tolerance",
     "volume_element",
 ]

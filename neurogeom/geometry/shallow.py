@@ -39,6 +39,7 @@ from scipy import special
 from .._arrays import check_finite, is_torch
 from ..errors import InputTypeError, ParameterError, RangeError, ShapeError, SingularMetricError
 from .curvature import OnSingular, check_on_singular
+from .volume import relative_zero
 
 __all__ = [
     "SHALLOW_ACTIVATIONS",
@@ -398,7 +399,7 @@ def _ill_conditioned(a: np.ndarray, W: np.ndarray, log_det: np.ndarray) -> np.nd
     half = 0.5 * trace
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
         lam_max = half + np.sqrt(np.maximum(half**2 - np.exp(log_det), 0.0))
-        tol = math.log(10.0 * 2 * np.finfo(np.float64).eps)
+        tol = math.log(relative_zero(2))
         return ~np.isfinite(log_det) | (log_det <= tol + 2.0 * np.log(lam_max))
 
 

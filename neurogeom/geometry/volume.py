@@ -73,15 +73,36 @@ def spectrum_tolerance(
     return like(_tolerance(eig, dtype, jacobian_rows), eigenvalues)
 
 
+#: The numerical-zero rule's factor: an eigenvalue is zero at or below
+#: ``ZERO_FACTOR · k · ε · λ_max`` (see :func:`spectrum_tolerance`).
+ZERO_FACTOR = 10.0
+
+
+def relative_zero(k: int, dtype: torch.dtype = torch.float64) -> float:
+    """``ZERO_FACTOR · k · ε``: the numerical-zero threshold relative to ``λ_max``.
+
+    ``ε`` is the machine epsilon of ``dtype``, at least float64's (integer and boolean
+    data are exact, taken as float64).
+
+    Examples
+    --------
+    >>> relative_zero(2)
+    4.440892098500626e-15
+    """
+    return ZERO_FACTOR * k * _eps(dtype)
+
+
+def _eps(dtype: torch.dtype) -> float:
+    eps64 = torch.finfo(torch.float64).eps
+    return max(torch.finfo(dtype).eps, eps64) if dtype.is_floating_point else eps64
+
+
 def _tolerance(eig: torch.Tensor, dtype: torch.dtype, rows: int | None = None) -> torch.Tensor:
     k = eig.shape[-1]
-    eps64 = torch.finfo(torch.float64).eps
-    # integer and boolean metrics are exact: they are taken as float64
-    eps = max(torch.finfo(dtype).eps, eps64) if dtype.is_floating_point else eps64
     scale = eig.abs().amax(dim=-1).clamp_min(torch.finfo(torch.float64).tiny)
     if rows is None:
-        return 10.0 * k * eps * scale
-    return scale * max(10.0 * k * eps64, (max(rows, k) * eps) ** 2)
+        return relative_zero(k, dtype) * scale
+    return scale * max(relative_zero(k), (max(rows, k) * _eps(dtype)) ** 2)
 
 
 def _tolerances(g: torch.Tensor, eig: torch.Tensor) -> torch.Tensor:
