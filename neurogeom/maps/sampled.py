@@ -266,6 +266,8 @@ class SampledResponseMap(ResponseMap):
             arr = arr[:, None]
         if arr.ndim < 2 or int(np.prod(arr.shape[1:])) != d:
             raise ShapeError(f"points have shape {arr.shape}; expected (m, {d}).")
+        if len(arr) == 0:
+            raise ShapeError(f"points have shape {arr.shape}: no points. Pass at least one point.")
         arr = arr.reshape(len(arr), d)
         check_finite(arr, "query points", hint="Drop those points before measuring geometry.")
         return arr
@@ -413,6 +415,21 @@ class SampledResponseMap(ResponseMap):
                 excluded[valid] = (f <= self.min_rate).sum(1)
             flags["excluded_neurons"] = excluded
         return flags
+
+    def layer_jets(self, x: Any, tangents: Any = None) -> dict[str, tuple[Any, Any]]:
+        """Not available yet for estimated maps: refused rather than left uncorrected.
+
+        Differences of the estimated Jacobian field would give second derivatives without
+        the noise-bias correction that products of estimated derivatives need (the
+        curvature's Gauss equation takes such products), so curvature of a recording is
+        refused here until a bias-corrected local-quadratic estimate provides them.
+        """
+        raise InputTypeError(
+            "curvature of a SampledResponseMap needs bias-corrected second derivatives of "
+            "the responses, which estimated maps do not provide yet; differences of the "
+            "estimated Jacobian would be biased by noise. Measure the metric and volume "
+            "element (ng.geometry without curvature), or the curvature of a model."
+        )
 
     def layer_metrics(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"
