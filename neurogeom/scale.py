@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 
 from ._arrays import check_count
-from ._files import write_atomically
+from ._files import as_path, write_atomically
 from .dataset import build_dataset, check_dataset, config_of
 from .errors import (
     DataFormatError,
@@ -518,7 +518,7 @@ def load_zarr(path: str | Path, *, strict: bool = True) -> xr.Dataset:
     neurogeom.errors.DataFormatError: ... variable 'x' is missing 1 of 2 chunks (e.g. '1')...
     """
     _require_zarr()
-    p = Path(path)
+    p = as_path(path)
     if not p.exists():
         raise DataNotFoundError(f"no Zarr store at {p}; check the path.")
     if not p.is_dir():

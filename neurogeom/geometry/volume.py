@@ -371,10 +371,10 @@ def _log_volume_from_spectrum(
         if bool(dead.any()):
             idx = _first_bad(dead) if dead.ndim else ()
             raise SingularMetricError(
-                f"metric at batch index {idx} has numerical rank 0 (all eigenvalues below "
-                f"{float(tol[idx]):.3g}): the representation is locally constant there and "
-                "has no volume element (log 0 = -inf). Drop such points, or measure where "
-                "the responses change."
+                f"metric at batch index {idx} has numerical rank 0 (largest eigenvalue "
+                f"{float(eig[idx].abs().max()):.3g}): the representation is locally constant "
+                "there and has no volume element (log 0 = -inf). Drop such points, or "
+                "measure where the responses change."
             )
         used = numerical_rank
     else:
@@ -385,6 +385,12 @@ def _log_volume_from_spectrum(
         if bool(short.any()):
             idx = _first_bad(short) if short.ndim else ()
             have = int(numerical_rank[idx])
+            if have == 0:
+                raise SingularMetricError(
+                    f"metric at batch index {idx} is zero (numerical rank 0 of {d}): the "
+                    "representation is locally constant there and has no volume element at "
+                    "any rank. Drop such points, or measure where the responses change."
+                )
             hint = "pass rank=k to use the top-k pseudo-determinant, or rank='auto'"
             raise SingularMetricError(
                 f"metric at batch index {idx} has numerical rank {have} < {k} "
