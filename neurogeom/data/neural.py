@@ -360,13 +360,11 @@ def read_netcdf(
     """
     import xarray as xr
 
-    from ..dataset import _engine
-
     p = as_path(path)
     if not p.exists():
         raise DataNotFoundError(f"no file at {p}.")
-    try:
-        ds = xr.open_dataset(p, engine=_engine()).load()
+    try:  # xarray picks the engine from the file: a lab's netCDF-3 or netCDF-4, either
+        ds = xr.open_dataset(p).load()
     except (ValueError, OSError) as err:
         raise DataFormatError(f"{p} is not a readable netCDF file ({err}).") from err
     for name in (stimuli, responses):
