@@ -3,7 +3,7 @@
 Each measured layer becomes a differentiable function of the coordinates around each point
 (:meth:`~neurogeom.maps.TorchResponseMap.response_field`, or
 :meth:`~neurogeom.maps.TorchResponseMap.metric_field` with ``method="metric"``); its exact
-derivatives and the curvature come from :mod:`neurogeom.geometry.curvature` (conventions
+derivatives and the curvature come from ``neurogeom.geometry.curvature`` (conventions
 there: ``Γᵃ_bc`` at ``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a
 sphere of radius ``a``).
 

@@ -154,7 +154,7 @@ def lazy_geometry(
         As in :func:`~neurogeom.geometry`.
     block_size : int
         Points per task, rounded down to whole rows of the slice (see
-        :func:`block_points`); also the ``block_size`` each task passes to
+        ``block_points``); also the ``block_size`` each task passes to
         :func:`~neurogeom.geometry`. The eager call with the same ``block_size`` gives
         bit-identical values.
     **kwargs

@@ -41,12 +41,12 @@ def spectrum_tolerance(
     One rule for every path of the package (``ng.geometry``, the transformers,
     :func:`log_volume_element`, curvature). For a metric whose entries are known to the
     precision of ``dtype`` (eigenvalues from a float64 eigensolver),
-    :math:`	au = 10\,k\,arepsilon\,\lambda_{\max}` with ``k`` the metric's dimension
-    and :math:`arepsilon` the machine epsilon of ``dtype`` (at least float64's). For a
-    metric formed as :math:`J^	op J` from a Jacobian with ``n = jacobian_rows`` rows
+    :math:`\tau = 10\,k\,\varepsilon\,\lambda_{\max}` with ``k`` the metric's dimension
+    and :math:`\varepsilon` the machine epsilon of ``dtype`` (at least float64's). For a
+    metric formed as :math:`J^\top J` from a Jacobian with ``n = jacobian_rows`` rows
     computed in ``dtype``, whose singular values are resolved only down to
-    :math:`\max(n, k)\,arepsilon\,\sigma_{\max}`,
-    :math:`	au = \lambda_{\max} \max(10\,k\,arepsilon_{64}, (\max(n, k)\,arepsilon)^2)`.
+    :math:`\max(n, k)\,\varepsilon\,\sigma_{\max}`,
+    :math:`\tau = \lambda_{\max} \max(10\,k\,\varepsilon_{64}, (\max(n, k)\,\varepsilon)^2)`.
 
     Parameters
     ----------

@@ -393,7 +393,7 @@ class TorchResponseMap(ResponseMap):
         metric induced on their span (``k`` coordinates), without them the full-space metric
         (``c`` are offsets of the flattened stimulus, ``T`` the identity). The field runs the
         model in eval mode without an autograd graph; differentiate it with forward mode
-        (``torch.func.jacfwd``, as :mod:`neurogeom.geometry.curvature` does), nest freely,
+        (``torch.func.jacfwd``, as ``neurogeom.geometry.curvature`` does), nest freely,
         and ``vmap`` it over ``c``.
 
         Parameters

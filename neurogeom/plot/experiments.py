@@ -39,7 +39,7 @@ def volume_panels(
     Parameters
     ----------
     ds : xarray.Dataset
-        From ``neurogeom run toy`` (:func:`neurogeom.experiments.toy.run`): dims ``width``,
+        From ``neurogeom run toy`` (``neurogeom.experiments.toy.run``): dims ``width``,
         ``epoch``, ``u``, ``v`` (and optionally ``seed``); or from ``neurogeom run toy-deep``
         with ``layer`` instead of ``width``.
     seed : int, optional
