@@ -20,8 +20,9 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .errors import DataFormatError, FileWriteError, NeurogeomError
+from .errors import DataFormatError, FileWriteError, InputTypeError, NeurogeomError
 
 __all__ = ["write_atomically"]
 
@@ -32,6 +33,22 @@ Writer = Callable[[Path], Callable[[], None] | None]
 
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
 _RENAME_ATTEMPTS = 1000
+
+
+def as_path(path: Any, what: str = "path") -> Path:
+    """The one intake of file paths: str or PathLike, ``~`` expanded.
+
+    Examples
+    --------
+    >>> as_path("~/x.nc") == Path.home() / "x.nc"
+    True
+    """
+    try:
+        return Path(os.fspath(path)).expanduser()
+    except TypeError:
+        raise InputTypeError(
+            f"{what} is a {type(path).__name__}; expected a file path (str or pathlib.Path)."
+        ) from None
 
 
 def write_atomically(
@@ -80,7 +97,7 @@ def write_atomically(
     >>> p.read_text()
     'hi'
     """
-    out = Path(target)
+    out = as_path(target)
     _check_target(out, directory, overwrite, exists_hint, replaceable, kind)
     parent = out.parent
     try:

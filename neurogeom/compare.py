@@ -11,12 +11,15 @@ The lower-level functions work on plain arrays of metrics ``(..., d, d)``.
 
 from __future__ import annotations
 
+import inspect
 import json
+import warnings
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import xarray as xr
+from scipy import stats
 from scipy.stats import rankdata
 
 from ._arrays import as_array, check_finite
@@ -257,11 +260,15 @@ def correlation_test(
     r"""Correlation of two fields over points, a permutation test and a bootstrap interval.
 
     The p-value is two-sided, :math:`(1 + \#\{|r^*| \ge |r|\}) / (1 + N)` over ``N``
-    random re-pairings of the points. It assumes points are exchangeable under the null:
-    smooth fields on a fine grid are spatially autocorrelated, which makes the test
-    anti-conservative there — subsample the grid (or use independent stimuli) before
-    reading the p-value as calibrated. The interval is a percentile bootstrap over points
-    (resamples in which a field is constant are left out).
+    random re-pairings of the points (:func:`scipy.stats.permutation_test` of :math:`|r|`
+    with ``permutation_type="pairings"``); when ``N`` is at least the :math:`m!` possible
+    pairings (:math:`m \le 6` at the default ``N``), all are enumerated and the p-value is
+    exact, :math:`\#\{|r^*| \ge |r|\} / m!`. It assumes points are exchangeable under
+    the null: smooth fields on a fine grid are spatially autocorrelated, which makes the
+    test anti-conservative there — subsample the grid (or use independent stimuli) before
+    reading the p-value as calibrated. The interval is a percentile bootstrap over pairs of
+    points (:func:`scipy.stats.bootstrap` with ``method="percentile"``; resamples in which
+    a field is constant are left out).
 
     Parameters
     ----------
@@ -298,40 +305,122 @@ def correlation_test(
         raise ShapeError(f"x and y have shapes {xs.shape} and {ys.shape}; need (m,), m >= 3.")
     rng = np.random.default_rng(random_state)
     perm_rng, boot_rng = rng.spawn(2)
+    raw_x, raw_y = xs, ys
     if method == "spearman":
         xs, ys = rankdata(xs), rankdata(ys)
     r = float(_corr(xs, ys))
     p = ci_low = ci_high = float("nan")
     if n_permutations and np.isfinite(r):
-        idx = np.argsort(perm_rng.random((n_permutations, len(xs))), axis=1)
-        null = _corr(xs[None], ys[idx])  # ranks are invariant under re-pairing
-        p = float((1 + np.sum(np.abs(null) >= abs(r) - 1e-12)) / (1 + n_permutations))
+        p = _permutation_p_value(xs, ys, n_permutations, perm_rng)
     if n_bootstrap and np.isfinite(r):
-        idx = boot_rng.integers(0, len(xs), size=(n_bootstrap, len(xs)))
-        bx, by = _vector(x, "x")[idx], _vector(y, "y")[idx]
-        if method == "spearman":
-            bx, by = rankdata(bx, axis=1), rankdata(by, axis=1)
-        boot = _corr(bx, by)
-        ci_low, ci_high = _percentiles(boot, level)
+        rank = method == "spearman"
+        ci_low, ci_high = _bootstrap_correlation(raw_x, raw_y, rank, n_bootstrap, level, boot_rng)
     return Correlation(r, p, ci_low, ci_high, len(xs))
 
 
-def _percentiles(values: np.ndarray, level: float) -> tuple[float, float]:
-    v = values[np.isfinite(values)]
-    if v.size == 0:
+# -- resampling: scipy.stats.permutation_test and scipy.stats.bootstrap -------------------------
+#: scipy >= 1.15 seeds its resampling functions with ``rng=``; older ones with ``random_state=``.
+_RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
+#: Values per batch of resamples (``len(x) * batch``): bounds the memory of a test on a large
+#: slice at 32 MB of float64 per array instead of ``n_resamples * len(x)`` values at once.
+_BATCH_VALUES = 2**22
+
+
+def _batch(n_resamples: int, n: int) -> int:
+    return max(1, min(n_resamples, _BATCH_VALUES // max(n, 1)))
+
+
+def _permutation_p_value(
+    x: np.ndarray, y: np.ndarray, n_permutations: int, rng: np.random.Generator
+) -> float:
+    r"""Two-sided p-value of ``corr(x, y)`` by re-pairing the points (scipy's permutation test).
+
+    The statistic is ``|r|`` with ``alternative="greater"``, so the p-value is
+    :math:`(1 + \#\{|r^*| \ge |r|\}) / (1 + N)` over ``N`` random re-pairings; when
+    ``N`` is at least the ``m!`` possible pairings, scipy enumerates them all and the
+    p-value is exact (:math:`\#\{|r^*| \ge |r|\} / m!`). Pearson's coefficient of ranks
+    is Spearman's: ranks are invariant under re-pairing, so they are ranked once.
+    """
+
+    def statistic(x_perm: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.abs(_corr(np.moveaxis(x_perm, axis, -1), y))
+
+    res = stats.permutation_test(
+        (x,),
+        statistic,
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=n_permutations,
+        batch=_batch(n_permutations, len(x)),
+        alternative="greater",
+        **{_RNG_KEYWORD: rng},
+    )
+    return float(res.pvalue)
+
+
+def _percentile_interval(
+    data: tuple[np.ndarray, ...],
+    statistic: Any,
+    n_bootstrap: int,
+    level: float,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval over points (scipy's bootstrap, resampling pairs).
+
+    Resamples on which the statistic is undefined (NaN: a resample in which a field is
+    constant, likely only for a handful of points) are left out of the percentiles;
+    scipy's own interval is NaN then.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        res = stats.bootstrap(
+            data,
+            statistic,
+            n_resamples=n_bootstrap,
+            batch=_batch(n_bootstrap, len(data[0])),
+            vectorized=True,
+            paired=True,
+            confidence_level=level,
+            method="percentile",
+            **{_RNG_KEYWORD: rng},
+        )
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if np.isfinite(low) and np.isfinite(high):
+        return low, high
+    boot = np.asarray(res.bootstrap_distribution)
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
         return float("nan"), float("nan")
-    lo = np.quantile(v, (1 - level) / 2, method="lower")
-    hi = np.quantile(v, (1 + level) / 2, method="higher")
-    return float(lo), float(hi)
+    low, high = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def _bootstrap_correlation(
+    x: np.ndarray,
+    y: np.ndarray,
+    rank: bool,
+    n_bootstrap: int,
+    level: float,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Percentile interval of Pearson's (or, with ``rank``, Spearman's) r over points."""
+
+    def statistic(bx: np.ndarray, by: np.ndarray, axis: int = -1) -> np.ndarray:
+        bx, by = np.moveaxis(bx, axis, -1), np.moveaxis(by, axis, -1)
+        if rank:  # a resample repeats points: rank it again (ties get average ranks)
+            bx, by = rankdata(bx, axis=-1), rankdata(by, axis=-1)
+        return _corr(bx, by)
+
+    return _percentile_interval((x, y), statistic, n_bootstrap, level, rng)
 
 
 def _bootstrap_mean(
     values: np.ndarray, n_bootstrap: int, level: float, rng: np.random.Generator
 ) -> tuple[float, float]:
-    if n_bootstrap == 0 or values.size == 0:
+    """Percentile interval of the mean; NaN with no resamples or fewer than two values."""
+    if n_bootstrap == 0 or values.size < 2:
         return float("nan"), float("nan")
-    idx = rng.integers(0, len(values), size=(n_bootstrap, len(values)))
-    return _percentiles(values[idx].mean(axis=1), level)
+    return _percentile_interval((values,), np.mean, n_bootstrap, level, rng)
 
 
 # -- Datasets ------------------------------------------------------------------------------------

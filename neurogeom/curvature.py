@@ -5,7 +5,7 @@ each layer's first and second derivatives (exact ``torch.func`` jets for a
 :class:`~neurogeom.TorchResponseMap`, central differences of the Jacobian for a map that
 implements only first derivatives), or, with ``method="metric"``, a torch map's
 :meth:`~neurogeom.TorchResponseMap.metric_jets`; the curvature comes from
-:mod:`neurogeom.geometry.curvature` (conventions
+``neurogeom.geometry.curvature`` (conventions
 there: ``Γᵃ_bc`` at ``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a
 sphere of radius ``a``).
 

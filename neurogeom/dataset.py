@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._files import write_atomically
+from ._files import as_path, write_atomically
 from ._version import __version__
 from .errors import (
     DataFormatError,
@@ -381,7 +381,7 @@ def load(path: str | Path, *, strict: bool = True) -> xr.Dataset:
     >>> load(p, strict=False).x.values.tolist()
     [1.0]
     """
-    p = Path(path)
+    p = as_path(path)
     if p.is_dir():
         raise DataFormatError(
             f"{p} is a directory; ng.load reads one netCDF file written by ng.save "

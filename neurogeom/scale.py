@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 
 from ._arrays import check_count
-from ._files import write_atomically
+from ._files import as_path, write_atomically
 from .dataset import build_dataset, check_dataset, config_of
 from .errors import (
     DataFormatError,
@@ -154,7 +154,7 @@ def lazy_geometry(
         As in :func:`~neurogeom.geometry`.
     block_size : int
         Points per task, rounded down to whole rows of the slice (see
-        :func:`block_points`); also the ``block_size`` each task passes to
+        ``block_points``); also the ``block_size`` each task passes to
         :func:`~neurogeom.geometry`. The eager call with the same ``block_size`` gives
         bit-identical values.
     **kwargs
@@ -518,7 +518,7 @@ def load_zarr(path: str | Path, *, strict: bool = True) -> xr.Dataset:
     neurogeom.errors.DataFormatError: ... variable 'x' is missing 1 of 2 chunks (e.g. '1')...
     """
     _require_zarr()
-    p = Path(path)
+    p = as_path(path)
     if not p.exists():
         raise DataNotFoundError(f"no Zarr store at {p}; check the path.")
     if not p.is_dir():

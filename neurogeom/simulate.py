@@ -181,7 +181,7 @@ def _default_bounds(bounds: Any, d: int) -> np.ndarray:
 class Population:
     """Base class: a population with exact mean responses and Jacobians.
 
-    Subclasses set ``d`` and ``n_neurons`` and implement :meth:`_mean` and :meth:`_jacobian`
+    Subclasses set ``d`` and ``n_neurons`` and implement ``_mean`` and ``_jacobian``
     on validated ``(m, d)`` float64 stimuli. ``bounds`` (``(d, 2)``) is the stimulus domain
     used by :meth:`uniform_stimuli`; ``period`` lists per-dimension periods (or None).
     """

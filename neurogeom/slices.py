@@ -66,7 +66,7 @@ class Slice:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Shape of the array the points fill, one axis per name in :attr:`dims`."""
+        """Shape of the array the points fill, one axis per name in ``dims``."""
         return tuple(len(self.coords[d]) for d in self.dims)
 
     @property
@@ -81,14 +81,14 @@ class Slice:
 
     @property
     def extra_coords(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
-        """Further coordinates over :attr:`dims` (e.g. a plane's barycentric ones)."""
+        """Further coordinates over ``dims`` (e.g. a plane's barycentric ones)."""
         return {}
 
     def __len__(self) -> int:
         return math.prod(self.shape)
 
     def block(self, start: int, stop: int) -> np.ndarray:
-        """Points ``start:stop`` (C order over :attr:`dims`), ``(stop - start, *stimulus_shape)``."""
+        """Points ``start:stop`` (C order over ``dims``), ``(stop - start, *stimulus_shape)``."""
         raise NotImplementedError
 
     def blocks(self, size: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -169,7 +169,7 @@ def check_tangents(
     tangents : array-like, shape (k, *stimulus_shape)
     stimulus_shape : tuple of int
     orthonormal : bool
-        Require ``T Tᵀ = I`` (to :data:`ORTHONORMAL_TOLERANCE`).
+        Require ``T Tᵀ = I`` (to ``neurogeom.slices.ORTHONORMAL_TOLERANCE``).
 
     Returns
     -------

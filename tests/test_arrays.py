@@ -152,3 +152,17 @@ def test_overflow_of_the_cast_to_the_maps_dtype_names_point_and_dtype():
         rm.metric(x)
     with pytest.raises(NonFiniteError, match=r"index 3 .*torch.float32"):
         ng.geometry(rm, x)
+
+
+def test_the_model_zoos_linear_layers_declare_their_input_too():
+    from neurogeom.models import ShallowNet
+
+    rm = ng.TorchResponseMap(ShallowNet(2, 5), layers="hidden0")
+    with pytest.raises(ShapeError, match=r"stimulus shape \(3,\).*\(2, \.\.\.\).*size 2"):
+        rm.metric(np.zeros((4, 3)))
+
+
+def test_one_image_without_its_point_axis_is_told_to_add_it():
+    rm = ng.TorchResponseMap(nn.Sequential(nn.Conv2d(3, 2, 3), nn.Flatten()))
+    with pytest.raises(ShapeError, match=r"x\[None\]"):
+        rm.metric(np.zeros((3, 8, 8), dtype=np.float32))

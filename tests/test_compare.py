@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import numpy as np
@@ -7,6 +8,7 @@ from scipy import stats
 
 import neurogeom as ng
 from neurogeom.compare import (
+    _RNG_KEYWORD,
     affine_invariant_distance,
     compare,
     correlation_test,
@@ -153,6 +155,66 @@ def test_bootstrap_interval_of_pearson_covers_the_true_correlation():
         res = correlation_test(*xy.T, n_permutations=0, n_bootstrap=300, random_state=s)
         covered.append(res.ci_low <= rho <= res.ci_high)
     assert np.mean(covered) >= 0.85
+
+
+def test_perfect_correlation_has_the_smallest_p_value_a_permutation_test_can_give():
+    x = np.arange(10.0)
+    # random re-pairings: no re-pairing of 10 points reaches |r| = 1 (2 in 10! do), so 1/(1 + N)
+    for method in ("pearson", "spearman"):
+        res = correlation_test(x, 2 * x + 1, method=method, n_permutations=199, n_bootstrap=0)
+        assert res.p_value == pytest.approx(1 / 200, rel=1e-12)
+    # N >= 5! = 120: every pairing is enumerated; the identity and the reversal reach |r| = 1
+    exact = correlation_test(x[:5], -np.exp(x[:5]), method="spearman", n_bootstrap=0)
+    assert exact.r == pytest.approx(-1.0) and exact.p_value == pytest.approx(2 / 120, rel=1e-12)
+
+
+def test_exact_permutation_p_value_is_the_share_of_all_pairings(rng):
+    x, y = rng.normal(size=(2, 7))
+    y += x
+    r = stats.pearsonr(x, y).statistic
+    null = np.array(
+        [stats.pearsonr(x, y[list(i)]).statistic for i in itertools.permutations(range(7))]
+    )
+    expected = np.mean(np.abs(null) >= abs(r) - 1e-12)
+    res = correlation_test(x, y, n_permutations=5040, n_bootstrap=0)
+    assert 0.0 < expected < 0.5 and res.p_value == pytest.approx(expected, rel=1e-12)
+
+
+def test_bootstrap_intervals_are_scipys(rng):
+    x = rng.normal(size=30)
+    y = x + rng.normal(size=30)
+    res = correlation_test(x, y, n_permutations=0, n_bootstrap=499, random_state=7)
+    _, boot_rng = np.random.default_rng(7).spawn(2)  # the p-value and interval streams
+
+    def pearson(a, b, axis=-1):
+        return stats.pearsonr(a, b, axis=axis).statistic
+
+    ref = stats.bootstrap(
+        (x, y),
+        pearson,
+        paired=True,
+        n_resamples=499,
+        method="percentile",
+        **{_RNG_KEYWORD: boot_rng},
+    ).confidence_interval
+    assert (res.ci_low, res.ci_high) == pytest.approx((ref.low, ref.high), rel=1e-10)
+    # the mean of a per-point field in compare(): a known sample, scipy's own call
+    a, b = field(), field(scale=2.0, seed=1)
+    out = compare(a, b, tensors=False, n_permutations=0, n_bootstrap=299, random_state=3)
+    diff = (b.log_volume_element - a.log_volume_element).values.ravel()
+    mean_rng = np.random.default_rng(3).spawn(6)[2]  # one child stream per statistic
+    ref = stats.bootstrap(
+        (diff,), np.mean, n_resamples=299, method="percentile", **{_RNG_KEYWORD: mean_rng}
+    ).confidence_interval
+    low, high = (float(out[f"log_volume_difference_mean_ci_{e}"]) for e in ("low", "high"))
+    assert (low, high) == pytest.approx((ref.low, ref.high), rel=1e-12)
+    assert low < float(out.log_volume_difference_mean) < high
+
+
+def test_bootstrap_of_few_points_leaves_out_constant_resamples():
+    # 4 points: 4 in 64 resamples of x repeat one point, where r is undefined
+    res = correlation_test([0.0, 1.0, 2.0, 4.0], [0.0, 2.0, 1.0, 5.0], n_permutations=0)
+    assert -1.0 - 1e-12 <= res.ci_low < res.r < res.ci_high <= 1.0 + 1e-12
 
 
 def test_constant_field_has_undefined_correlation():

@@ -285,3 +285,10 @@ def test_no_netcdf_engine_is_a_clear_neurogeom_error(monkeypatch, tmp_path):
     assert entries(tmp_path) == ["old.nc"]
     with pytest.raises(NeurogeomError, match="h5netcdf"):
         ng.load(existing)
+
+
+def test_paths_with_a_tilde_mean_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    written = ng.save(geometry_like(), "~/g.nc")
+    assert written == tmp_path / "g.nc" and written.exists()
+    xr.testing.assert_identical(ng.load("~/g.nc"), geometry_like())

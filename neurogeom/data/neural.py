@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._files import as_path
 from ..errors import (
     DataFormatError,
     DataNotFoundError,
@@ -154,7 +155,7 @@ def read_nwb(
     names = (stimulus,) if isinstance(stimulus, str) else tuple(stimulus)
     if not names:
         raise ParameterError("stimulus names no columns; pass at least one trials column.")
-    p = Path(path)
+    p = as_path(path)
     if not p.exists():
         raise DataNotFoundError(f"no file at {p}.")
     try:
@@ -261,7 +262,7 @@ def read_arrays(path: str | Path) -> Recording:
     >>> read_arrays(p).stimuli.shape
     (4, 1)
     """
-    p = Path(path)
+    p = as_path(path)
     if p.is_dir():
         files = {k: p / f"{k}.npy" for k in ("stimuli", "responses")}
         absent = [str(f) for f in files.values() if not f.exists()]
@@ -359,13 +360,11 @@ def read_netcdf(
     """
     import xarray as xr
 
-    from ..dataset import _engine
-
-    p = Path(path)
+    p = as_path(path)
     if not p.exists():
         raise DataNotFoundError(f"no file at {p}.")
-    try:
-        ds = xr.open_dataset(p, engine=_engine()).load()
+    try:  # xarray picks the engine from the file: a lab's netCDF-3 or netCDF-4, either
+        ds = xr.open_dataset(p).load()
     except (ValueError, OSError) as err:
         raise DataFormatError(f"{p} is not a readable netCDF file ({err}).") from err
     for name in (stimuli, responses):

@@ -116,13 +116,9 @@ def _training(ds: xr.Dataset, title: str | None = None) -> Any:
 
 
 def _accuracy_curves(ds: xr.Dataset, ax: Any) -> None:
-    acc = ds["accuracy"]
-    groups = [d for d in acc.dims if d != "epoch"]
-    stacked = acc.stack(run=groups) if groups else acc.expand_dims(run=[0])
-    for i in range(stacked.sizes["run"]):
-        curve = stacked.isel(run=i)
-        label = ", ".join(f"{d} {curve[d].item()}" for d in groups)
-        ax.plot(ds["epoch"].values, curve.values, marker="o", ms=3, lw=1, label=label or None)
+    from ..plot.experiments import run_curves
+
+    groups = run_curves(ds["accuracy"], "epoch", ax, marker="o", ms=3, lw=1)
     ax.set_xlabel("epoch")
     ax.set_ylabel("training accuracy")
     ax.set_ylim(0, 1.02)

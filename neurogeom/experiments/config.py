@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -272,10 +271,8 @@ def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> load_toml(p)
     {'epochs': 5, 'widths': [5, 25]}
     """
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+    import tomllib
+
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)

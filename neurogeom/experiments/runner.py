@@ -271,6 +271,17 @@ def check_netcdf_engine() -> str:
         raise ConfigError(f"cannot write the results: {err}") from None
 
 
+def _folder_mode() -> int:
+    """The permissions ``mkdir`` gives a new folder under the current umask."""
+    try:  # Linux states it; reading it does not change it (os.umask would, briefly)
+        with open("/proc/self/status") as f:
+            umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        umask = os.umask(0)
+        os.umask(umask)
+    return 0o777 & ~umask
+
+
 def _missing_ancestors(folder: Path) -> list[Path]:
     """``folder`` and its parents that do not exist yet, deepest first."""
     missing = []
@@ -327,6 +338,7 @@ def staged(out: str | Path, name: str, *, target: str | Path | None = None) -> I
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", suffix=".partial", dir=parent))
+        staging.chmod(_folder_mode())  # mkdtemp makes 0700; a run folder is as mkdir makes it
     except OSError as err:
         _remove_empty(created)
         raise ConfigError(

@@ -73,8 +73,8 @@ Jet = tuple[torch.Tensor, ...]
 class Curvature:
     """Curvature of a metric at ``m`` points of a ``k``-dimensional coordinate space.
 
-    The fields are torch tensors from :func:`field_curvature`; :func:`neurogeom.curvature`
-    returns them as numpy arrays when given numpy points.
+    The fields are torch tensors from :func:`field_curvature`;
+    :func:`neurogeom.curvature_tensors` returns them as numpy arrays when given numpy points.
 
     Attributes
     ----------

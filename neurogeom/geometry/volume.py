@@ -41,12 +41,12 @@ def spectrum_tolerance(
     One rule for every path of the package (``ng.geometry``, the transformers,
     :func:`log_volume_element`, curvature). For a metric whose entries are known to the
     precision of ``dtype`` (eigenvalues from a float64 eigensolver),
-    :math:`	au = 10\,k\,arepsilon\,\lambda_{\max}` with ``k`` the metric's dimension
-    and :math:`arepsilon` the machine epsilon of ``dtype`` (at least float64's). For a
-    metric formed as :math:`J^	op J` from a Jacobian with ``n = jacobian_rows`` rows
+    :math:`\tau = 10\,k\,\varepsilon\,\lambda_{\max}` with ``k`` the metric's dimension
+    and :math:`\varepsilon` the machine epsilon of ``dtype`` (at least float64's). For a
+    metric formed as :math:`J^\top J` from a Jacobian with ``n = jacobian_rows`` rows
     computed in ``dtype``, whose singular values are resolved only down to
-    :math:`\max(n, k)\,arepsilon\,\sigma_{\max}`,
-    :math:`	au = \lambda_{\max} \max(10\,k\,arepsilon_{64}, (\max(n, k)\,arepsilon)^2)`.
+    :math:`\max(n, k)\,\varepsilon\,\sigma_{\max}`,
+    :math:`\tau = \lambda_{\max} \max(10\,k\,\varepsilon_{64}, (\max(n, k)\,\varepsilon)^2)`.
 
     Parameters
     ----------
@@ -392,10 +392,10 @@ def _log_volume_from_spectrum(
         if bool(dead.any()):
             idx = _first_bad(dead) if dead.ndim else ()
             raise SingularMetricError(
-                f"metric at batch index {idx} has numerical rank 0 (all eigenvalues below "
-                f"{float(tol[idx]):.3g}): the representation is locally constant there and "
-                "has no volume element (log 0 = -inf). Drop such points, or measure where "
-                "the responses change."
+                f"metric at batch index {idx} has numerical rank 0 (largest eigenvalue "
+                f"{float(eig[idx].abs().max()):.3g}): the representation is locally constant "
+                "there and has no volume element (log 0 = -inf). Drop such points, or "
+                "measure where the responses change."
             )
         used = numerical_rank
     else:
@@ -406,6 +406,12 @@ def _log_volume_from_spectrum(
         if bool(short.any()):
             idx = _first_bad(short) if short.ndim else ()
             have = int(numerical_rank[idx])
+            if have == 0:
+                raise SingularMetricError(
+                    f"metric at batch index {idx} is zero (numerical rank 0 of {d}): the "
+                    "representation is locally constant there and has no volume element at "
+                    "any rank. Drop such points, or measure where the responses change."
+                )
             hint = "pass rank=k to use the top-k pseudo-determinant, or rank='auto'"
             raise SingularMetricError(
                 f"metric at batch index {idx} has numerical rank {have} < {k} "

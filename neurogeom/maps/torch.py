@@ -236,9 +236,12 @@ class TorchResponseMap(ResponseMap):
             given = f"points of stimulus shape {tuple(pts.shape[1:])} and dtype {pts.dtype}"
             expected = _expected_input(self.model)
             if expected is not None and expected[0](tuple(pts.shape[1:])):
+                # the whole array fits as one stimulus: its point axis is missing
+                forgot_axis = not expected[0](tuple(pts.shape))
+                one = " (a single stimulus needs its point axis: x[None])" if forgot_axis else ""
                 raise ShapeError(
                     f"the model cannot take {given}: {expected[1]}. Reshape the points to "
-                    f"(m, *stimulus_shape) as the model expects. (The model said: {err})"
+                    f"(m, *stimulus_shape) as the model expects{one}. (The model said: {err})"
                 ) from err
             raise ModelError(
                 f"the model raised {type(err).__name__} on {given}: {err}. Check that the "
@@ -496,7 +499,7 @@ class TorchResponseMap(ResponseMap):
         metric induced on their span (``k`` coordinates), without them the full-space metric
         (``c`` are offsets of the flattened stimulus, ``T`` the identity). The field runs the
         model in eval mode without an autograd graph; differentiate it with forward mode
-        (``torch.func.jacfwd``, as :mod:`neurogeom.geometry.curvature` does), nest freely,
+        (``torch.func.jacfwd``, as ``neurogeom.geometry.curvature`` does), nest freely,
         and ``vmap`` it over ``c``.
 
         Parameters
@@ -726,15 +729,19 @@ def _expected_input(model: Any) -> tuple[Callable[[tuple[int, ...]], bool], str]
     """
     if not isinstance(model, nn.Module):
         return None
-    first = next((m for m in model.modules() if isinstance(m, nn.Linear | _ConvNd)), None)
-    if isinstance(first, nn.Linear):
-        n = first.in_features
+    first = next(
+        (m for m in model.modules() if isinstance(m, _ConvNd) or _in_features(m) is not None),
+        None,
+    )
+    n = _in_features(first)
+    if n is not None:
 
         def contradicts_linear(shape: tuple[int, ...]) -> bool:
             return shape[-1] != n
 
         return contradicts_linear, (
-            f"its first layer is Linear({n}, ...), expecting a last axis of size {n}"
+            f"its first layer is {type(first).__name__}({n}, ...), expecting a last axis of "
+            f"size {n}"
         )
     if isinstance(first, _ConvNd):
         c, nd = first.in_channels, len(first.kernel_size)
@@ -748,6 +755,13 @@ def _expected_input(model: Any) -> tuple[Callable[[tuple[int, ...]], bool], str]
             f"stimuli of shape ({c}, {spatial})"
         )
     return None
+
+
+def _in_features(module: Any) -> int | None:
+    """A linear layer's declared input width (``nn.Linear`` or any module with an int
+    ``in_features``, e.g. the model zoo's scaled layers), else None."""
+    n = getattr(module, "in_features", None) if isinstance(module, nn.Module) else None
+    return n if isinstance(n, int) and not isinstance(module, _ConvNd) else None
 
 
 def _flatten_output(out: Any, name: str, m: int) -> torch.Tensor:

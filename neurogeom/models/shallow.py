@@ -46,6 +46,16 @@ class ScaledLinear(nn.Module):
         self.bias = nn.Parameter(torch.randn(out_features)) if bias else None
         self.scale = float(scale)
 
+    @property
+    def in_features(self) -> int:
+        """Input size, as ``nn.Linear`` declares it."""
+        return int(self.weight.shape[1])
+
+    @property
+    def out_features(self) -> int:
+        """Output size."""
+        return int(self.weight.shape[0])
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = nn.functional.linear(x, self.weight, self.bias)
         return out if self.scale == 1.0 else out * self.scale

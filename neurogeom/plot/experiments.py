@@ -25,6 +25,7 @@ __all__ = [
     "line_plot",
     "loss_curves",
     "plane_panels",
+    "run_curves",
     "ternary_plot",
     "volume_panels",
 ]
@@ -38,7 +39,7 @@ def volume_panels(
     Parameters
     ----------
     ds : xarray.Dataset
-        From ``neurogeom run toy`` (:func:`neurogeom.experiments.toy.run`): dims ``width``,
+        From ``neurogeom run toy`` (``neurogeom.experiments.toy.run``): dims ``width``,
         ``epoch``, ``u``, ``v`` (and optionally ``seed``); or from ``neurogeom run toy-deep``
         with ``layer`` instead of ``width``.
     seed : int, optional
@@ -294,6 +295,29 @@ def ternary_plot(
     return ax
 
 
+def run_curves(values: xr.DataArray, x: str, ax: Axes, **style: Any) -> list[str]:
+    """One curve of ``values`` against its dim ``x`` per run (every other dim), labelled.
+
+    Returns the names of the dims that tell runs apart (empty for a single run).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> da = xr.DataArray([[1.0, 0.5], [2.0, 1.0]], dims=("seed", "epoch"),
+    ...                   coords={"seed": [0, 1], "epoch": [1, 2]})
+    >>> run_curves(da, "epoch", plt.figure().gca())
+    ['seed']
+    """
+    groups = [d for d in values.dims if d != x]
+    stacked = values.stack(run=groups) if groups else values.expand_dims(run=[0])
+    for i in range(stacked.sizes["run"]):
+        curve = stacked.isel(run=i)
+        label = ", ".join(f"{d} {curve[d].item()}" for d in groups)
+        ax.plot(values[x].values, curve.values, label=label or None, **style)
+    return [str(g) for g in groups]
+
+
 def loss_curves(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """Training loss per epoch, one curve per width (and seed) of an experiment Dataset.
 
@@ -307,12 +331,7 @@ def loss_curves(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     """
     ax = _axes(ax)
     loss = ds["loss"]
-    groups = [d for d in loss.dims if d != "train_epoch"]
-    stacked = loss.stack(run=groups) if groups else loss.expand_dims(run=[0])
-    for i in range(stacked.sizes["run"]):
-        curve = stacked.isel(run=i)
-        label = ", ".join(f"{d} {curve[d].item()}" for d in groups)
-        ax.plot(loss["train_epoch"].values, curve.values, lw=1, label=label or None)
+    groups = run_curves(loss, "train_epoch", ax, lw=1)
     ax.set_xlabel("training epoch")
     name, units = loss.attrs.get("long_name"), loss.attrs.get("units")
     label = f"{name} [{units}]" if name and units else name or "training loss"

@@ -10,7 +10,7 @@ from neurogeom.errors import DataFormatError
 pynwb = pytest.importorskip("pynwb")
 from pynwb import NWBHDF5IO, NWBFile  # noqa: E402
 
-T0 = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+T0 = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
 
 
 def write_nwb(path, *, trials=True, units=True, orientation=None, labels=False):

@@ -107,3 +107,17 @@ def test_progress_is_transparent(monkeypatch):
     assert list(progress(range(3))) == [0, 1, 2]
     X, y = sinusoid_task(20, seed=0)
     assert len(train_classifier(ShallowNet(2, 3), X, y, TrainConfig(epochs=2), progress="p")) == 2
+
+
+def test_a_published_run_folder_has_the_permissions_mkdir_gives(tmp_path):
+    import os
+
+    from neurogeom.experiments.runner import publish, staged
+
+    with staged(tmp_path, "toy") as tmp:
+        (tmp / "claims.txt").write_text("ok")
+        final = publish(tmp, tmp_path / "toy-1")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert oct(final.stat().st_mode & 0o777) == oct(plain.stat().st_mode & 0o777)
+    assert os.access(final, os.R_OK)

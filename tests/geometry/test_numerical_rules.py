@@ -200,3 +200,9 @@ def test_directional_derivatives_take_any_direction():
     net = _net()
     J = ng.TorchResponseMap(net).jacobian(np.zeros((1, 2)), tangents=SKEWED)
     np.testing.assert_allclose(J[0], net[0].weight.detach().numpy() @ SKEWED.T, rtol=1e-12)
+
+
+def test_a_zero_metric_under_the_full_determinant_says_no_rank_helps():
+    with pytest.raises(SingularMetricError, match="locally constant") as err:
+        ng.log_volume_element(np.zeros((1, 2, 2)))
+    assert "rank='auto'" not in str(err.value)
