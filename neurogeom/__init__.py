@@ -33,7 +33,7 @@ from .geometry import (
     top_eigenvalues,
     volume_element,
 )
-from .maps import ResponseMap, SampledResponseMap, TorchResponseMap
+from .maps import Measurement, ResponseMap, SampledResponseMap, TorchResponseMap
 from .measure import geometry
 from .pipeline import NetworkGeometry, SampledGeometry
 from .slices import Grid, Line, Plane, Points, Slice
@@ -41,6 +41,7 @@ from .slices import Grid, Line, Plane, Points, Slice
 __all__ = [
     "Grid",
     "Line",
+    "Measurement",
     "MetricOperator",
     "NetworkGeometry",
     "NeurogeomError",

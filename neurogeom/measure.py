@@ -90,7 +90,7 @@ def geometry(
         Extra settings to record in the Dataset's ``config`` attribute.
     level : float
         Confidence level of the bootstrap intervals, for maps that estimate geometry from
-        data (their :meth:`~neurogeom.ResponseMap.layer_metric_resamples` is not None).
+        data (their :class:`~neurogeom.Measurement` carries resamples).
     keep_resamples : bool
         Also store the bootstrap log-volumes (dimension ``bootstrap``).
     curvature : bool

@@ -1,7 +1,7 @@
 """Response maps: the common interface over networks and sampled recordings."""
 
-from .base import ResponseMap
+from .base import Measurement, ResponseMap
 from .sampled import SampledResponseMap
 from .torch import TorchResponseMap
 
-__all__ = ["ResponseMap", "SampledResponseMap", "TorchResponseMap"]
+__all__ = ["Measurement", "ResponseMap", "SampledResponseMap", "TorchResponseMap"]

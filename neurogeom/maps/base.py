@@ -176,7 +176,7 @@ class ResponseMap(ABC):
         ``H[m, n, a, b] = ∂_a ∂_b r_n`` (``a, b`` over the stimulus dimensions, or over the
         tangents' coordinates). This default takes central differences of
         :meth:`layer_jacobians` along each direction, with step
-        :math:`h = arepsilon^{1/3} \max(1, \|x\|_\infty)` (error ~ :math:`h^2`), and
+        :math:`h = \varepsilon^{1/3} \max(1, \|x\|_\infty)` (error ~ :math:`h^2`), and
         symmetrises ``H``. Maps with exact second derivatives override it.
 
         Parameters
