@@ -7,6 +7,7 @@ application if it is, or is under, a row marked ``application``; every other mod
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import json
 import os
@@ -14,6 +15,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "neurogeom"
@@ -118,11 +120,15 @@ first = sorted(sys.modules)
 import importlib
 for name in json.loads(sys.argv[1]):
     importlib.import_module(name)
-print(json.dumps({"file": neurogeom.__file__, "import_neurogeom": first, "all_core": sorted(sys.modules)}))
+all_core = sorted(sys.modules)
+print(json.dumps({"file": neurogeom.__file__, "import_neurogeom": first, "all_core": all_core,
+                  "core_variables": sorted(neurogeom.dataset.VARIABLES)}))
 """
 
 
-def test_import_neurogeom_and_every_core_module_load_no_application_module():
+@functools.cache
+def probe() -> tuple[dict[str, Any], str]:
+    """Run _PROBE in a fresh interpreter on this checkout: its JSON and its import times."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", _PROBE, json.dumps(CORE)],
@@ -135,7 +141,12 @@ def test_import_neurogeom_and_every_core_module_load_no_application_module():
     )
     loaded = json.loads(done.stdout)
     assert Path(loaded["file"]).resolve() == PACKAGE / "__init__.py", "probed another checkout"
-    timed = re.findall(r"\|\s+(neurogeom[\w.]*)\s*$", done.stderr, re.M)
+    return loaded, done.stderr
+
+
+def test_import_neurogeom_and_every_core_module_load_no_application_module():
+    loaded, importtime = probe()
+    timed = re.findall(r"\|\s+(neurogeom[\w.]*)\s*$", importtime, re.M)
     assert "neurogeom.data.neural" in timed and "neurogeom.measure" in timed
     for what, names in (
         ("python -X importtime -c 'import neurogeom'", timed),
@@ -144,6 +155,17 @@ def test_import_neurogeom_and_every_core_module_load_no_application_module():
     ):
         app = sorted(n for n in names if is_application(n))
         assert not app, f"{what} loads application modules: {app}"
+
+
+def test_the_core_variable_table_has_only_core_variables():
+    """The experiments register their own variables; the core's table does not hold them."""
+    import neurogeom.experiments  # noqa: F401  (registers the experiments' variables)
+    from neurogeom.dataset import VARIABLES
+
+    core, everything = set(probe()[0]["core_variables"]), set(VARIABLES)
+    experiments_own = {"loss", "accuracy", "spearman_entropy", "boundary_distance"}
+    assert experiments_own <= everything - core, sorted(everything - core)
+    assert {"metric", "log_volume_element", "ricci_scalar", "pearson_r"} <= core
 
 
 def test_mixed_packages_forward_their_application_names():

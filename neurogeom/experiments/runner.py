@@ -26,7 +26,7 @@ from torch import nn
 
 from .._progress import progress
 from .._version import __version__
-from ..dataset import add_variables, stack
+from ..dataset import add_variables, register_variables, stack
 from ..errors import ConfigError, ParameterError
 from ..train import TrainConfig, train_classifier
 
@@ -44,6 +44,19 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: The Dataset variables every experiment writes (the core's table has only core variables).
+register_variables(
+    {
+        "loss": ((), "mean training cross-entropy of the epoch", "nat"),
+        "accuracy": ((), "training accuracy", "1"),
+        "spearman_entropy": (
+            (),
+            "Spearman correlation of log volume element with prediction entropy over the slice",
+            "1",
+        ),
+    }
+)
 
 
 def stage_epochs(epochs: int, stages: Sequence[str] = ("start", "middle", "end")) -> list[int]:
