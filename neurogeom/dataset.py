@@ -31,7 +31,9 @@ __all__ = [
     "load",
     "register_variables",
     "save",
+    "software_versions",
     "stack",
+    "stamp_provenance",
     "with_training_data",
 ]
 
@@ -241,7 +243,8 @@ def build_dataset(
     attrs : mapping, optional
         Extra attributes per variable (merged over ``long_name`` and ``units``).
     config : mapping, optional
-        Settings that produced the data; stored as the JSON string attribute ``config``.
+        Settings that produced the data; stored as the JSON string attribute ``config``
+        (by :func:`stamp_provenance`).
 
     Returns
     -------
@@ -281,10 +284,75 @@ def build_dataset(
             "long_name": f"stimuli that define the {where.kind}",
             "units": "stimulus_unit",
         }
-    ds.attrs["neurogeom_version"] = __version__
-    ds.attrs["slice"] = where.kind
-    ds.attrs["config"] = json.dumps(dict(config or {}), sort_keys=True, default=str)
-    return ds
+    return stamp_provenance(ds, config, slice=where.kind)
+
+
+def software_versions() -> dict[str, str]:
+    """The versions of neurogeom, torch and Python running now (for a ``config`` record).
+
+    Examples
+    --------
+    >>> sorted(software_versions())
+    ['neurogeom_version', 'python_version', 'torch_version']
+    """
+    import platform
+
+    import torch
+
+    return {
+        "neurogeom_version": __version__,
+        "torch_version": str(torch.__version__),
+        "python_version": platform.python_version(),
+    }
+
+
+def stamp_provenance(
+    ds: xr.Dataset,
+    config: Mapping[str, Any] | None = None,
+    *,
+    versions: bool = False,
+    **attrs: str,
+) -> xr.Dataset:
+    """Record where a Dataset came from: the one place its provenance attributes are written.
+
+    Every Dataset the package makes (:func:`neurogeom.geometry`, :func:`neurogeom.compare`,
+    lazy geometry, the experiments, the demo) is stamped here, so each has the same two
+    attributes: ``neurogeom_version`` and ``config``, the JSON (sorted keys; values JSON
+    cannot hold are written as strings) of the settings that produced it, which
+    :func:`config_of` reads back.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    config : mapping, optional
+        The settings that produced ``ds`` (replaces any recorded before).
+    versions : bool
+        Also record :func:`software_versions` in ``config`` (runs that train models).
+    **attrs : str
+        Further attributes to set (e.g. ``slice``, ``experiment``), written before
+        ``config``.
+
+    Returns
+    -------
+    xarray.Dataset
+        A shallow copy of ``ds`` (the data are shared) with the attributes set.
+
+    Examples
+    --------
+    >>> ds = stamp_provenance(xr.Dataset(), {"seed": 3}, experiment="demo")
+    >>> config_of(ds), ds.attrs["experiment"]
+    ({'seed': 3}, 'demo')
+    >>> ds.attrs["neurogeom_version"] == __import__("neurogeom").__version__
+    True
+    >>> sorted(config_of(stamp_provenance(ds, {"seed": 3}, versions=True)))
+    ['neurogeom_version', 'python_version', 'seed', 'torch_version']
+    """
+    record = {**(config or {}), **(software_versions() if versions else {})}
+    out = ds.copy(deep=False)
+    out.attrs["neurogeom_version"] = __version__
+    out.attrs.update(attrs)
+    out.attrs["config"] = json.dumps(record, sort_keys=True, default=str)
+    return out
 
 
 def with_training_data(ds: xr.Dataset, X: np.ndarray, y: np.ndarray) -> xr.Dataset:

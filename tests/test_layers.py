@@ -189,3 +189,19 @@ def test_run_experiment_is_not_a_top_level_name_and_says_where_it_is():
         _ = ng.run_experiment
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = ng.nope
+
+
+def test_provenance_is_stamped_in_one_place():
+    """Only neurogeom.dataset.stamp_provenance writes ``neurogeom_version`` and ``config``."""
+    writes = re.compile(r"""attrs\[["'](neurogeom_version|config)["']\]\s*=[^=]""")
+    found = [
+        (str(path.relative_to(ROOT)), hit.group(1))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for hit in writes.finditer(path.read_text())
+    ]
+    assert sorted(found) == [
+        ("neurogeom/dataset.py", "config"),
+        ("neurogeom/dataset.py", "neurogeom_version"),
+    ], found
+    stamp = (PACKAGE / "dataset.py").read_text().split("def stamp_provenance(")[1]
+    assert 'out.attrs["config"] =' in stamp.split("\ndef ")[0]
