@@ -315,8 +315,8 @@ def stamp_provenance(
 ) -> xr.Dataset:
     """Record where a Dataset came from: the one place its provenance attributes are written.
 
-    Every Dataset the package makes (:func:`neurogeom.geometry`, :func:`neurogeom.compare`,
-    lazy geometry, the experiments, the demo) is stamped here, so each has the same two
+    Every Dataset the package makes (``ng.geometry``, ``ng.compare``, lazy geometry, the
+    experiments, the demo) is stamped here, so each has the same two
     attributes: ``neurogeom_version`` and ``config``, the JSON (sorted keys; values JSON
     cannot hold are written as strings) of the settings that produced it, which
     :func:`config_of` reads back.

@@ -1,14 +1,12 @@
 """Readers of recordings (core) and the data sets of the seed's experiments (application).
 
-:mod:`neurogeom.data.neural` (``Recording``, ``read_arrays``, ``read_netcdf``, ``read_nwb``)
+``neurogeom.data.neural`` (``Recording``, ``read_arrays``, ``read_netcdf``, ``read_nwb``)
 is part of the core and loaded by ``import neurogeom``. The image and toy data sets
-(:mod:`~neurogeom.data.mnist`, :mod:`~neurogeom.data.cifar`, :mod:`~neurogeom.data.augment`,
-:mod:`~neurogeom.data.toy`) belong to the paper-reproduction application: their names are
+(``neurogeom.data.mnist``, ``neurogeom.data.cifar``, ``neurogeom.data.augment``,
+``neurogeom.data.toy``) belong to the paper-reproduction application: their names are
 importable from here, but the module that defines one is imported only when the name is
-first used (see ``docs/architecture.md``).
+first used (see ``docs/architecture.md``):
 
-Examples
---------
 >>> from neurogeom.data import xor_points
 >>> xor_points()[0].shape
 (4, 2)

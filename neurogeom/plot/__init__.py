@@ -3,9 +3,9 @@
 Every function takes a Dataset (and ``ax=None`` or returns a new figure); colour bars are
 labelled from the variables' ``long_name`` attributes.
 
-The generic plots (:mod:`~neurogeom.plot.maps`: ``volume_map``, ``compare_fields``;
-``log10_volume``) are part of the core. The paper's figures (:mod:`~neurogeom.plot.experiments`,
-:mod:`~neurogeom.plot.deep`) belong to the application: their names are importable from here,
+The generic plots (``neurogeom.plot.maps``: ``volume_map``, ``compare_fields``;
+``log10_volume``) are part of the core. The paper's figures (``neurogeom.plot.experiments``,
+``neurogeom.plot.deep``) belong to the application: their names are importable from here,
 but their modules are imported only when a name is first used (see ``docs/architecture.md``).
 """
 
