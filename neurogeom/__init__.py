@@ -3,8 +3,15 @@
 ``import neurogeom as ng`` gives the public API: response maps over networks and sampled
 recordings, slices of stimulus space, ``ng.geometry`` (labelled Datasets of metric,
 volume element and spectrum), curvature, comparison of geometry fields, scikit-learn
-transformers, readers of recordings, and the experiments of the seed poster.
+transformers and readers of recordings.
+
+That is the core. The paper-reproduction application (``neurogeom.experiments`` with
+``run_experiment``, ``neurogeom.train``, the model zoo ``neurogeom.models``, the image and
+toy data sets, the paper figures, the CLI) builds on it and is imported explicitly:
+``import neurogeom`` loads none of it (``tests/test_layers.py``; ``docs/architecture.md``).
 """
+
+from typing import TYPE_CHECKING
 
 from . import compare as comparison
 from . import errors, estimators, scale, simulate
@@ -21,7 +28,6 @@ from .data.neural import Recording, read_arrays, read_netcdf, read_nwb
 from .dataset import load, save
 from .errors import NeurogeomError
 from .estimators import available_estimators, get_estimator
-from .experiments import run_experiment
 from .geometry import (
     MetricOperator,
     check_metric,
@@ -77,7 +83,6 @@ __all__ = [
     "read_netcdf",
     "read_nwb",
     "ricci_tensor",
-    "run_experiment",
     "save",
     "scalar_curvature",
     "scale",
@@ -86,3 +91,16 @@ __all__ = [
     "top_eigenvalues",
     "volume_element",
 ]
+
+
+if not TYPE_CHECKING:  # a module __getattr__ would hide misspelt names from type checkers
+    _MOVED = {"run_experiment": "neurogeom.experiments"}
+
+    def __getattr__(name: str) -> object:
+        """Point names that left the top level to the application module that has them."""
+        if name in _MOVED:
+            raise AttributeError(
+                f"neurogeom.{name} is part of the experiments application, which `import "
+                f"neurogeom` does not load; use `from {_MOVED[name]} import {name}`."
+            )
+        raise AttributeError(f"module 'neurogeom' has no attribute {name!r}")

@@ -12,7 +12,6 @@ The lower-level functions work on plain arrays of metrics ``(..., d, d)``.
 from __future__ import annotations
 
 import inspect
-import json
 import warnings
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
@@ -23,8 +22,7 @@ from scipy import stats
 from scipy.stats import rankdata
 
 from ._arrays import as_array, check_finite
-from ._version import __version__
-from .dataset import _attrs, check_dataset
+from .dataset import _attrs, check_dataset, stamp_provenance
 from .errors import ParameterError, ShapeError, SingularMetricError, VariableError
 from .geometry import check_metric, relative_zero
 
@@ -675,7 +673,4 @@ def _result(
         data_vars[name] = ((), value, _attrs(name, None))
     ds = xr.Dataset(data_vars, coords=coords)
     ds["n_compared"] = ds["n_compared"].astype(np.int64)
-    ds.attrs["neurogeom_version"] = __version__
-    ds.attrs["label_a"], ds.attrs["label_b"] = str(labels[0]), str(labels[1])
-    ds.attrs["config"] = json.dumps(dict(config), sort_keys=True, default=str)
-    return ds
+    return stamp_provenance(ds, config, label_a=str(labels[0]), label_b=str(labels[1]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -29,95 +29,158 @@ __all__ = [
     "build_dataset",
     "config_of",
     "load",
+    "register_variables",
     "save",
+    "software_versions",
     "stack",
+    "stamp_provenance",
     "with_training_data",
 ]
 
 METRIC_UNITS = "response_unit**2 / stimulus_unit**2"
 
-#: name -> (extra dims after the point dims, long_name, units)
-VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "metric": (("coord_i", "coord_j"), "metric tensor g", METRIC_UNITS),
-    "log_volume_element": ((), "natural log of the volume element sqrt(det g)", "1"),
-    "eigenvalues": (("eigen",), "eigenvalues of the metric, largest first", METRIC_UNITS),
-    "metric_rank": ((), "number of metric eigenvalues in the volume element", "1"),
-    "prediction": ((), "predicted class (argmax of the classifier)", "1"),
-    "entropy": ((), "entropy of the predicted class distribution, log base 10", "hartley"),
-    "probability": (("class",), "predicted class probability", "1"),
-    "training_stimuli": (
-        ("sample", "stimulus_0"),
-        "stimuli the model was trained on",
-        "stimulus_unit",
-    ),
-    "training_labels": (("sample",), "class labels of the training stimuli", "1"),
-    # estimates from sampled data (SampledResponseMap): intervals and per-point flags
-    "log_volume_element_ci_low": ((), "lower bootstrap bound of the log volume element", "1"),
-    "log_volume_element_ci_high": ((), "upper bootstrap bound of the log volume element", "1"),
-    "eigenvalues_ci_low": (("eigen",), "lower bootstrap bounds of the eigenvalues", METRIC_UNITS),
-    "eigenvalues_ci_high": (("eigen",), "upper bootstrap bounds of the eigenvalues", METRIC_UNITS),
-    "log_volume_element_bootstrap": (
-        ("bootstrap",),
-        "bootstrap resamples of the log volume element",
-        "1",
-    ),
-    "log_volume_element_unbounded": (
-        (),
-        "lower bound is -inf: resamples were not positive definite",
-        "1",
-    ),
-    "indefinite_fraction": (
-        (),
-        "fraction of bootstrap metrics that are not positive definite",
-        "1",
-    ),
-    "indefinite": ((), "estimated metric is not positive definite (flag)", "1"),
-    "outside": ((), "point outside the sampled stimulus region (flag)", "1"),
-    "sparse": ((), "too few effective samples under the estimator's kernel (flag)", "1"),
-    "effective_samples": ((), "effective number of samples under the estimator's kernel", "1"),
-    "excluded_neurons": ((), "neurons left out of the Poisson Fisher sum (rate <= min_rate)", "1"),
-    "ricci_scalar": (
-        (),
-        "Ricci scalar R of the metric (2/a**2 on a sphere of radius a)",
-        "1 / response_unit**2",
-    ),
-    "ricci_singular": ((), "metric singular here (rank < coordinates): Ricci scalar is NaN", "1"),
-    # experiments (neurogeom.experiments)
-    "log_volume_element_closed_form": (
-        (),
-        "natural log of the volume element sqrt(det g), closed form (no autograd)",
-        "1",
-    ),
-    "boundary_distance": (
-        (),
-        "Euclidean distance to the task's true decision boundary",
-        "stimulus_unit",
-    ),
-    "loss": ((), "mean training cross-entropy of the epoch", "nat"),
-    "anchor_images": (
-        ("anchor", "channel", "row", "column"),
-        "anchor images for display: pixel values in [0, 1] before normalisation",
-        "1",
-    ),
-    "accuracy": ((), "training accuracy", "1"),
-    "spearman_entropy": (
-        (),
-        "Spearman correlation of log volume element with prediction entropy over the slice",
-        "1",
-    ),
-    "spearman_distance": (
-        (),
-        "Spearman correlation of log volume element with distance to the true boundary",
-        "1",
-    ),
-    # comparisons of two geometry fields (neurogeom.compare)
-    "compared": ((), "point used in the comparison (finite and unflagged in both)", "1"),
-    "log_volume_difference": ((), "log volume element of b minus that of a", "1"),
-    "affine_invariant_distance": ((), "affine-invariant Riemannian distance of metrics", "1"),
-    "log_euclidean_distance": ((), "log-Euclidean distance of metrics", "1"),
-    "direction_agreement": ((), "overlap of top principal subspaces, |U_a^T U_b|_F^2 / r", "1"),
-    "n_compared": ((), "number of points compared", "1"),
-}
+#: name -> (extra dims after the point dims, long_name, units): every variable a Dataset of
+#: this package may hold. Read it freely; add to it with :func:`register_variables`.
+VARIABLES: dict[str, tuple[tuple[str, ...], str, str]] = {}
+
+_TAKEN = frozenset(dir(xr.Dataset))  # a variable or dim named so would hide an xarray attribute
+
+
+def register_variables(variables: Mapping[str, tuple[Sequence[str], str, str]]) -> None:
+    """Register Dataset variables: their extra dims, ``long_name`` and ``units``.
+
+    The core registers its own variables; any other producer of Datasets (the experiments,
+    a user's analysis) registers the variables it writes, once, when its module is imported.
+    :func:`build_dataset` and :func:`add_variables` then fill in each variable's attributes
+    from the registry.
+
+    Parameters
+    ----------
+    variables : mapping name -> (dims, long_name, units)
+        ``dims`` are the variable's dims after the point dims (often ``()``), ``long_name``
+        says what it is, ``units`` its units (``"1"``: dimensionless).
+
+    Raises
+    ------
+    VariableError
+        A name is registered already with a different entry (registering the same entry
+        again does nothing), or a name or a dim would shadow an ``xarray.Dataset``
+        attribute (``ds.rank`` must be the variable, not the method).
+    ParameterError
+        An entry is not ``(tuple of str, str, str)``.
+
+    Examples
+    --------
+    >>> register_variables({"firing_rate_gain": ((), "gain of the tuning curves", "1")})
+    >>> add_variables(xr.Dataset(), {"firing_rate_gain": ((), 2.0)}).firing_rate_gain.attrs
+    {'long_name': 'gain of the tuning curves', 'units': '1'}
+    >>> _ = VARIABLES.pop("firing_rate_gain")  # (this example's entry; not a real variable)
+    >>> register_variables({"rank": ((), "a rank", "1")})
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.VariableError: variable 'rank' would shadow the xarray.Dataset attribute of that name; choose another name.
+    """
+    checked: dict[str, tuple[tuple[str, ...], str, str]] = {}
+    for name, entry in variables.items():
+        try:
+            dims, long_name, units = entry
+            ok = isinstance(name, str) and all(
+                isinstance(v, str) for v in (*dims, long_name, units)
+            )
+        except (TypeError, ValueError):
+            ok = False
+        if not ok or isinstance(dims, str):
+            raise ParameterError(
+                f"variable {name!r}: expected (dims as a tuple of str, long_name, units); "
+                f"got {entry!r}."
+            )
+        spec = (tuple(dims), long_name, units)
+        for what, taken in (("variable", name), *(("dim", d) for d in spec[0])):
+            if taken in _TAKEN:
+                raise VariableError(
+                    f"{what} {taken!r} would shadow the xarray.Dataset attribute of that "
+                    "name; choose another name."
+                )
+        if VARIABLES.get(name, spec) != spec:
+            raise VariableError(
+                f"variable {name!r} is registered already as {VARIABLES[name]}; not "
+                f"re-registering it as {spec}."
+            )
+        checked[name] = spec
+    VARIABLES.update(checked)
+
+
+register_variables(
+    {
+        "metric": (("coord_i", "coord_j"), "metric tensor g", METRIC_UNITS),
+        "log_volume_element": ((), "natural log of the volume element sqrt(det g)", "1"),
+        "eigenvalues": (("eigen",), "eigenvalues of the metric, largest first", METRIC_UNITS),
+        "metric_rank": ((), "number of metric eigenvalues in the volume element", "1"),
+        "prediction": ((), "predicted class (argmax of the classifier)", "1"),
+        "entropy": ((), "entropy of the predicted class distribution, log base 10", "hartley"),
+        "probability": (("class",), "predicted class probability", "1"),
+        "training_stimuli": (
+            ("sample", "stimulus_0"),
+            "stimuli the model was trained on",
+            "stimulus_unit",
+        ),
+        "training_labels": (("sample",), "class labels of the training stimuli", "1"),
+        # estimates from sampled data (SampledResponseMap): intervals and per-point flags
+        "log_volume_element_ci_low": ((), "lower bootstrap bound of the log volume element", "1"),
+        "log_volume_element_ci_high": ((), "upper bootstrap bound of the log volume element", "1"),
+        "eigenvalues_ci_low": (
+            ("eigen",),
+            "lower bootstrap bounds of the eigenvalues",
+            METRIC_UNITS,
+        ),
+        "eigenvalues_ci_high": (
+            ("eigen",),
+            "upper bootstrap bounds of the eigenvalues",
+            METRIC_UNITS,
+        ),
+        "log_volume_element_bootstrap": (
+            ("bootstrap",),
+            "bootstrap resamples of the log volume element",
+            "1",
+        ),
+        "log_volume_element_unbounded": (
+            (),
+            "lower bound is -inf: resamples were not positive definite",
+            "1",
+        ),
+        "indefinite_fraction": (
+            (),
+            "fraction of bootstrap metrics that are not positive definite",
+            "1",
+        ),
+        "indefinite": ((), "estimated metric is not positive definite (flag)", "1"),
+        "outside": ((), "point outside the sampled stimulus region (flag)", "1"),
+        "sparse": ((), "too few effective samples under the estimator's kernel (flag)", "1"),
+        "effective_samples": ((), "effective number of samples under the estimator's kernel", "1"),
+        "excluded_neurons": (
+            (),
+            "neurons left out of the Poisson Fisher sum (rate <= min_rate)",
+            "1",
+        ),
+        "ricci_scalar": (
+            (),
+            "Ricci scalar R of the metric (2/a**2 on a sphere of radius a)",
+            "1 / response_unit**2",
+        ),
+        "ricci_singular": (
+            (),
+            "metric singular here (rank < coordinates): Ricci scalar is NaN",
+            "1",
+        ),
+        # comparisons of two geometry fields (neurogeom.compare)
+        "compared": ((), "point used in the comparison (finite and unflagged in both)", "1"),
+        "log_volume_difference": ((), "log volume element of b minus that of a", "1"),
+        "affine_invariant_distance": ((), "affine-invariant Riemannian distance of metrics", "1"),
+        "log_euclidean_distance": ((), "log-Euclidean distance of metrics", "1"),
+        "direction_agreement": ((), "overlap of top principal subspaces, |U_a^T U_b|_F^2 / r", "1"),
+        "n_compared": ((), "number of points compared", "1"),
+    }
+)
 _STATISTICS = {
     "pearson_r": "Pearson correlation of the log volume elements",
     "spearman_r": "Spearman rank correlation of the log volume elements",
@@ -126,12 +189,23 @@ _STATISTICS = {
     "log_euclidean_distance_mean": "mean log-Euclidean distance of metrics",
     "direction_agreement_mean": "mean overlap of top principal subspaces",
 }
-for _name, _long in _STATISTICS.items():
-    VARIABLES[_name] = ((), _long, "1")
-    VARIABLES[_name + "_ci_low"] = ((), f"lower bootstrap bound: {_long}", "1")
-    VARIABLES[_name + "_ci_high"] = ((), f"upper bootstrap bound: {_long}", "1")
-for _name in ("pearson", "spearman"):
-    VARIABLES[_name + "_p_value"] = ((), f"permutation p-value of the {_name} correlation", "1")
+register_variables(
+    {
+        **{name: ((), long, "1") for name, long in _STATISTICS.items()},
+        **{
+            f"{name}_ci_low": ((), f"lower bootstrap bound: {long}", "1")
+            for name, long in _STATISTICS.items()
+        },
+        **{
+            f"{name}_ci_high": ((), f"upper bootstrap bound: {long}", "1")
+            for name, long in _STATISTICS.items()
+        },
+        **{
+            f"{name}_p_value": ((), f"permutation p-value of the {name} correlation", "1")
+            for name in ("pearson", "spearman")
+        },
+    }
+)
 
 
 def _attrs(name: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -139,7 +213,8 @@ def _attrs(name: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
         _, long_name, units = VARIABLES[name]
     except KeyError:
         raise VariableError(
-            f"{name!r} is not a registered variable; add it to dataset.VARIABLES."
+            f"{name!r} is not a registered variable; register it with "
+            "neurogeom.dataset.register_variables."
         ) from None
     return {"long_name": long_name, "units": units, **(extra or {})}
 
@@ -168,7 +243,8 @@ def build_dataset(
     attrs : mapping, optional
         Extra attributes per variable (merged over ``long_name`` and ``units``).
     config : mapping, optional
-        Settings that produced the data; stored as the JSON string attribute ``config``.
+        Settings that produced the data; stored as the JSON string attribute ``config``
+        (by :func:`stamp_provenance`).
 
     Returns
     -------
@@ -208,10 +284,75 @@ def build_dataset(
             "long_name": f"stimuli that define the {where.kind}",
             "units": "stimulus_unit",
         }
-    ds.attrs["neurogeom_version"] = __version__
-    ds.attrs["slice"] = where.kind
-    ds.attrs["config"] = json.dumps(dict(config or {}), sort_keys=True, default=str)
-    return ds
+    return stamp_provenance(ds, config, slice=where.kind)
+
+
+def software_versions() -> dict[str, str]:
+    """The versions of neurogeom, torch and Python running now (for a ``config`` record).
+
+    Examples
+    --------
+    >>> sorted(software_versions())
+    ['neurogeom_version', 'python_version', 'torch_version']
+    """
+    import platform
+
+    import torch
+
+    return {
+        "neurogeom_version": __version__,
+        "torch_version": str(torch.__version__),
+        "python_version": platform.python_version(),
+    }
+
+
+def stamp_provenance(
+    ds: xr.Dataset,
+    config: Mapping[str, Any] | None = None,
+    *,
+    versions: bool = False,
+    **attrs: str,
+) -> xr.Dataset:
+    """Record where a Dataset came from: the one place its provenance attributes are written.
+
+    Every Dataset the package makes (``ng.geometry``, ``ng.compare``, lazy geometry, the
+    experiments, the demo) is stamped here, so each has the same two
+    attributes: ``neurogeom_version`` and ``config``, the JSON (sorted keys; values JSON
+    cannot hold are written as strings) of the settings that produced it, which
+    :func:`config_of` reads back.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    config : mapping, optional
+        The settings that produced ``ds`` (replaces any recorded before).
+    versions : bool
+        Also record :func:`software_versions` in ``config`` (runs that train models).
+    **attrs : str
+        Further attributes to set (e.g. ``slice``, ``experiment``), written before
+        ``config``.
+
+    Returns
+    -------
+    xarray.Dataset
+        A shallow copy of ``ds`` (the data are shared) with the attributes set.
+
+    Examples
+    --------
+    >>> ds = stamp_provenance(xr.Dataset(), {"seed": 3}, experiment="demo")
+    >>> config_of(ds), ds.attrs["experiment"]
+    ({'seed': 3}, 'demo')
+    >>> ds.attrs["neurogeom_version"] == __import__("neurogeom").__version__
+    True
+    >>> sorted(config_of(stamp_provenance(ds, {"seed": 3}, versions=True)))
+    ['neurogeom_version', 'python_version', 'seed', 'torch_version']
+    """
+    record = {**(config or {}), **(software_versions() if versions else {})}
+    out = ds.copy(deep=False)
+    out.attrs["neurogeom_version"] = __version__
+    out.attrs.update(attrs)
+    out.attrs["config"] = json.dumps(record, sort_keys=True, default=str)
+    return out
 
 
 def with_training_data(ds: xr.Dataset, X: np.ndarray, y: np.ndarray) -> xr.Dataset:
@@ -520,9 +661,9 @@ def add_variables(
 
     Examples
     --------
-    >>> ds = add_variables(xr.Dataset(), {"loss": (("train_epoch",), np.ones(3))})
-    >>> ds.loss.attrs["units"]
-    'nat'
+    >>> ds = add_variables(xr.Dataset(), {"eigenvalues": (("t", "eigen"), np.ones((3, 2)))})
+    >>> ds.eigenvalues.attrs["units"]
+    'response_unit**2 / stimulus_unit**2'
     """
     out = ds.copy()
     for cname, (cdims, cval, cattrs) in (coords or {}).items():

@@ -41,7 +41,7 @@ import xarray as xr
 
 from ._arrays import check_count
 from ._files import as_path, write_atomically
-from .dataset import build_dataset, check_dataset, config_of
+from .dataset import build_dataset, check_dataset, config_of, stamp_provenance
 from .errors import (
     DataFormatError,
     DataNotFoundError,
@@ -272,8 +272,7 @@ def lazy_geometry_over(
     out = out.assign_coords({dim: (dim, np.asarray(list(maps.keys())))})
     config = {**config_of(parts[0]), "response_maps": [repr(rm) for rm in maps.values()]}
     config.pop("response_map", None)
-    out.attrs["config"] = json.dumps(config, sort_keys=True, default=str)
-    return out
+    return stamp_provenance(out, config)
 
 
 def _require_zarr() -> None:

@@ -41,6 +41,7 @@ from neurogeom.errors import (
     ShapeError,
     SingularMetricError,
 )
+from neurogeom.experiments import run_experiment
 from neurogeom.scale import lazy_geometry, load_zarr, save_zarr
 
 # --------------------------------------------------------------------------------------
@@ -1969,14 +1970,14 @@ case(
 
 case(
     "run_experiment/unknown",
-    lambda t: ng.run_experiment("nope", out=t),
+    lambda t: run_experiment("nope", out=t),
     NeurogeomError,
     "nope",
     tmp=True,
 )
 case(
     "run_experiment/unknown-setting",
-    lambda t: ng.run_experiment("toy", config={"epochz": 1}, out=t),
+    lambda t: run_experiment("toy", config={"epochz": 1}, out=t),
     NeurogeomError,
     "epochz",
     tmp=True,

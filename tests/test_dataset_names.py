@@ -5,12 +5,15 @@ variable a producer can register, every dim it adds and every name it writes mus
 """
 
 import numpy as np
+import pytest
 import torch
 import xarray as xr
 
 import neurogeom as ng
+import neurogeom.experiments  # registers the experiments' own variables
 from neurogeom import simulate as sim
-from neurogeom.dataset import VARIABLES
+from neurogeom.dataset import VARIABLES, add_variables, register_variables
+from neurogeom.errors import ParameterError, VariableError
 
 TAKEN = frozenset(dir(xr.Dataset))
 
@@ -20,6 +23,26 @@ def test_registered_variables_and_their_dims_shadow_no_dataset_attribute():
     dims = {dim for extra, _, _ in VARIABLES.values() for dim in extra}
     assert not names & TAKEN, f"variables shadow xr.Dataset attributes: {sorted(names & TAKEN)}"
     assert not dims & TAKEN, f"dims shadow xr.Dataset attributes: {sorted(dims & TAKEN)}"
+
+
+def test_registering_a_variable_refuses_conflicts_and_shadowing_names():
+    entry = ((), "a test variable", "1")
+    try:
+        register_variables({"layers_test_variable": entry})
+        register_variables({"layers_test_variable": entry})  # the same entry again: no-op
+        ds = add_variables(xr.Dataset(), {"layers_test_variable": ((), 1.0)})
+        assert ds.layers_test_variable.attrs == {"long_name": "a test variable", "units": "1"}
+        with pytest.raises(VariableError, match="registered already"):
+            register_variables({"layers_test_variable": ((), "something else", "1")})
+    finally:
+        VARIABLES.pop("layers_test_variable", None)
+    with pytest.raises(VariableError, match="shadow"):
+        register_variables({"fine_name": (("sizes",), "x", "1")})
+    with pytest.raises(ParameterError, match="expected"):
+        register_variables({"fine_name": ("eigen", "x", "1")})  # dims must be a tuple
+    assert "fine_name" not in VARIABLES
+    with pytest.raises(VariableError, match="register_variables"):
+        add_variables(xr.Dataset(), {"never_registered": ((), 1.0)})
 
 
 def test_produced_datasets_shadow_no_dataset_attribute():

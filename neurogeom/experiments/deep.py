@@ -38,7 +38,7 @@ import xarray as xr
 from torch import nn
 
 from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
-from ..dataset import add_variables, stack
+from ..dataset import add_variables, register_variables, stack
 from ..errors import ParameterError, SingularMetricError
 from ..maps import TorchResponseMap
 from ..measure import geometry
@@ -67,6 +67,17 @@ __all__ = [
     "run_cifar_plane",
     "run_cifar_stages",
 ]
+
+#: The Dataset variables only the deep experiments write.
+register_variables(
+    {
+        "anchor_images": (
+            ("anchor", "channel", "row", "column"),
+            "anchor images for display: pixel values in [0, 1] before normalisation",
+            "1",
+        ),
+    }
+)
 
 _COMMON: dict[str, Any] = {
     "data": "synthetic",

@@ -12,7 +12,7 @@ import torch
 import xarray as xr
 
 from ..data.toy import sinusoid_task
-from ..dataset import save, with_training_data
+from ..dataset import save, stamp_provenance, with_training_data
 from ..errors import ConfigError
 from ..maps.torch import TorchResponseMap
 from ..measure import geometry
@@ -132,25 +132,15 @@ def _train_and_measure(config: DemoConfig, progress: bool | None) -> xr.Dataset:
     )
     ds = xr.concat(snapshots, dim="epoch", combine_attrs="override")
     ds = with_training_data(ds, X, y)
-    ds.attrs["config"] = _config_json(config)
-    return ds
-
-
-def _config_json(config: DemoConfig) -> str:
-    import json
-
-    from .._version import __version__
-
     record: dict[str, Any] = {
         "experiment": "demo",
         "model": "ShallowNet(2, width) sigmoid",
         "layer": "hidden0",
         "optimizer": "sgd",
         "data": "sinusoid_task",
-        "neurogeom_version": __version__,
         **asdict(config),
     }
-    return json.dumps(record, sort_keys=True)
+    return stamp_provenance(ds, record, versions=True)
 
 
 def _figure(ds: xr.Dataset, path: Path) -> None:

@@ -8,9 +8,7 @@ snapshot with a function that returns a geometry Dataset, stacks the snapshots a
 from __future__ import annotations
 
 import copy
-import json
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -25,8 +23,7 @@ import xarray as xr
 from torch import nn
 
 from .._progress import progress
-from .._version import __version__
-from ..dataset import add_variables, stack
+from ..dataset import add_variables, register_variables, stack, stamp_provenance
 from ..errors import ConfigError, ParameterError
 from ..train import TrainConfig, train_classifier
 
@@ -44,6 +41,19 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: The Dataset variables every experiment writes (the core's table has only core variables).
+register_variables(
+    {
+        "loss": ((), "mean training cross-entropy of the epoch", "nat"),
+        "accuracy": ((), "training accuracy", "1"),
+        "spearman_entropy": (
+            (),
+            "Spearman correlation of log volume element with prediction entropy over the slice",
+            "1",
+        ),
+    }
+)
 
 
 def stage_epochs(epochs: int, stages: Sequence[str] = ("start", "middle", "end")) -> list[int]:
@@ -194,27 +204,20 @@ def record_config(
     """Set ``ds.attrs["config"]`` to the JSON of every setting of the run.
 
     Adds ``experiment``, ``neurogeom_version``, the torch and Python versions and, when
-    given, the wall time. Returns a copy.
+    given, the wall time, through :func:`neurogeom.dataset.stamp_provenance`. Returns a
+    shallow copy.
 
     Examples
     --------
+    >>> import json
     >>> ds = record_config(xr.Dataset(), {"seed": 1}, experiment="toy")
     >>> json.loads(ds.attrs["config"])["experiment"], ds.attrs["experiment"]
     ('toy', 'toy')
     """
-    full = {
-        "experiment": experiment,
-        **config,
-        "neurogeom_version": __version__,
-        "torch_version": torch.__version__,
-        "python_version": platform.python_version(),
-    }
+    full = {"experiment": experiment, **config}
     if seconds is not None:
         full["wall_time_s"] = round(float(seconds), 2)
-    out = ds.copy()
-    out.attrs["config"] = json.dumps(full, sort_keys=True, default=str)
-    out.attrs["experiment"] = experiment
-    out.attrs["neurogeom_version"] = __version__
+    out = stamp_provenance(ds, full, versions=True, experiment=experiment)
     out.attrs.pop("space", None)
     return out
 

@@ -30,7 +30,7 @@ from ..data import (
     xor_points,
     xor_task,
 )
-from ..dataset import add_variables, stack
+from ..dataset import add_variables, register_variables, stack
 from ..errors import InputTypeError, ParameterError
 from ..geometry.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..maps import TorchResponseMap
@@ -45,6 +45,27 @@ from .runner import progress, record_config, stage_epochs, train_and_measure
 __all__ = ["DEFAULTS", "TASKS", "run"]
 
 NAME = "toy"
+
+#: The Dataset variables of the toy experiments (toy and toy-deep).
+register_variables(
+    {
+        "log_volume_element_closed_form": (
+            (),
+            "natural log of the volume element sqrt(det g), closed form (no autograd)",
+            "1",
+        ),
+        "boundary_distance": (
+            (),
+            "Euclidean distance to the task's true decision boundary",
+            "stimulus_unit",
+        ),
+        "spearman_distance": (
+            (),
+            "Spearman correlation of log volume element with distance to the true boundary",
+            "1",
+        ),
+    }
+)
 
 #: Every setting of the experiment (a config file may override any of them).
 DEFAULTS: dict[str, Any] = {

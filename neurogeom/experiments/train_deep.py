@@ -32,9 +32,9 @@ import torch
 from torch import nn
 
 from .._progress import progress as _progress
-from .._version import __version__
 from ..data.augment import random_crop_flip
 from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
+from ..dataset import software_versions
 from ..errors import InputTypeError, NeurogeomError, ParameterError
 from ..models.barlow import BarlowAugment, BarlowTwins
 from ..models.resnet import ResNet
@@ -302,8 +302,7 @@ def train(
             "generator": gen.get_state(),
             "history": history,
             "data": _data_record(data),
-            "neurogeom_version": __version__,
-            "torch_version": str(torch.__version__),
+            **software_versions(),
         }
 
     if start == 0 and 0 in config.checkpoints:
