@@ -22,7 +22,7 @@ from scipy import stats
 from scipy.stats import rankdata
 
 from ._arrays import as_array, check_finite
-from .dataset import _attrs, check_dataset, stamp_provenance
+from .dataset import check_dataset, stamp_provenance, variable_attrs
 from .errors import ParameterError, ShapeError, SingularMetricError, VariableError
 from .geometry import check_metric, relative_zero
 
@@ -666,11 +666,11 @@ def _result(
         if set(c.dims) <= set(template.dims) and name != "layer"
     }
     data_vars: dict[str, Any] = {
-        name: (template.dims, value, _attrs(name, extra.get(name)))
+        name: (template.dims, value, variable_attrs(name, extra.get(name)))
         for name, value in per_point.items()
     }
     for name, value in scalars.items():
-        data_vars[name] = ((), value, _attrs(name, None))
+        data_vars[name] = ((), value, variable_attrs(name, None))
     ds = xr.Dataset(data_vars, coords=coords)
     ds["n_compared"] = ds["n_compared"].astype(np.int64)
     return stamp_provenance(ds, config, label_a=str(labels[0]), label_b=str(labels[1]))
