@@ -22,7 +22,7 @@ from scipy import stats
 from scipy.stats import rankdata
 
 from ._arrays import as_array, check_finite
-from .dataset import _attrs, check_dataset, stamp_provenance
+from .dataset import check_dataset, stamp_provenance, variable_attrs
 from .errors import ParameterError, ShapeError, SingularMetricError, VariableError
 from .geometry import check_metric, relative_zero
 
@@ -422,7 +422,37 @@ def _bootstrap_mean(
 
 
 # -- Datasets ------------------------------------------------------------------------------------
-def _select_layer(ds: xr.Dataset, layer: str | None, which: str) -> xr.Dataset:
+def select_layer(ds: xr.Dataset, layer: str | None, which: str) -> xr.Dataset:
+    """One layer of a geometry Dataset, checked, as :func:`compare` takes its two inputs.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A Dataset with ``log_volume_element`` (from :func:`~neurogeom.geometry`).
+    layer : str or None
+        The layer to keep; required when ``ds`` has a ``layer`` dim, refused when not.
+    which : str
+        The Dataset's name in messages (``"a"`` names the argument ``layer_a``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` at ``layer`` (``ds`` itself when it has no ``layer`` dim).
+
+    Raises
+    ------
+    VariableError
+        ``ds`` has no ``log_volume_element``, or no layer ``layer``.
+    ParameterError
+        ``layer`` is missing for a layered Dataset, or given for one without layers.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"log_volume_element": (("layer", "t"), np.zeros((2, 3)))},
+    ...                 coords={"layer": ["conv", "fc"]})
+    >>> dict(select_layer(ds, "fc", "a").sizes)
+    {'t': 3}
+    """
     check_dataset(ds, f"Dataset {which}")
     if "log_volume_element" not in ds:
         raise VariableError(
@@ -579,7 +609,7 @@ def compare(
     (1.0, True)
     """
     _check_counts(n_permutations, n_bootstrap, level)
-    a, b = _select_layer(a, layer_a, "a"), _select_layer(b, layer_b, "b")
+    a, b = select_layer(a, layer_a, "a"), select_layer(b, layer_b, "b")
     dims = check_same_points(a, b)
     if tensors:
         for ds, which in ((a, "a"), (b, "b")):
@@ -666,11 +696,11 @@ def _result(
         if set(c.dims) <= set(template.dims) and name != "layer"
     }
     data_vars: dict[str, Any] = {
-        name: (template.dims, value, _attrs(name, extra.get(name)))
+        name: (template.dims, value, variable_attrs(name, extra.get(name)))
         for name, value in per_point.items()
     }
     for name, value in scalars.items():
-        data_vars[name] = ((), value, _attrs(name, None))
+        data_vars[name] = ((), value, variable_attrs(name, None))
     ds = xr.Dataset(data_vars, coords=coords)
     ds["n_compared"] = ds["n_compared"].astype(np.int64)
     return stamp_provenance(ds, config, label_a=str(labels[0]), label_b=str(labels[1]))

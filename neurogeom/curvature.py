@@ -186,7 +186,7 @@ def curvature_tensors(
         method=method,
     )
     ref = _where(x, tangents)[0]
-    return response_map._unwrap({n: _numpy_like(c, ref) for n, c in per_layer.items()})
+    return response_map.unwrap_layers({n: _numpy_like(c, ref) for n, c in per_layer.items()})
 
 
 def _one(
@@ -212,10 +212,14 @@ def _one(
         method=method,
     )
     ref = _where(x, tangents)[0]
-    values = response_map._unwrap({n: like(getattr(c, field), ref) for n, c in per_layer.items()})
+    values = response_map.unwrap_layers(
+        {n: like(getattr(c, field), ref) for n, c in per_layer.items()}
+    )
     if not return_singular:
         return values
-    return values, response_map._unwrap({n: like(c.singular, ref) for n, c in per_layer.items()})
+    return values, response_map.unwrap_layers(
+        {n: like(c.singular, ref) for n, c in per_layer.items()}
+    )
 
 
 def scalar_curvature(

@@ -29,11 +29,13 @@ __all__ = [
     "build_dataset",
     "config_of",
     "load",
+    "netcdf_engine",
     "register_variables",
     "save",
     "software_versions",
     "stack",
     "stamp_provenance",
+    "variable_attrs",
     "with_training_data",
 ]
 
@@ -208,7 +210,31 @@ register_variables(
 )
 
 
-def _attrs(name: str, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+def variable_attrs(name: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The attributes of a registered variable: its ``long_name`` and ``units``, and ``extra``.
+
+    Parameters
+    ----------
+    name : str
+        A variable in :data:`VARIABLES` (see :func:`register_variables`).
+    extra : mapping, optional
+        More attributes; they override the registered two.
+
+    Returns
+    -------
+    dict
+        ``{"long_name": ..., "units": ..., **extra}``.
+
+    Raises
+    ------
+    VariableError
+        ``name`` is not registered.
+
+    Examples
+    --------
+    >>> variable_attrs("log_volume_element", {"space": "slice"})["space"]
+    'slice'
+    """
     try:
         _, long_name, units = VARIABLES[name]
     except KeyError:
@@ -270,7 +296,11 @@ def build_dataset(
             raise ParameterError(f"field {name!r} has shape {arr.shape}; expected {m} points.")
         new_shape = arr.shape[:point_axis] + shape + arr.shape[point_axis + 1 :]
         dims = lead + where.dims + extra_dims
-        data_vars[name] = (dims, arr.reshape(new_shape), _attrs(name, (attrs or {}).get(name)))
+        data_vars[name] = (
+            dims,
+            arr.reshape(new_shape),
+            variable_attrs(name, (attrs or {}).get(name)),
+        )
     coords: dict[str, Any] = {d: (d, where.coords[d]) for d in where.dims}
     for cname, (cdims, cval) in where.extra_coords.items():
         coords[cname] = (cdims, cval)
@@ -381,7 +411,7 @@ def with_training_data(ds: xr.Dataset, X: np.ndarray, y: np.ndarray) -> xr.Datas
         raise ParameterError(f"expected X (N, d) and y (N,); got {X_.shape} and {y_.shape}.")
     out = ds.copy()
     for name, value in (("training_stimuli", X_), ("training_labels", y_)):
-        out[name] = (VARIABLES[name][0], value, _attrs(name, None))
+        out[name] = (VARIABLES[name][0], value, variable_attrs(name, None))
     return out
 
 
@@ -396,8 +426,26 @@ def config_of(ds: xr.Dataset) -> dict[str, Any]:
     return dict(json.loads(ds.attrs.get("config", "{}")))
 
 
-def _engine() -> str:
-    """The netCDF-4 engine to use: h5netcdf with h5py (core dependencies), else netCDF4."""
+def netcdf_engine() -> str:
+    """The netCDF-4 engine :func:`save` and :func:`load` use: h5netcdf with h5py, else netCDF4.
+
+    h5netcdf and h5py are core dependencies; netCDF4 (the ``netcdf`` extra) is the fallback.
+
+    Returns
+    -------
+    str
+        ``"h5netcdf"`` or ``"netcdf4"``, an xarray ``engine=``.
+
+    Raises
+    ------
+    MissingDependencyError
+        Neither engine is installed.
+
+    Examples
+    --------
+    >>> netcdf_engine() in ("h5netcdf", "netcdf4")
+    True
+    """
     for modules, engine in ((("h5netcdf", "h5py"), "h5netcdf"), (("netCDF4",), "netcdf4")):
         if all(find_spec(module) is not None for module in modules):
             return engine
@@ -473,7 +521,7 @@ def save(ds: xr.Dataset, path: str | Path) -> Path:
     [0.0, 1.0, 2.0]
     """
     check_dataset(ds)
-    engine = _engine()
+    engine = netcdf_engine()
 
     def write(tmp: Path) -> Callable[[], None] | None:
         if _is_chunked(ds):  # encode first; the dask tasks then run as the file is written
@@ -532,7 +580,7 @@ def load(path: str | Path, *, strict: bool = True) -> xr.Dataset:
         raise DataNotFoundError(
             f"no file at {p}; expected a netCDF file written by ng.save. Check the path."
         )
-    engine = _engine()
+    engine = netcdf_engine()
     try:
         with xr.open_dataset(p, engine=engine) as opened:
             ds = opened.load()
@@ -669,5 +717,5 @@ def add_variables(
     for cname, (cdims, cval, cattrs) in (coords or {}).items():
         out = out.assign_coords({cname: (cdims, np.asarray(cval), dict(cattrs))})
     for name, (dims, value) in variables.items():
-        out[name] = (dims, np.asarray(value), _attrs(name, (attrs or {}).get(name)))
+        out[name] = (dims, np.asarray(value), variable_attrs(name, (attrs or {}).get(name)))
     return out

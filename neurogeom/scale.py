@@ -65,13 +65,26 @@ def _require(module: str, extra: str) -> ModuleType:
         ) from err
 
 
-class _Shipped:
+class ShippedMap:
     """A response map that travels as the bytes it was pickled to on the client.
 
     A worker that holds a live map may be asked to send it to another worker while one of
     its own tasks is inside a forward pass, with hooks on the model; pickling it then
     would ship those hooks. So the map is pickled once, before any task runs, and
     workers pass those bytes on; each process unpickles them once.
+    :func:`lazy_geometry` ships its response map so to the workers.
+
+    Parameters
+    ----------
+    response_map : ResponseMap
+        The live map (pickled with cloudpickle when installed, else pickle).
+
+    Examples
+    --------
+    >>> import pickle, torch, neurogeom as ng
+    >>> remote = pickle.loads(pickle.dumps(ShippedMap(ng.TorchResponseMap(torch.tanh))))
+    >>> remote.get() is remote.get()        # unpickled once per process
+    True
     """
 
     def __init__(self, response_map: ResponseMap) -> None:
@@ -88,6 +101,7 @@ class _Shipped:
         self._payload, self._map, self._guard = state["payload"], None, threading.Lock()
 
     def get(self) -> ResponseMap:
+        """The live map: the original on the client, unpickled once in another process."""
         with self._guard:
             if self._map is None:
                 assert self._payload is not None
@@ -105,7 +119,7 @@ def _dumps(obj: Any) -> bytes:
 
 
 def _block(
-    shipped: _Shipped, where: Slice, start: int, stop: int, kwargs: dict[str, Any]
+    shipped: ShippedMap, where: Slice, start: int, stop: int, kwargs: dict[str, Any]
 ) -> dict[str, np.ndarray]:
     """Fields of points ``start:stop`` of ``where``, as :func:`geometry` computes them.
 
@@ -186,7 +200,7 @@ def lazy_geometry(
     size = block_points(sl, block_size)
     kwargs = {**kwargs, "block_size": size, "progress": False}  # tasks: no bars
     probe = geometry(response_map, Points(sl.block(0, 1), sl.tangents), **kwargs)
-    rm = dask.delayed(_Shipped(response_map), name=f"response-map-{uuid.uuid4().hex}")
+    rm = dask.delayed(ShippedMap(response_map), name=f"response-map-{uuid.uuid4().hex}")
     shipped_slice = dask.delayed(sl, name=f"slice-{uuid.uuid4().hex}")
     tasks = [
         dask.delayed(_block, pure=True)(rm, shipped_slice, i, min(i + size, len(sl)), kwargs)

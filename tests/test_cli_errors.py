@@ -129,7 +129,7 @@ def test_missing_netcdf_engine_fails_before_training(tmp_path, capsys, monkeypat
     def no_training(*args, **kwargs):
         raise AssertionError("training started without a netCDF engine")
 
-    monkeypatch.setattr(neurogeom.dataset, "_engine", no_engine)
+    monkeypatch.setattr(neurogeom.dataset, "netcdf_engine", no_engine)
     monkeypatch.setattr(toy, "train_and_measure", no_training)
     cfg = tmp_path / "c.toml"
     cfg.write_text(_toml(TOY))

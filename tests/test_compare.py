@@ -1,3 +1,4 @@
+import inspect
 import itertools
 import math
 
@@ -8,7 +9,6 @@ from scipy import stats
 
 import neurogeom as ng
 from neurogeom.compare import (
-    _RNG_KEYWORD,
     affine_invariant_distance,
     compare,
     correlation_test,
@@ -19,6 +19,8 @@ from neurogeom.dataset import config_of
 from neurogeom.errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
 
 F64 = torch.float64
+#: scipy's name for the bootstrap's generator (``rng`` from 1.15, ``random_state`` before)
+RNG_KEYWORD = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 
 class Scaled(torch.nn.Module):
@@ -195,7 +197,7 @@ def test_bootstrap_intervals_are_scipys(rng):
         paired=True,
         n_resamples=499,
         method="percentile",
-        **{_RNG_KEYWORD: boot_rng},
+        **{RNG_KEYWORD: boot_rng},
     ).confidence_interval
     assert (res.ci_low, res.ci_high) == pytest.approx((ref.low, ref.high), rel=1e-10)
     # the mean of a per-point field in compare(): a known sample, scipy's own call
@@ -204,7 +206,7 @@ def test_bootstrap_intervals_are_scipys(rng):
     diff = (b.log_volume_element - a.log_volume_element).values.ravel()
     mean_rng = np.random.default_rng(3).spawn(6)[2]  # one child stream per statistic
     ref = stats.bootstrap(
-        (diff,), np.mean, n_resamples=299, method="percentile", **{_RNG_KEYWORD: mean_rng}
+        (diff,), np.mean, n_resamples=299, method="percentile", **{RNG_KEYWORD: mean_rng}
     ).confidence_interval
     low, high = (float(out[f"log_volume_difference_mean_ci_{e}"]) for e in ("low", "high"))
     assert (low, high) == pytest.approx((ref.low, ref.high), rel=1e-12)

@@ -260,10 +260,10 @@ def test_load_reads_files_written_by_either_engine(tmp_path):
 
 
 def test_engine_prefers_h5netcdf_the_core_dependency(monkeypatch):
-    assert dataset._engine() == "h5netcdf"
+    assert dataset.netcdf_engine() == "h5netcdf"
     present = {"netCDF4"}
     monkeypatch.setattr(dataset, "find_spec", lambda name: object() if name in present else None)
-    assert dataset._engine() == "netcdf4"
+    assert dataset.netcdf_engine() == "netcdf4"
 
 
 def test_h5netcdf_without_h5py_is_no_engine(monkeypatch, tmp_path):
@@ -271,9 +271,9 @@ def test_h5netcdf_without_h5py_is_no_engine(monkeypatch, tmp_path):
     present = {"h5netcdf"}
     monkeypatch.setattr(dataset, "find_spec", lambda name: object() if name in present else None)
     with pytest.raises(NeurogeomError, match="h5netcdf with h5py"):
-        dataset._engine()
+        dataset.netcdf_engine()
     present.add("h5py")
-    assert dataset._engine() == "h5netcdf"
+    assert dataset.netcdf_engine() == "h5netcdf"
 
 
 def test_no_netcdf_engine_is_a_clear_neurogeom_error(monkeypatch, tmp_path):

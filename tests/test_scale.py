@@ -15,7 +15,7 @@ import neurogeom as ng
 from neurogeom.errors import DataFormatError, DataNotFoundError, FileWriteError
 from neurogeom.models import ShallowNet
 from neurogeom.scale import (
-    _Shipped,
+    ShippedMap,
     block_points,
     lazy_geometry,
     lazy_geometry_over,
@@ -241,7 +241,7 @@ def test_missing_optional_dependency_is_a_clear_import_error(monkeypatch, tmp_pa
 
 def test_shipped_map_travels_as_its_first_pickle():
     model = net()
-    shipped = _Shipped(ng.TorchResponseMap(model, model.hidden_layers))
+    shipped = ShippedMap(ng.TorchResponseMap(model, model.hidden_layers))
     remote = pickle.loads(pickle.dumps(shipped))
     live = remote.get()
     assert live is remote.get()  # unpickled once per process

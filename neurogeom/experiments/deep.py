@@ -62,10 +62,12 @@ __all__ = [
     "BARLOW_PLANE_DEFAULTS",
     "CIFAR_PLANE_DEFAULTS",
     "CIFAR_STAGES_DEFAULTS",
+    "note_undefined",
     "run_barlow_line",
     "run_barlow_plane",
     "run_cifar_plane",
     "run_cifar_stages",
+    "with_claim",
 ]
 
 #: The Dataset variables only the deep experiments write.
@@ -286,7 +288,7 @@ def _both_spaces(
         described.append(f"full: top-{rank} log pseudo-determinant of the {d}-d metric")
     both["log_volume_element"].attrs["description"] = "; ".join(described)
     ds = sliced.drop_vars([*keys, "eigenvalues"]).assign(both[keys])
-    return _with_claim(ds)
+    return with_claim(ds)
 
 
 def _validate(cfg: dict[str, Any]) -> None:
@@ -306,12 +308,29 @@ def _spaces(cfg: dict[str, Any]) -> list[str]:
     return spaces
 
 
-def _with_claim(ds: xr.Dataset) -> xr.Dataset:
-    """``spearman_entropy`` per space (and layer) over the slice's points.
+def with_claim(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with ``spearman_entropy`` per space (and layer) over the slice's points.
 
     Where a field is constant over the slice the rank correlation is undefined: the value
-    is NaN (a long GPU run is not lost to it) and :func:`_note_undefined` says so in the
+    is NaN (a long GPU run is not lost to it) and :func:`note_undefined` says so in the
     variable's attrs.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        ``log_volume_element`` and ``entropy`` on the slice's points; other dims of the
+        volume element (space, layer) get one correlation each.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"log_volume_element": ("t", [0.0, 1.0, 2.0]),
+    ...                  "entropy": ("t", [0.3, 0.2, 0.1])})
+    >>> float(with_claim(ds).spearman_entropy)
+    -1.0
     """
     point_dims = [str(d) for d in ds["entropy"].dims]
     lv = ds["log_volume_element"]
@@ -321,7 +340,7 @@ def _with_claim(ds: xr.Dataset) -> xr.Dataset:
     for i in range(flat.sizes["_cell"]):
         try:
             r = spearman(flat.isel(_cell=i).transpose(*point_dims).values, ds["entropy"].values)
-        except ValueError:  # a constant field; noted by _note_undefined after stacking
+        except ValueError:  # a constant field; noted by note_undefined after stacking
             r = float("nan")
         rho.append(r)
     if rest:
@@ -336,13 +355,23 @@ _UNDEFINED = (
 )
 
 
-def _note_undefined(ds: xr.Dataset) -> xr.Dataset:
+def note_undefined(ds: xr.Dataset) -> xr.Dataset:
     """Say in the attrs why ``spearman_entropy`` is NaN, where it is.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        With ``spearman_entropy`` (from :func:`with_claim`, stacked over epochs).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds``, or a copy whose ``spearman_entropy`` has an ``undefined`` attribute.
 
     Examples
     --------
     >>> ds = xr.Dataset({"spearman_entropy": ("epoch", [0.5, np.nan])})
-    >>> _note_undefined(ds).spearman_entropy.attrs["undefined"][:8]
+    >>> note_undefined(ds).spearman_entropy.attrs["undefined"][:8]
     'NaN wher'
     """
     if bool(np.isnan(ds["spearman_entropy"].values).any()):
@@ -493,7 +522,7 @@ def _finish(
     start: float,
     extra: dict[str, Any],
 ) -> xr.Dataset:
-    ds = _note_undefined(ds)
+    ds = note_undefined(ds)
     ds.attrs["data_source"] = _source_label(data)
     ds.attrs["model"] = model
     settings = {

@@ -266,10 +266,10 @@ def check_netcdf_engine() -> str:
     >>> check_netcdf_engine() in ("netcdf4", "h5netcdf")
     True
     """
-    from ..dataset import _engine
+    from ..dataset import netcdf_engine
 
     try:
-        return _engine()
+        return netcdf_engine()
     except ImportError as err:
         raise ConfigError(f"cannot write the results: {err}") from None
 

@@ -42,7 +42,7 @@ from .claims import spearman
 from .config import ConfigError, resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
 
-__all__ = ["DEFAULTS", "TASKS", "run"]
+__all__ = ["DEFAULTS", "TASKS", "run", "task_boundary_distance", "task_data"]
 
 NAME = "toy"
 
@@ -90,7 +90,34 @@ DEFAULTS: dict[str, Any] = {
 TASKS = ("sinusoid", "xor", "xor4")
 
 
-def _task(name: str, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def task_data(name: str, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training points and labels of the toy task ``name`` (one of :data:`TASKS`).
+
+    Parameters
+    ----------
+    name : {"sinusoid", "xor", "xor4"}
+        The task; ``"xor4"`` is the four XOR corners (``n_points`` and ``seed`` unused).
+    n_points : int
+        How many points to draw.
+    seed : int
+        The draw's random seed.
+
+    Returns
+    -------
+    X : array, shape (n_points, 2)
+    y : array, shape (n_points,)
+
+    Raises
+    ------
+    ConfigError
+        ``name`` is not a task.
+
+    Examples
+    --------
+    >>> X, y = task_data("xor4", 0, 0)
+    >>> X.shape, y.shape
+    ((4, 2), (4,))
+    """
     if name == "sinusoid":
         return sinusoid_task(n_points, seed=seed)
     if name == "xor":
@@ -100,7 +127,29 @@ def _task(name: str, n_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     raise ConfigError(f"setting 'task' must be one of {TASKS}; got {name!r}.")
 
 
-def _boundary_distance(name: str, points: np.ndarray) -> np.ndarray:
+def task_boundary_distance(name: str, points: np.ndarray) -> np.ndarray:
+    """Euclidean distance of ``points`` to the true decision boundary of the toy task ``name``.
+
+    Parameters
+    ----------
+    name : {"sinusoid", "xor", "xor4"}
+        The task (the two XOR tasks share their boundary, the coordinate axes).
+    points : array, shape (m, 2)
+
+    Returns
+    -------
+    array, shape (m,)
+
+    Raises
+    ------
+    ConfigError
+        ``name`` is not a task.
+
+    Examples
+    --------
+    >>> task_boundary_distance("xor", np.array([[0.5, -2.0]])).tolist()
+    [0.5]
+    """
     if name not in TASKS:
         raise ConfigError(f"setting 'task' must be one of {TASKS}; got {name!r}.")
     return (
@@ -205,14 +254,14 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
     start = time.perf_counter()
     ext = float(cfg["grid_extent"])
     grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))
-    distance = _boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
+    distance = task_boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
     snaps = stage_epochs(int(cfg["epochs"]), cfg["stages"])
     measure = _measure(grid, distance, float(cfg["closed_form_tolerance"]))
     jobs = [(s, n) for s in cfg["seeds"] for n in cfg["widths"]]
     runs: dict[tuple[int, int], xr.Dataset] = {}
     inputs, labels = [], []
     for seed in cfg["seeds"]:
-        X, y = _task(cfg["task"], int(cfg["n_points"]), int(seed))
+        X, y = task_data(cfg["task"], int(cfg["n_points"]), int(seed))
         inputs.append(X)
         labels.append(y)
     for seed, width in progress(jobs, total=len(jobs), desc="toy", enabled=cfg["progress"]):

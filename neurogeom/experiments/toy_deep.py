@@ -29,7 +29,7 @@ from ..train import TrainConfig
 from .claims import spearman
 from .config import resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
-from .toy import _boundary_distance, _task
+from .toy import task_boundary_distance, task_data
 
 __all__ = ["DEFAULTS", "run"]
 
@@ -106,12 +106,12 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
     start = time.perf_counter()
     ext = float(cfg["grid_extent"])
     grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))
-    distance = _boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
+    distance = task_boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
     snaps = stage_epochs(int(cfg["epochs"]), cfg["stages"])
     measure = _measure(grid, distance)
     per_seed, inputs, labels = [], [], []
     for seed in progress(cfg["seeds"], desc=NAME, enabled=cfg["progress"]):
-        X, y = _task(cfg["task"], int(cfg["n_points"]), int(seed))
+        X, y = task_data(cfg["task"], int(cfg["n_points"]), int(seed))
         inputs.append(X)
         labels.append(y)
         torch.manual_seed(int(seed))

@@ -41,7 +41,7 @@ import torch
 
 from .._arrays import check_finite
 from ..errors import ParameterError, ShapeError, SingularMetricError
-from .volume import _check_psd, _check_symmetric, _tolerances
+from .volume import check_positive_semidefinite, check_symmetric, metric_tolerance
 
 __all__ = [
     "Curvature",
@@ -221,10 +221,10 @@ def singular_points(g: torch.Tensor) -> torch.Tensor:
     tensor([False,  True])
     """
     check_finite(g, "metric")
-    _check_symmetric(g)
+    check_symmetric(g)
     eig = torch.linalg.eigvalsh(0.5 * (g + g.mT))
-    _check_psd(g, eig.flip(-1))
-    return eig[..., 0] <= _tolerances(g, eig)
+    check_positive_semidefinite(g, eig.flip(-1))
+    return eig[..., 0] <= metric_tolerance(g, eig)
 
 
 def curvature_from_jets(

@@ -105,8 +105,29 @@ def _tolerance(eig: torch.Tensor, dtype: torch.dtype, rows: int | None = None) -
     return scale * max(relative_zero(k), (max(rows, k) * _eps(dtype)) ** 2)
 
 
-def _tolerances(g: torch.Tensor, eig: torch.Tensor) -> torch.Tensor:
-    """:func:`spectrum_tolerance` of float64 metrics ``g`` with eigenvalues ``eig``."""
+def metric_tolerance(g: torch.Tensor, eig: torch.Tensor) -> torch.Tensor:
+    """:func:`spectrum_tolerance` of metrics ``g`` (known to ``g.dtype``) with eigenvalues ``eig``.
+
+    The tensor form of the numerical-zero rule, for callers that hold the metrics and their
+    eigenvalues as tensors already (curvature's singular points).
+
+    Parameters
+    ----------
+    g : Tensor, shape (..., k, k)
+        Metrics; only their dtype is read.
+    eig : Tensor, shape (..., k)
+        Their eigenvalues (any order).
+
+    Returns
+    -------
+    Tensor, shape (...)
+        The magnitude at or below which an eigenvalue counts as zero.
+
+    Examples
+    --------
+    >>> float(metric_tolerance(torch.eye(2, dtype=torch.float64), torch.tensor([1.0, 1.0])))
+    4.440892098500626e-15
+    """
     return _tolerance(eig, g.dtype)
 
 
@@ -142,14 +163,36 @@ def metric_spectrum(g: Any, *, check: bool = True) -> Any:
 
 def _spectrum(t: torch.Tensor, *, check: bool) -> torch.Tensor:
     if check:
-        _check_symmetric(t)
+        check_symmetric(t)
     eig = torch.linalg.eigvalsh(t).flip(-1)  # reads the lower triangle
     if check:
-        _check_psd(t, eig)
+        check_positive_semidefinite(t, eig)
     return eig
 
 
-def _check_symmetric(t: torch.Tensor) -> None:
+def check_symmetric(t: torch.Tensor) -> None:
+    """Raise unless every matrix of ``t`` equals its transpose to ``√ε`` of its largest entry.
+
+    ``ε`` is the machine epsilon of ``t.dtype``; :func:`check_metric` runs this on float64.
+
+    Parameters
+    ----------
+    t : Tensor, shape (..., k, k)
+        Floating-point matrices.
+
+    Raises
+    ------
+    NotPositiveSemidefiniteError
+        A matrix is not symmetric (the message names its batch index).
+
+    Examples
+    --------
+    >>> check_symmetric(torch.eye(2)[None])
+    >>> check_symmetric(torch.tensor([[[1.0, 1.0], [0.0, 1.0]]]))
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.NotPositiveSemidefiniteError: metric at batch index (0,) is not symmetric; ...
+    """
     scale = t.abs().amax(dim=(-2, -1), keepdim=True)
     asym = (t - t.mT).abs() > math.sqrt(torch.finfo(t.dtype).eps) * scale
     if bool(asym.any()):
@@ -160,8 +203,30 @@ def _check_symmetric(t: torch.Tensor) -> None:
         )
 
 
-def _check_psd(t: torch.Tensor, eig: torch.Tensor) -> None:
-    tol = _tolerances(t, eig)
+def check_positive_semidefinite(t: torch.Tensor, eig: torch.Tensor) -> None:
+    """Raise if a metric of ``t`` has an eigenvalue below minus :func:`metric_tolerance`.
+
+    Parameters
+    ----------
+    t : Tensor, shape (..., k, k)
+        Metrics (their dtype sets the tolerance).
+    eig : Tensor, shape (..., k)
+        Their eigenvalues, largest first.
+
+    Raises
+    ------
+    NotPositiveSemidefiniteError
+        A metric is indefinite (the message names its batch index).
+
+    Examples
+    --------
+    >>> g = torch.diag(torch.tensor([1.0, -1.0]))[None]
+    >>> check_positive_semidefinite(g, torch.tensor([[1.0, -1.0]]))
+    Traceback (most recent call last):
+    ...
+    neurogeom.errors.NotPositiveSemidefiniteError: metric at batch index (0,) has a negative ...
+    """
+    tol = metric_tolerance(t, eig)
     bad = eig[..., -1] < -tol
     if bool(bad.any()):
         idx = _first_bad(bad) if bad.ndim else ()

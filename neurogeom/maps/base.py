@@ -218,7 +218,28 @@ class ResponseMap(ABC):
             for name, J in self.layer_jacobians(pts, T).items()
         }
 
-    def _unwrap(self, per_layer: dict[str, Any]) -> Any:
+    def unwrap_layers(self, per_layer: dict[str, Any]) -> Any:
+        """``per_layer`` as the public methods return it: the dict, or its one value.
+
+        The dict when :attr:`returns_dict` (several layers were asked for), else the value
+        of the only layer. Functions that compute per layer (curvature, say) return through
+        this, as :meth:`responses`, :meth:`jacobian` and :meth:`metric` do.
+
+        Parameters
+        ----------
+        per_layer : dict
+            Layer name -> a value.
+
+        Returns
+        -------
+        dict or value
+
+        Examples
+        --------
+        >>> import torch, neurogeom as ng
+        >>> ng.TorchResponseMap(torch.tanh).unwrap_layers({"out": 1.0})
+        1.0
+        """
         return per_layer if self.returns_dict else next(iter(per_layer.values()))
 
     def responses(self, x: Any) -> Any:
@@ -232,7 +253,7 @@ class ResponseMap(ABC):
         -------
         array, shape (m, n), or dict of them by layer name
         """
-        return self._unwrap(self.layer_responses(x))
+        return self.unwrap_layers(self.layer_responses(x))
 
     def jacobian(self, x: Any, tangents: Any = None) -> Any:
         """Jacobians of the responses at points ``x``.
@@ -249,7 +270,7 @@ class ResponseMap(ABC):
         array, shape (m, n, d) or (m, n, k), or dict of them by layer name
             ``d`` is the flattened stimulus size.
         """
-        return self._unwrap(self.layer_jacobians(x, tangents))
+        return self.unwrap_layers(self.layer_jacobians(x, tangents))
 
     def metric(self, x: Any, tangents: Any = None, *, scale: Scale = "none") -> Any:
         """Pullback metric at points ``x``, or the metric induced on ``span(tangents)``.
@@ -270,4 +291,4 @@ class ResponseMap(ABC):
         """
         if tangents is not None:  # the one tangent rule, for every map kind
             check_tangents(tangents, tuple(np.shape(as_array(x, "points"))[1:]))
-        return self._unwrap(self.layer_metrics(x, tangents, scale=scale))
+        return self.unwrap_layers(self.layer_metrics(x, tangents, scale=scale))

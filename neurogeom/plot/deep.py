@@ -8,14 +8,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from ._common import (
-    _figure,
-    _inset_rgb,
-    _pick,
-    _rgb,
-    _source_title,
-)
-from .experiments import _plane_field, _volume, line_plot, plane_panels
+from ._common import figure_grid, pick
+from .experiments import labelled_volume, line_plot, plane_field, plane_panels
 
 __all__ = ["checkpoint_plane_panels", "interpolation_panels", "stage_panels"]
 
@@ -58,7 +52,7 @@ def interpolation_panels(
     shown = [s for s in spaces if s in ds["space"].values] if "space" in ds.dims else [None]
     epochs = list(ds["epoch"].values) if "epoch" in ds.dims else [None]
     rows = [(p, s) for p in pairs for s in shown]
-    fig, axes = _figure(len(rows), len(epochs), (3.8, 3.3))
+    fig, axes = figure_grid(len(rows), len(epochs), (3.8, 3.3))
     for i, (pair, space) in enumerate(rows):
         sub = ds.sel(pair=pair) if pair is not None else ds
         for j, epoch in enumerate(epochs):
@@ -119,14 +113,14 @@ def checkpoint_plane_panels(ds: xr.Dataset, *, title: str | None = None) -> Any:
     """
     epochs = list(ds["epoch"].values) if "epoch" in ds.dims else [None]
     spaces = list(ds["space"].values) if "space" in ds.dims else ["slice"]
-    fig, axes = _figure(len(epochs), 2 + len(spaces), (3.6, 3.1))
+    fig, axes = figure_grid(len(epochs), 2 + len(spaces), (3.6, 3.1))
     for row, epoch in zip(axes, epochs, strict=True):
         e = None if epoch is None else int(epoch)
         plane_panels(ds, epoch=e, space=spaces[0], axes=row[:3])
         for ax, space in zip(row[3:], spaces[1:], strict=True):
-            sub = _pick(ds, space=space)
+            sub = pick(ds, space=space)
             sub = sub.sel(epoch=e) if e is not None else sub
-            field, cmap, label = _plane_field(sub, "volume", ds, str(space))
+            field, cmap, label = plane_field(sub, "volume", ds, str(space))
             mesh = ax.pcolormesh(sub.u, sub.v, field.transpose("v", "u"), cmap=cmap)
             fig.colorbar(mesh, ax=ax, label=label)
             ax.set_xlabel("u")
@@ -183,13 +177,13 @@ def stage_panels(ds: xr.Dataset, *, space: str = "slice", title: str | None = No
     """
     from ..slices import TRIANGLE
 
-    sub = _pick(ds, space=space)
+    sub = pick(ds, space=space)
     layers = list(sub["layer"].values) if "layer" in sub.dims else [None]
     epochs = list(sub["epoch"].values) if "epoch" in sub.dims else [None]
-    fig, axes = _figure(len(layers), len(epochs), (3.4, 3.0))
+    fig, axes = figure_grid(len(layers), len(epochs), (3.4, 3.0))
     for i, layer in enumerate(layers):
         row = sub.sel(layer=layer) if layer is not None else sub
-        vol = _volume(row, ds, space)
+        vol = labelled_volume(row, ds, space)
         vmin, vmax = float(vol.min()), float(vol.max())
         for j, epoch in enumerate(epochs):
             panel = vol.sel(epoch=epoch) if epoch is not None else vol
@@ -207,3 +201,23 @@ def stage_panels(ds: xr.Dataset, *, space: str = "slice", title: str | None = No
             ax.set_aspect("equal")
     fig.suptitle(title or _source_title(ds), fontsize=10)
     return fig
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    """``(3, H, W)`` or ``(H, W)`` pixel values in [0, 1] as an imshow-ready array."""
+    arr = np.asarray(image, dtype=np.float64)
+    return np.clip(np.moveaxis(arr, 0, -1) if arr.ndim == 3 else arr, 0.0, 1.0)
+
+
+def _inset_rgb(ax: Axes, image: np.ndarray, x: float, label: str) -> None:
+    inset = ax.inset_axes((x - 0.09, 1.01, 0.18, 0.22), transform=ax.transAxes)
+    inset.imshow(_rgb(image))
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel(label, fontsize=6, labelpad=1)
+
+
+def _source_title(ds: xr.Dataset) -> str:
+    model, source = ds.attrs.get("model"), ds.attrs.get("data_source")
+    parts = [str(model) if model else "", f"data: {source}" if source else ""]
+    return " — ".join(p for p in parts if p)

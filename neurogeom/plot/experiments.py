@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from typing import Any
 
@@ -10,20 +11,15 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..errors import ParameterError
-from ._common import (
-    _axes,
-    _figure,
-    _image_shape,
-    _inset_image,
-    _pick,
-    log10_volume,
-)
+from ._common import axes_or_new, figure_grid, log10_volume, pick
 from .maps import volume_map
 
 __all__ = [
     "claim_progression",
+    "labelled_volume",
     "line_plot",
     "loss_curves",
+    "plane_field",
     "plane_panels",
     "run_curves",
     "ternary_plot",
@@ -61,13 +57,13 @@ def volume_panels(
     >>> volume_panels(ds).axes[0].get_title()
     'width 3, start (epoch 0)'
     """
-    sub = _pick(ds, seed=seed)
+    sub = pick(ds, seed=seed)
     if variable != "log_volume_element":
         sub = sub.assign(log_volume_element=sub[variable])
     row_dim = next((d for d in ("width", "layer") if d in sub.dims), None)
     rows = sub[row_dim].values if row_dim else [None]
     epochs = sub.epoch.values if "epoch" in sub.dims else [None]
-    fig, axes = _figure(len(rows), len(epochs), (3.6, 3.1))
+    fig, axes = figure_grid(len(rows), len(epochs), (3.6, 3.1))
     for i, r in enumerate(rows):
         row = sub.sel({row_dim: r}) if row_dim else sub
         values = log10_volume(row)
@@ -128,11 +124,11 @@ def line_plot(
     >>> line_plot(ds).get_xlabel()
     't'
     """
-    sub = _pick(ds, seed=seed, space=space)
+    sub = pick(ds, seed=seed, space=space)
     if "epoch" in sub.dims:
         sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
-    ax = _axes(ax)
-    y = _volume(sub, ds, space)
+    ax = axes_or_new(ax)
+    y = labelled_volume(sub, ds, space)
     t = sub["t"].values
     ax.plot(t, y.values, color="0.6", lw=1, zorder=1)
     if "prediction" in sub:
@@ -161,23 +157,68 @@ def line_plot(
     return ax
 
 
-def _volume(sub: xr.Dataset, ds: xr.Dataset, space: str) -> xr.DataArray:
-    """log10 volume of a selection, labelled with the metric's space when ``ds`` has several."""
+def labelled_volume(sub: xr.Dataset, ds: xr.Dataset, space: str) -> xr.DataArray:
+    """log10 volume of a selection, labelled with the metric's space when ``ds`` has several.
+
+    Parameters
+    ----------
+    sub : xarray.Dataset
+        A selection of ``ds`` (one ``space`` among them, when ``ds`` has that dim).
+    ds : xarray.Dataset
+        The whole Dataset; a ``space`` dim in it puts ``space`` in the label.
+    space : str
+        The metric's space that ``sub`` holds (``"slice"`` or ``"full"``).
+
+    Returns
+    -------
+    xarray.DataArray
+        :func:`~neurogeom.plot.log10_volume` of ``sub``, labelled.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"log_volume_element": (("space", "t"), [[0.0], [1.0]])},
+    ...                 coords={"space": ["slice", "full"]})
+    >>> labelled_volume(ds.sel(space="full"), ds, "full").attrs["long_name"]
+    'log10 sqrt(det g), full metric'
+    """
     vol = log10_volume(sub)
     if "space" in ds.dims:
         vol.attrs["long_name"] = f"log10 sqrt(det g), {space} metric"
     return vol
 
 
-def _plane_field(
+def plane_field(
     sub: xr.Dataset, name: str, ds: xr.Dataset, space: str
 ) -> tuple[xr.DataArray, str, str]:
+    """A field of a plane panel with its colour map and colour-bar label.
+
+    Parameters
+    ----------
+    sub : xarray.Dataset
+        A selection of ``ds`` on one plane.
+    name : {"prediction", "entropy", "volume"}
+        The field (anything else is the volume).
+    ds, space
+        As in :func:`labelled_volume`, which labels the volume.
+
+    Returns
+    -------
+    (xarray.DataArray, str, str)
+        The values (entropy as log10), the matplotlib colour map, the label.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"entropy": ("t", [1.0, 10.0])})
+    >>> values, cmap, label = plane_field(ds, "entropy", ds, "slice")
+    >>> values.values.tolist(), cmap
+    ([0.0, 1.0], 'magma')
+    """
     if name == "prediction":
         return sub["prediction"].astype(float), "tab10", "predicted class"
     if name == "entropy":
         ent = xr.DataArray(np.log10(sub["entropy"].clip(min=1e-300)))
         return ent, "magma", "log10 entropy (entropy in hartley)"
-    vol = _volume(sub, ds, space)
+    vol = labelled_volume(sub, ds, space)
     return vol, "viridis", vol.attrs["long_name"]
 
 
@@ -216,17 +257,17 @@ def plane_panels(
     >>> [ax.get_xlabel() for ax in plane_panels(ds).axes[:3]]
     ['u', 'u', 'u']
     """
-    sub = _pick(ds, seed=seed, space=space)
+    sub = pick(ds, seed=seed, space=space)
     if "epoch" in sub.dims:
         sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
     if axes is None:
-        fig, grid = _figure(1, 3, (3.6, 3.1))
+        fig, grid = figure_grid(1, 3, (3.6, 3.1))
         axes = grid[0]
     fig = axes[0].figure
     from ..slices import TRIANGLE
 
     for ax, name in zip(axes, ("prediction", "entropy", "volume"), strict=False):
-        field, cmap, label = _plane_field(sub, name, ds, space)
+        field, cmap, label = plane_field(sub, name, ds, space)
         kw = {"vmin": -0.5, "vmax": 9.5} if name == "prediction" else {}
         values = field.transpose("v", "u")
         mesh = ax.pcolormesh(sub.u, sub.v, values, cmap=cmap, shading="auto", **kw)
@@ -276,13 +317,13 @@ def ternary_plot(
     """
     if "barycentric" not in ds.coords:
         raise ParameterError("ternary_plot needs a Plane scan (the 'barycentric' coordinate).")
-    sub = _pick(ds, seed=seed, space=space)
+    sub = pick(ds, seed=seed, space=space)
     if "epoch" in sub.dims:
         sub = sub.sel(epoch=epoch) if epoch is not None else sub.isel(epoch=-1)
-    values, cmap, label = _plane_field(sub, field, ds, space)
+    values, cmap, label = plane_field(sub, field, ds, space)
     inside = (sub["barycentric"] >= -1e-12).all("vertex")
     masked = values.where(inside).transpose("v", "u")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     shown = np.ma.masked_invalid(masked.values)
     mesh = ax.pcolormesh(sub.u, sub.v, shown, cmap=cmap, shading="auto")
     ax.figure.colorbar(mesh, ax=ax, label=label)
@@ -329,7 +370,7 @@ def loss_curves(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     >>> loss_curves(ds).get_ylabel()
     'training loss'
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     loss = ds["loss"]
     groups = run_curves(loss, "train_epoch", ax, lw=1)
     ax.set_xlabel("training epoch")
@@ -356,7 +397,7 @@ def claim_progression(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     >>> claim_progression(ds).get_xlabel()
     'epoch'
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for name, style in (("spearman_entropy", "-"), ("spearman_distance", "--")):
         if name not in ds:
             continue
@@ -386,3 +427,19 @@ def claim_progression(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_ylim(-1.05, 1.05)
     ax.legend(fontsize=6)
     return ax
+
+
+def _image_shape(ds: xr.Dataset) -> tuple[int, ...]:
+    shape = ds.attrs.get("image_shape")
+    if shape is None:
+        side = round(math.sqrt(ds["anchors"].shape[-1]))
+        return (side, side)
+    return tuple(int(s) for s in np.atleast_1d(shape))
+
+
+def _inset_image(ax: Axes, image: np.ndarray, x: float, label: str) -> None:
+    inset = ax.inset_axes((x - 0.08, 1.02, 0.16, 0.3), transform=ax.transAxes)
+    inset.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_title(label, fontsize=7, pad=1)

@@ -9,14 +9,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..errors import ParameterError
-from ._common import (
-    _axes,
-    _coord,
-    _label_map_axes,
-    _map_dims,
-    _select,
-    log10_volume,
-)
+from ._common import axes_or_new, log10_volume
 
 __all__ = ["compare_fields", "volume_map"]
 
@@ -72,7 +65,7 @@ def volume_map(
     """
     sub = _select(ds, layer=layer, epoch=epoch)
     x, y = _map_dims(sub["log_volume_element"], dims, "volume_map")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     field = log10_volume(sub).transpose(y, x)
     mesh = ax.pcolormesh(
         _coord(sub, x), _coord(sub, y), field, cmap=cmap, vmin=vmin, vmax=vmax, shading="auto"
@@ -166,11 +159,11 @@ def compare_fields(
     >>> [ax.get_title() for ax in compare_fields(a, b, labels=("tanh", "sin"))]
     ['tanh', 'sin', 'sin − tanh']
     """
-    from ..compare import _select_layer, check_same_points
+    from ..compare import check_same_points, select_layer
 
     layer_a = layer if layer_a is None and "layer" in a.dims else layer_a
     layer_b = layer if layer_b is None and "layer" in b.dims else layer_b
-    sa, sb = _select_layer(a, layer_a, "a"), _select_layer(b, layer_b, "b")
+    sa, sb = select_layer(a, layer_a, "a"), select_layer(b, layer_b, "b")
     check_same_points(sa, sb)
     x, y = _map_dims(sa["log_volume_element"], dims, "compare_fields")
     if axes is None:
@@ -203,3 +196,68 @@ def compare_fields(
     ax.set_ylim(-1.05, 1.05)
     ax.legend(fontsize=6)
     return ax
+
+
+def _select(ds: xr.Dataset, **index: Any) -> xr.Dataset:
+    """Pick one value of each extra dim (layer, epoch, ...) that a 2-D map cannot show."""
+    sel = {k: v for k, v in index.items() if v is not None}
+    ds = ds.sel(sel) if sel else ds
+    for dim in ("layer", "epoch", "width", "seed"):
+        if dim in ds.dims:
+            ds = ds.isel({dim: -1})
+    return ds
+
+
+def _map_dims(field: xr.DataArray, dims: tuple[str, str] | None, who: str) -> tuple[str, str]:
+    """The (x, y) dims of a 2-D map of ``field``: ``dims``, or the field's own two dims.
+
+    Any two named dims will do: a plane's or grid's ``u``, ``v``, or a grid with named
+    dims such as ``orientation``, ``contrast``. The field must have no other dims.
+    """
+    have = tuple(str(d) for d in field.dims)
+    if dims is None:
+        if len(have) != 2:
+            raise ParameterError(
+                f"{who} needs a 2-D field (two dims); log_volume_element has dims {have}. "
+                "Select the other dims first (e.g. ds.isel(...))."
+            )
+        return have[0], have[1]
+    x, y = (str(d) for d in dims)
+    if x == y or {x, y} != set(have):
+        raise ParameterError(
+            f"dims={tuple(dims)!r}; {who} needs the two dims of the field, which are "
+            f"{have}: select the other dims first."
+        )
+    return x, y
+
+
+def _coord(ds: xr.Dataset, dim: str) -> np.ndarray:
+    """Coordinate values along ``dim`` (positions 0, 1, ... where it has none)."""
+    if dim in ds.coords:
+        return np.asarray(ds[dim].values)
+    return np.arange(ds.sizes[dim])
+
+
+def _units(ds: xr.Dataset, dim: str) -> str | None:
+    return ds[dim].attrs.get("units") if dim in ds.coords else None
+
+
+def _label_map_axes(ax: Axes, ds: xr.Dataset, x: str, y: str, *, equal: bool = True) -> None:
+    """Name the axes after their dims (with units when recorded) and fit the limits.
+
+    The aspect is equal (with ``equal``) only when both dims measure one quantity: the
+    same recorded units, or, with none recorded, the ``u``, ``v`` coordinates of a plane
+    or grid. Dims such as ``orientation`` and ``contrast`` keep matplotlib's free aspect.
+    """
+    for dim, set_label, set_lim in (
+        (x, ax.set_xlabel, ax.set_xlim),
+        (y, ax.set_ylabel, ax.set_ylim),
+    ):
+        units = _units(ds, dim)
+        set_label(f"{dim} ({units})" if units else dim)
+        values = _coord(ds, dim)
+        set_lim(float(np.min(values)), float(np.max(values)))
+    ux, uy = _units(ds, x), _units(ds, y)
+    same = ux == uy if (ux or uy) else {x, y} == {"u", "v"}
+    if equal and same:
+        ax.set_aspect("equal")

@@ -158,7 +158,7 @@ def test_each_epoch_holds_its_own_checkpoint_measured_independently(tmp_path):
 def test_constant_entropy_gives_a_noted_nan_claim_not_a_crash():
     import xarray as xr
 
-    from neurogeom.experiments.deep import _note_undefined, _with_claim
+    from neurogeom.experiments.deep import note_undefined, with_claim
 
     ds = xr.Dataset(
         {
@@ -167,11 +167,11 @@ def test_constant_entropy_gives_a_noted_nan_claim_not_a_crash():
         },
         coords={"space": ["slice", "full"]},
     )
-    out = _note_undefined(_with_claim(ds))
+    out = note_undefined(with_claim(ds))
     assert np.isnan(out.spearman_entropy).all()
     assert "constant" in out.spearman_entropy.attrs["undefined"]
     ds["entropy"] = ("t", [0.1, 0.2, 0.3])
-    out = _note_undefined(_with_claim(ds))
+    out = note_undefined(with_claim(ds))
     np.testing.assert_allclose(out.spearman_entropy, [1.0, 0.5])
     assert "undefined" not in out.spearman_entropy.attrs
 
