@@ -3,7 +3,7 @@
 Widths × stages × seeds: each net 2 → n → 2 (sigmoid, Φⱼ = σ(wⱼ·x + bⱼ)/√n) is trained
 with SGD and measured on a grid before, midway through and after training. The volume
 element comes both from autograd (:func:`neurogeom.geometry`, Jacobians by torch.func and
-eigenvalues of g) and from the closed form (:mod:`neurogeom.geometry.shallow`, Cauchy–Binet in log space); they must
+eigenvalues of g) and from the closed form (:mod:`neurogeom.riemann.shallow`, Cauchy–Binet in log space); they must
 agree to rounding (``closed_form_tolerance`` + 16 eps cond(g)) wherever float64
 eigenvalues resolve det g. Where g is too ill-conditioned for that (cond > ~1e14, e.g. far
 from the data after long training) the eigenvalue route falls back to a pseudo-determinant
@@ -32,10 +32,10 @@ from ..data import (
 )
 from ..dataset import add_variables, register_variables, stack
 from ..errors import InputTypeError, ParameterError
-from ..geometry.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
+from ..riemann.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..slices import Grid
 from ..train import TrainConfig
 from .claims import spearman

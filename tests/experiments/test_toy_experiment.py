@@ -105,7 +105,7 @@ def test_xor_task_and_bad_settings():
 
 def test_deep_variant_layers_and_first_layer_closed_form():
     from neurogeom.experiments import toy_deep
-    from neurogeom.geometry.shallow import shallow_log_volume
+    from neurogeom.riemann.shallow import shallow_log_volume
 
     cfg = {"epochs": 2, "seeds": [0], "grid_resolution": 6, "progress": False}
     ds = toy_deep.run(cfg)
