@@ -42,7 +42,7 @@ from .claims import spearman
 from .config import ConfigError, resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
 
-__all__ = ["DEFAULTS", "TASKS", "run", "task_boundary_distance", "task_data"]
+__all__ = ["DEFAULTS", "TASKS", "run_toy", "task_boundary_distance", "task_data"]
 
 NAME = "toy"
 
@@ -222,7 +222,7 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
     return measure
 
 
-def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
+def run_toy(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
     """Run the Fig. 1 experiment and return its Dataset.
 
     Parameters
@@ -243,7 +243,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
 
     Examples
     --------
-    >>> ds = run({"widths": [3], "epochs": 2, "seeds": [0], "grid_resolution": 5,
+    >>> ds = run_toy({"widths": [3], "epochs": 2, "seeds": [0], "grid_resolution": 5,
     ...           "progress": False})
     >>> dict(ds.log_volume_element.sizes)
     {'seed': 1, 'width': 1, 'epoch': 3, 'u': 5, 'v': 5}
