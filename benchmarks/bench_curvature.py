@@ -2,7 +2,7 @@
 
 Generic path: ``neurogeom.scalar_curvature`` on a ``TorchResponseMap`` (third derivatives of
 the network by nested forward-mode autodiff, float64). Closed form:
-``neurogeom.geometry.shallow_ricci_scalar``. Prints wall times and the relative
+``neurogeom.riemann.shallow_ricci_scalar``. Prints wall times and the relative
 difference between the two: pointwise (large only where R crosses 0, where any float64
 evaluation has an absolute error of ~1e-15 max|R|), away from those crossings, and relative
 to max |R|.
@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 import neurogeom as ng
-from neurogeom.geometry import shallow_parameters, shallow_ricci_scalar
 from neurogeom.models import ShallowNet
+from neurogeom.riemann import shallow_parameters, shallow_ricci_scalar
 
 
 def main() -> None:

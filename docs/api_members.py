@@ -12,11 +12,11 @@ from typing import Any
 
 #: The modules of the API reference (docs/api.md has one ``{api-module}`` directive each), in page
 #: order. An object exported by several is documented once, under the first: ``neurogeom``
-#: first makes that the name users import (``ng.compare``, not ``neurogeom.compare.compare``).
+#: first makes that the name users import (``ng.compare``, not ``neurogeom.comparison.compare``).
 API_MODULES = [
     "neurogeom",
-    "neurogeom.geometry",
-    "neurogeom.geometry.iterative",
+    "neurogeom.riemann",
+    "neurogeom.riemann.iterative",
     "neurogeom.maps",
     "neurogeom.estimators",
     "neurogeom.simulate",
@@ -30,7 +30,7 @@ API_MODULES = [
     "neurogeom.experiments",
     "neurogeom.experiments.config",
     "neurogeom.errors",
-    "neurogeom.compare",
+    "neurogeom.comparison",
     "neurogeom.pipeline",
     "neurogeom.scale",
 ]

@@ -59,17 +59,17 @@ DOCUMENTED = documented(MEMBERS)
 class ApiModule(SphinxDirective):
     """``{api-module} name`` (MyST): a module's docstring and its members in ``MEMBERS``.
 
-    A module whose name is also a documented object (``neurogeom.geometry`` and
-    ``neurogeom.compare`` are both a subpackage and a function) is not indexed as a module.
+    No module's name is also a documented object (one name, one thing:
+    ``tests/test_names.py``); a page that would make one fails the build.
     """
 
     required_arguments = 1
 
     def run(self) -> list[Any]:
         modname = self.arguments[0]
-        clash = modname in {name for name in DOCUMENTED.values()}
+        if modname in set(DOCUMENTED.values()):
+            raise self.error(f"{modname} names both a module and a documented object")
         lines = [f".. automodule:: {modname}", "   :no-members:"]
-        lines += ["   :no-index:", "", f".. currentmodule:: {modname}"] if clash else []
         module = importlib.import_module(modname)
         for name in MEMBERS[modname]:
             obj = getattr(module, name)
@@ -90,7 +90,7 @@ class ApiModule(SphinxDirective):
 def _resolve_alias(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     """Resolve a reference to a public object spelled by another of its names.
 
-    ``neurogeom.slices.Plane``, ``neurogeom.geometry.iterative.top_eigenvalues`` or a bare
+    ``neurogeom.slices.Plane``, ``neurogeom.riemann.iterative.top_eigenvalues`` or a bare
     ``check_metric`` in a docstring of another module all name an object that the API
     reference documents once, under one name: find that name by the object's identity
     (a bare name that is no member of the context's class or module: the one module-level

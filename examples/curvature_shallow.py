@@ -26,8 +26,8 @@ from matplotlib.colors import SymLogNorm
 
 import neurogeom as ng
 from neurogeom.data.toy import sinusoid_boundary, sinusoid_task
-from neurogeom.geometry import shallow_log_volume, shallow_parameters, shallow_ricci_scalar
 from neurogeom.models import ShallowNet
+from neurogeom.riemann import shallow_log_volume, shallow_parameters, shallow_ricci_scalar
 from neurogeom.slices import Grid
 
 

@@ -21,7 +21,7 @@ import neurogeom as ng
 from neurogeom import plot
 from neurogeom.data.cifar import load_cifar10, normalize, synthetic_cifar10
 from neurogeom.dataset import save, stack
-from neurogeom.experiments.train_deep import TrainConfig, load_checkpoint, train
+from neurogeom.experiments.train_deep import DeepTrainConfig, load_checkpoint, train
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data", default=None, help="CIFAR-10 folder (default: synthetic)")
@@ -31,7 +31,7 @@ args = parser.parse_args()
 
 data = load_cifar10(args.data) if args.data else synthetic_cifar10(96 if args.quick else 512)
 epochs = 2 if args.quick else 16
-config = TrainConfig(
+config = DeepTrainConfig(
     depth=18, width=1 / 32 if args.quick else 1 / 16, epochs=epochs, batch_size=32,
     lr=0.05, checkpoints=(0, epochs),
 )  # fmt: skip

@@ -33,7 +33,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 import neurogeom as ng
 from neurogeom import simulate
-from neurogeom.compare import compare
+from neurogeom.comparison import compare
 from neurogeom.data import sinusoid_task
 from neurogeom.models import ShallowNet
 from neurogeom.pipeline import SampledGeometry

@@ -29,7 +29,7 @@ parser.add_argument("--quick", action="store_true", help="tiny settings (seconds
 args = parser.parse_args()
 
 quick = {"widths": [5, 25], "epochs": 20, "seeds": [0, 1], "grid_resolution": 20}
-ds = toy.run(quick if args.quick else {})  # progress bars show in a terminal
+ds = toy.run_toy(quick if args.quick else {})  # progress bars show in a terminal
 args.out.mkdir(parents=True, exist_ok=True)
 save(ds, args.out / "toy.nc")  # every setting is in ds.attrs["config"]
 print(claim_table(ds, by=("width", "epoch")))

@@ -13,10 +13,9 @@ toy data sets, the paper figures, the CLI) builds on it and is imported explicit
 
 from typing import TYPE_CHECKING
 
-from . import compare as comparison
-from . import errors, estimators, scale, simulate
+from . import comparison, errors, estimators, scale, simulate
 from ._version import __version__
-from .compare import (
+from .comparison import (
     affine_invariant_distance,
     compare,
     correlation_test,
@@ -28,7 +27,10 @@ from .data.neural import Recording, read_arrays, read_netcdf, read_nwb
 from .dataset import load, save
 from .errors import NeurogeomError
 from .estimators import available_estimators, get_estimator
-from .geometry import (
+from .maps import Measurement, ResponseMap, SampledResponseMap, TorchResponseMap
+from .measure import geometry
+from .pipeline import NetworkGeometry, SampledGeometry
+from .riemann import (
     MetricOperator,
     check_metric,
     iterative_log_volume,
@@ -39,9 +41,6 @@ from .geometry import (
     top_eigenvalues,
     volume_element,
 )
-from .maps import Measurement, ResponseMap, SampledResponseMap, TorchResponseMap
-from .measure import geometry
-from .pipeline import NetworkGeometry, SampledGeometry
 from .slices import Grid, Line, Plane, Points, Slice
 
 __all__ = [

@@ -105,6 +105,54 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from .experiments.train_deep import DeepTrainConfig, resolve_device, train
+
+    checkpoints = args.checkpoints if args.checkpoints is not None else sorted({0, args.epochs})
+    config = DeepTrainConfig(
+        method=args.method, depth=args.depth, activation=args.activation, width=args.width,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, checkpoints=tuple(checkpoints),
+        projector=tuple(args.projector), seed=args.seed,
+    )  # fmt: skip
+    from .data.cifar import load_cifar10, synthetic_cifar10
+
+    data = synthetic_cifar10(args.synthetic) if args.synthetic else load_cifar10(args.data, "train")
+    if args.subset:
+        data = data.subset(args.subset)
+    print(f"data: {data.source} ({len(data)} images); device: {resolve_device(args.device)}")
+    train(config, data, args.out, device=args.device)
+    print(f"output folder: {Path(args.out).expanduser().resolve()}")
+    return 0
+
+
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a CIFAR ResNet or Barlow Twins model, keeping checkpoints",
+        description="Train a CIFAR ResNet or Barlow Twins model "
+        "(neurogeom.experiments.train_deep.train); a stopped run resumes from the folder.",
+    )
+    p.add_argument("--method", choices=["supervised", "barlow"], default="supervised")
+    p.add_argument("--depth", type=int, choices=[18, 34], default=34)
+    p.add_argument("--activation", choices=["gelu", "relu"], default="gelu")
+    p.add_argument("--width", type=float, default=1.0)
+    p.add_argument("--epochs", type=int, default=500)
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--checkpoints", type=int, nargs="*", default=None)
+    p.add_argument("--projector", type=int, nargs="+", default=[128])
+    p.add_argument("--seed", type=_SEED, default=0)
+    p.add_argument("--data", default=None, help="CIFAR-10 folder (default $NEUROGEOM_CIFAR10)")
+    p.add_argument("--synthetic", type=_POSITIVE_INT, default=None, metavar="N",
+                   help="use N synthetic stand-in images instead of CIFAR-10")  # fmt: skip
+    p.add_argument("--subset", type=_POSITIVE_INT, default=None, help="train on the first N images")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.set_defaults(func=_train, command_name="train")
+
+
 def _add_run(sub: Any) -> None:
     from .experiments import EXPERIMENTS
 
@@ -172,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(func=_demo, command_name="demo")
     _add_run(sub)
+    _add_train(sub)
     return parser
 
 

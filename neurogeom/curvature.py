@@ -5,7 +5,7 @@ each layer's first and second derivatives (exact ``torch.func`` jets for a
 :class:`~neurogeom.TorchResponseMap`, central differences of the Jacobian for a map that
 implements only first derivatives), or, with ``method="metric"``, a torch map's
 :meth:`~neurogeom.TorchResponseMap.metric_jets`; the curvature comes from
-``neurogeom.geometry.curvature`` (conventions
+``neurogeom.riemann.curvature`` (conventions
 there: ``Γᵃ_bc`` at ``[..., a, b, c]``, ``Rᵃ_bcd``, ``R_bd = Rᵃ_bad``, ``R = 2/a²`` on a
 sphere of radius ``a``).
 
@@ -26,15 +26,15 @@ import torch
 
 from ._arrays import as_array, like, to_tensor
 from .errors import InputTypeError, ParameterError, SingularMetricError
-from .geometry.curvature import (
+from .maps.base import ResponseMap
+from .riemann.curvature import (
     Curvature,
     OnSingular,
     check_on_singular,
     curvature_from_embedding,
     curvature_from_jets,
 )
-from .geometry.metric import Scale, check_scale
-from .maps.base import ResponseMap
+from .riemann.metric import Scale, check_scale
 from .slices import check_tangents
 
 __all__ = ["christoffel_symbols", "curvature_tensors", "ricci_tensor", "scalar_curvature"]

@@ -174,7 +174,7 @@ register_variables(
             "metric singular here (rank < coordinates): Ricci scalar is NaN",
             "1",
         ),
-        # comparisons of two geometry fields (neurogeom.compare)
+        # comparisons of two geometry fields (neurogeom.comparison)
         "compared": ((), "point used in the comparison (finite and unflagged in both)", "1"),
         "log_volume_difference": ((), "log volume element of b minus that of a", "1"),
         "affine_invariant_distance": ((), "affine-invariant Riemannian distance of metrics", "1"),

@@ -19,16 +19,16 @@ from ._arrays import check_count, check_finite, check_fits, to_tensor
 from ._progress import progress as progress_bar
 from .dataset import build_dataset
 from .errors import InputTypeError, NonFiniteError, ParameterError, ShapeError
-from .geometry.intervals import bootstrap_intervals
-from .geometry.metric import Scale, check_scale
-from .geometry.volume import (
+from .maps.base import Measurement, ResponseMap
+from .riemann.intervals import bootstrap_intervals
+from .riemann.metric import Scale, check_scale
+from .riemann.volume import (
     check_metric,
     check_rank,
     jacobian_spectrum,
     log_volume_from_spectrum,
     spectrum_tolerance,
 )
-from .maps.base import Measurement, ResponseMap
 from .slices import Points, Slice
 
 __all__ = ["class_probabilities", "geometry"]
@@ -371,7 +371,7 @@ def _estimated_fields(meas: Measurement, req: _Request) -> dict[str, np.ndarray]
 
     An indefinite estimate (an eigenvalue below minus the numerical-zero tolerance) has
     NaN log-volume under every ``rank`` setting; the others follow the shared rule of
-    :func:`~neurogeom.geometry.log_volume_from_spectrum`.
+    :func:`~neurogeom.riemann.log_volume_from_spectrum`.
     """
     metrics = meas.metrics
     out: dict[str, list[np.ndarray]] = {

@@ -30,9 +30,9 @@ from .errors import (
     ParameterError,
     ShapeError,
 )
-from .geometry.metric import check_scale
 from .maps.base import ResponseMap
 from .measure import geometry
+from .riemann.metric import check_scale
 from .slices import Points
 
 __all__ = ["FEATURES", "NetworkGeometry", "SampledGeometry"]

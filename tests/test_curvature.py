@@ -12,8 +12,8 @@ from torch import nn
 
 import neurogeom as ng
 from neurogeom.errors import LayerError, SingularMetricError
-from neurogeom.geometry import shallow_metric, shallow_parameters, shallow_ricci_scalar
 from neurogeom.models import ShallowNet
+from neurogeom.riemann import shallow_metric, shallow_parameters, shallow_ricci_scalar
 from neurogeom.slices import Line, Plane, Points
 
 

@@ -17,7 +17,7 @@ SMALL = {"epochs": 2, "seeds": [0, 1], "progress": False}
 
 @pytest.fixture(scope="module")
 def toy_ds():
-    return toy.run({**SMALL, "widths": [3, 5], "grid_resolution": 6})
+    return toy.run_toy({**SMALL, "widths": [3, 5], "grid_resolution": 6})
 
 
 @pytest.fixture(scope="module")

@@ -124,12 +124,12 @@ def test_tests_use_the_public_api():
 
 def test_the_check_sees_imports_reach_ins_and_foreign_members():
     """The walker flags each kind of use (source parsed as if it were a module of the package)."""
-    fake = PACKAGE / "geometry" / "_probe_private_names.py"
+    fake = PACKAGE / "riemann" / "_probe_private_names.py"
     source = (
         "from .volume import _hidden, check_rank\n"
         "from .. import dataset\n"
         "from .._arrays import check_finite\n"
-        "import neurogeom.compare as cmp\n"
+        "import neurogeom.comparison as cmp\n"
         "from ..maps import ResponseMap\n"
         "def _mine(self):\n"
         "    self._own = 1\n"
@@ -141,5 +141,5 @@ def test_the_check_sees_imports_reach_ins_and_foreign_members():
         "ResponseMap._y",
         "cmp._x",
         "dataset._engine",
-        "from neurogeom.geometry.volume import _hidden",
+        "from neurogeom.riemann.volume import _hidden",
     ], found

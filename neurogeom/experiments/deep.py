@@ -50,7 +50,7 @@ from .config import POSITIVE, RULES, one_of, resolve_config
 from .runner import progress, record_config
 from .train_deep import (
     Checkpoint,
-    TrainConfig,
+    DeepTrainConfig,
     extract_features,
     load_checkpoint,
     resolve_device,
@@ -185,11 +185,11 @@ def _normalised(data: ImageData, index: list[int]) -> list[np.ndarray]:
 # --- training -------------------------------------------------------------------------------
 
 
-def _train_config(cfg: dict[str, Any], method: str) -> TrainConfig:
+def _train_config(cfg: dict[str, Any], method: str) -> DeepTrainConfig:
     extra: dict[str, Any] = {}
     if method == "barlow":
         extra = {"projector": tuple(int(p) for p in cfg["projector"]), "lambd": float(cfg["lambd"])}
-    return TrainConfig(
+    return DeepTrainConfig(
         method=method,  # type: ignore[arg-type]
         depth=int(cfg["depth"]),
         activation=str(cfg["activation"]),
@@ -219,7 +219,7 @@ def _checkpoints(
 
 
 def _train_and_load(
-    config: TrainConfig, data: ImageData, folder: Path, cfg: dict[str, Any]
+    config: DeepTrainConfig, data: ImageData, folder: Path, cfg: dict[str, Any]
 ) -> tuple[list[Checkpoint], list[dict[str, Any]]]:
     history = train(
         config, data, folder, device=str(cfg["device"]), log=None, progress=cfg["progress"]

@@ -3,7 +3,7 @@
 Widths × stages × seeds: each net 2 → n → 2 (sigmoid, Φⱼ = σ(wⱼ·x + bⱼ)/√n) is trained
 with SGD and measured on a grid before, midway through and after training. The volume
 element comes both from autograd (:func:`neurogeom.geometry`, Jacobians by torch.func and
-eigenvalues of g) and from the closed form (:mod:`neurogeom.geometry.shallow`, Cauchy–Binet in log space); they must
+eigenvalues of g) and from the closed form (:mod:`neurogeom.riemann.shallow`, Cauchy–Binet in log space); they must
 agree to rounding (``closed_form_tolerance`` + 16 eps cond(g)) wherever float64
 eigenvalues resolve det g. Where g is too ill-conditioned for that (cond > ~1e14, e.g. far
 from the data after long training) the eigenvalue route falls back to a pseudo-determinant
@@ -32,17 +32,17 @@ from ..data import (
 )
 from ..dataset import add_variables, register_variables, stack
 from ..errors import InputTypeError, ParameterError
-from ..geometry.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
+from ..riemann.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..slices import Grid
 from ..train import TrainConfig
 from .claims import spearman
 from .config import ConfigError, resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
 
-__all__ = ["DEFAULTS", "TASKS", "run", "task_boundary_distance", "task_data"]
+__all__ = ["DEFAULTS", "TASKS", "run_toy", "task_boundary_distance", "task_data"]
 
 NAME = "toy"
 
@@ -222,7 +222,7 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
     return measure
 
 
-def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
+def run_toy(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
     """Run the Fig. 1 experiment and return its Dataset.
 
     Parameters
@@ -243,7 +243,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
 
     Examples
     --------
-    >>> ds = run({"widths": [3], "epochs": 2, "seeds": [0], "grid_resolution": 5,
+    >>> ds = run_toy({"widths": [3], "epochs": 2, "seeds": [0], "grid_resolution": 5,
     ...           "progress": False})
     >>> dict(ds.log_volume_element.sizes)
     {'seed': 1, 'width': 1, 'epoch': 3, 'u': 5, 'v': 5}

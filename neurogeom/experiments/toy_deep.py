@@ -31,7 +31,7 @@ from .config import resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
 from .toy import task_boundary_distance, task_data
 
-__all__ = ["DEFAULTS", "run"]
+__all__ = ["DEFAULTS", "run_toy_deep"]
 
 NAME = "toy-deep"
 
@@ -77,7 +77,9 @@ def _measure(grid: Grid, distance: np.ndarray) -> Any:
     return measure
 
 
-def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
+def run_toy_deep(
+    config: dict[str, Any] | None = None, *, data: str | Path | None = None
+) -> xr.Dataset:
     """Run the deep variant of Fig. 1 and return its Dataset.
 
     Parameters
@@ -96,7 +98,7 @@ def run(config: dict[str, Any] | None = None, *, data: str | Path | None = None)
 
     Examples
     --------
-    >>> ds = run({"epochs": 2, "seeds": [0], "grid_resolution": 5, "progress": False})
+    >>> ds = run_toy_deep({"epochs": 2, "seeds": [0], "grid_resolution": 5, "progress": False})
     >>> dict(ds.log_volume_element.sizes)
     {'seed': 1, 'epoch': 3, 'layer': 3, 'u': 5, 'v': 5}
     """

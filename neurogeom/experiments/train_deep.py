@@ -1,29 +1,29 @@
 """Training of the deep models of Figs. 3–6: supervised ResNets and Barlow Twins.
 
 :func:`train` runs SGD (momentum 0.9; learning rate, weight decay, batch size and
-epochs from :class:`TrainConfig`, defaults as in the reference experiments), on a GPU when
-one is present, and writes into an output folder
+epochs from :class:`DeepTrainConfig`, defaults as in the reference experiments), on a GPU
+when one is present, and writes into an output folder
 
 * ``config.json`` — the settings (checked again on resume),
-* ``epoch_XXXX.pt`` — a checkpoint at each epoch listed in ``TrainConfig.checkpoints``
-  (epoch 0 is the initialisation),
+* ``epoch_XXXX.pt`` — a checkpoint at each epoch listed in
+  ``DeepTrainConfig.checkpoints`` (epoch 0 is the initialisation),
 * ``latest.pt`` — the state after the last finished epoch, from which a stopped run resumes,
 * ``history.json`` — loss and wall time per epoch.
 
 Every checkpoint holds the model and optimizer state, the random-generator state, the
 config, the history and a description of the data (``source`` tells CIFAR-10 from the
 synthetic stand-in). Full CIFAR runs are GPU jobs (hours); on a CPU use smoke sizes
-(a small ``width``, a data subset and a few epochs).
+(a small ``width``, a data subset and a few epochs). The command line is
+``neurogeom train`` (:mod:`neurogeom.cli`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +33,7 @@ from torch import nn
 
 from .._progress import progress as _progress
 from ..data.augment import random_crop_flip
-from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
+from ..data.cifar import ImageData, normalize
 from ..dataset import software_versions
 from ..errors import InputTypeError, NeurogeomError, ParameterError
 from ..models.barlow import BarlowAugment, BarlowTwins
@@ -41,11 +41,10 @@ from ..models.resnet import ResNet
 
 __all__ = [
     "Checkpoint",
-    "TrainConfig",
+    "DeepTrainConfig",
     "build_model",
     "extract_features",
     "load_checkpoint",
-    "main",
     "resolve_device",
     "train",
 ]
@@ -55,8 +54,11 @@ _FORMAT = "neurogeom-checkpoint"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Settings of a training run (JSON-able through :meth:`to_dict`).
+class DeepTrainConfig:
+    """Settings of a deep training run (JSON-able through :meth:`to_dict`).
+
+    The shallow experiments' training loop has its own settings,
+    :class:`neurogeom.train.TrainConfig`.
 
     Parameters
     ----------
@@ -83,8 +85,8 @@ class TrainConfig:
 
     Examples
     --------
-    >>> cfg = TrainConfig(method="barlow", width=0.25, epochs=2, checkpoints=(0, 2))
-    >>> TrainConfig.from_dict(cfg.to_dict()) == cfg
+    >>> cfg = DeepTrainConfig(method="barlow", width=0.25, epochs=2, checkpoints=(0, 2))
+    >>> DeepTrainConfig.from_dict(cfg.to_dict()) == cfg
     True
     """
 
@@ -121,7 +123,7 @@ class TrainConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, d: dict[str, Any]) -> DeepTrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise."""
         names = {f.name for f in fields(cls)}
         unknown = set(d) - names
@@ -131,7 +133,7 @@ class TrainConfig:
         return cls(**kwargs)
 
 
-def build_model(config: TrainConfig) -> nn.Module:
+def build_model(config: DeepTrainConfig) -> nn.Module:
     """The untrained model a config describes: a :class:`ResNet` or a :class:`BarlowTwins`."""
     n_classes = config.n_classes if config.method == "supervised" else None
     net = ResNet(
@@ -158,7 +160,7 @@ class Checkpoint:
     """A loaded checkpoint: the model (in eval mode), its config, epoch, data and history."""
 
     model: nn.Module
-    config: TrainConfig
+    config: DeepTrainConfig
     epoch: int
     data: dict[str, Any]
     history: list[dict[str, Any]]
@@ -192,7 +194,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     raw = torch.load(Path(path), map_location=map_location, weights_only=True)
     if not isinstance(raw, dict) or raw.get("format") != _FORMAT:
         raise NeurogeomError(f"{path} is not a neurogeom training checkpoint.")
-    config = TrainConfig.from_dict(raw["config"])
+    config = DeepTrainConfig.from_dict(raw["config"])
     model = build_model(config)
     model.load_state_dict(raw["model"])
     model.eval()
@@ -207,7 +209,7 @@ def _batches(n: int, size: int, generator: torch.Generator) -> list[torch.Tensor
 
 def _step_loss(
     model: nn.Module,
-    config: TrainConfig,
+    config: DeepTrainConfig,
     images: torch.Tensor,
     labels: torch.Tensor,
     generator: torch.Generator,
@@ -223,7 +225,7 @@ def _step_loss(
 
 
 def train(
-    config: TrainConfig,
+    config: DeepTrainConfig,
     data: ImageData,
     out_dir: str | os.PathLike[str],
     *,
@@ -236,7 +238,7 @@ def train(
 
     Parameters
     ----------
-    config : TrainConfig
+    config : DeepTrainConfig
     data : ImageData
         Training images in ``[0, 1]`` (normalised here after augmentation).
     out_dir : path-like
@@ -260,7 +262,8 @@ def train(
     Examples
     --------
     >>> import tempfile
-    >>> cfg = TrainConfig(depth=18, width=1 / 16, epochs=1, batch_size=8, checkpoints=(0, 1))
+    >>> from neurogeom.data.cifar import synthetic_cifar10
+    >>> cfg = DeepTrainConfig(depth=18, width=1 / 16, epochs=1, batch_size=8, checkpoints=(0, 1))
     >>> hist = train(cfg, synthetic_cifar10(16), tempfile.mkdtemp(), device="cpu", log=None)
     >>> [h["epoch"] for h in hist]
     [1]
@@ -362,46 +365,3 @@ def extract_features(
         for mod, flag in zip(backbone.modules(), flags, strict=True):
             mod.training = flag
     return torch.cat(parts)
-
-
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Train a CIFAR ResNet or Barlow Twins model.")
-    p.add_argument("--method", choices=["supervised", "barlow"], default="supervised")
-    p.add_argument("--depth", type=int, choices=[18, 34], default=34)
-    p.add_argument("--activation", choices=["gelu", "relu"], default="gelu")
-    p.add_argument("--width", type=float, default=1.0)
-    p.add_argument("--epochs", type=int, default=500)
-    p.add_argument("--batch-size", type=int, default=1024)
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--checkpoints", type=int, nargs="*", default=None)
-    p.add_argument("--projector", type=int, nargs="+", default=[128])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", default=None, help="CIFAR-10 folder (default $NEUROGEOM_CIFAR10)")
-    p.add_argument("--synthetic", type=int, default=None, metavar="N",
-                   help="use N synthetic stand-in images instead of CIFAR-10")  # fmt: skip
-    p.add_argument("--subset", type=int, default=None, help="train on the first N images")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--out", required=True)
-    return p.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry: ``python -m neurogeom.experiments.train_deep --out runs/x ...``."""
-    a = _parse(argv)
-    checkpoints = a.checkpoints if a.checkpoints is not None else sorted({0, a.epochs})
-    config = TrainConfig(
-        method=a.method, depth=a.depth, activation=a.activation, width=a.width,
-        epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
-        checkpoints=tuple(checkpoints), projector=tuple(a.projector), seed=a.seed,
-    )  # fmt: skip
-    data = synthetic_cifar10(a.synthetic) if a.synthetic else load_cifar10(a.data, "train")
-    if a.subset:
-        data = data.subset(a.subset)
-    print(f"data: {data.source} ({len(data)} images); device: {resolve_device(a.device)}")
-    train(config, data, a.out, device=a.device)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

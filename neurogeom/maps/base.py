@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .._arrays import as_array, as_points, to_tensor
-from ..geometry.metric import Scale, check_scale
+from ..riemann.metric import Scale, check_scale
 from ..slices import check_tangents
 
 __all__ = ["Measurement", "ResponseMap"]

@@ -20,8 +20,8 @@ from ..errors import (
     ShapeError,
 )
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
-from ..geometry.intervals import bootstrap_intervals
-from ..geometry.metric import Scale, check_scale
+from ..riemann.intervals import bootstrap_intervals
+from ..riemann.metric import Scale, check_scale
 from .base import Measurement, ResponseMap
 
 __all__ = ["SampledResponseMap"]
@@ -649,7 +649,7 @@ class SampledResponseMap(ResponseMap):
     ) -> dict[str, np.ndarray]:
         """Bootstrap percentile intervals of log-volume and eigenvalues at ``x``.
 
-        See :func:`~neurogeom.geometry.bootstrap_intervals` for the returned arrays. The
+        See :func:`~neurogeom.riemann.bootstrap_intervals` for the returned arrays. The
         intervals cover the smoothed target (what the estimator converges to at this
         bandwidth), not the true metric: smoothing bias is not in them.
         """

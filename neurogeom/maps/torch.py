@@ -22,9 +22,9 @@ from ..errors import (
     ParameterError,
     ShapeError,
 )
-from ..geometry.curvature import embedding_jet, metric_jet
-from ..geometry.iterative import MetricOperator
-from ..geometry.metric import SCALES, Scale, check_scale
+from ..riemann.curvature import embedding_jet, metric_jet
+from ..riemann.iterative import MetricOperator
+from ..riemann.metric import SCALES, Scale, check_scale
 from ..slices import check_tangents
 from .base import ResponseMap
 
@@ -461,7 +461,7 @@ class TorchResponseMap(ResponseMap):
         Returns ``(g, ∂g, ∂²g)`` per layer (``∂²g`` only for ``order=2``), shapes
         ``(m, k, k)``, ``(m, k, k, k)``, ``(m, k, k, k, k)``: third derivatives of the network
         through :meth:`metric_field`, for
-        :func:`~neurogeom.geometry.curvature_from_jets` (used by curvature with
+        :func:`~neurogeom.riemann.curvature_from_jets` (used by curvature with
         ``method="metric"``).
 
         Examples
@@ -499,7 +499,7 @@ class TorchResponseMap(ResponseMap):
         metric induced on their span (``k`` coordinates), without them the full-space metric
         (``c`` are offsets of the flattened stimulus, ``T`` the identity). The field runs the
         model in eval mode without an autograd graph; differentiate it with forward mode
-        (``torch.func.jacfwd``, as ``neurogeom.geometry.curvature`` does), nest freely,
+        (``torch.func.jacfwd``, as ``neurogeom.riemann.curvature`` does), nest freely,
         and ``vmap`` it over ``c``.
 
         Parameters
@@ -633,9 +633,9 @@ class TorchResponseMap(ResponseMap):
         Each product :math:`v \mapsto J^\top (J v)` is one Jacobian-vector product followed
         by one vector-Jacobian product, batched over points and vectors, so the ``d × d``
         metric is never formed. Feed the result to
-        :func:`~neurogeom.geometry.iterative.top_eigenvalues`,
-        :func:`~neurogeom.geometry.iterative.stochastic_logdet` or
-        :func:`~neurogeom.geometry.iterative.iterative_log_volume`.
+        :func:`~neurogeom.riemann.iterative.top_eigenvalues`,
+        :func:`~neurogeom.riemann.iterative.stochastic_logdet` or
+        :func:`~neurogeom.riemann.iterative.iterative_log_volume`.
 
         Parameters
         ----------
@@ -654,7 +654,7 @@ class TorchResponseMap(ResponseMap):
         Examples
         --------
         >>> import torch
-        >>> from neurogeom.geometry.iterative import top_eigenvalues
+        >>> from neurogeom.riemann.iterative import top_eigenvalues
         >>> net = torch.nn.Sequential(torch.nn.Linear(3, 2))
         >>> rm = TorchResponseMap(net, dtype=torch.float64)
         >>> op = rm.metric_operator(torch.zeros(4, 3, dtype=torch.float64))

@@ -35,7 +35,7 @@ def volume_panels(
     Parameters
     ----------
     ds : xarray.Dataset
-        From ``neurogeom run toy`` (``neurogeom.experiments.toy.run``): dims ``width``,
+        From ``neurogeom run toy`` (``neurogeom.experiments.toy.run_toy``): dims ``width``,
         ``epoch``, ``u``, ``v`` (and optionally ``seed``); or from ``neurogeom run toy-deep``
         with ``layer`` instead of ``width``.
     seed : int, optional
@@ -52,7 +52,7 @@ def volume_panels(
     --------
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from neurogeom.experiments import toy
-    >>> ds = toy.run({"widths": [3], "epochs": 2, "seeds": [0], "grid_resolution": 6,
+    >>> ds = toy.run_toy({"widths": [3], "epochs": 2, "seeds": [0], "grid_resolution": 6,
     ...               "progress": False})
     >>> volume_panels(ds).axes[0].get_title()
     'width 3, start (epoch 0)'

@@ -128,7 +128,7 @@ def compare_fields(
     a, b : xarray.Dataset
         From :func:`neurogeom.geometry` on the same 2-D slice (a plane's ``u``, ``v``, or
         a grid's two dims, whatever their names); checked as in
-        :func:`neurogeom.compare.compare`.
+        :func:`neurogeom.compare`.
     axes : sequence of 3 matplotlib Axes, optional
         Where to draw; a new 1 × 3 figure if omitted.
     layer : str, optional
@@ -159,7 +159,7 @@ def compare_fields(
     >>> [ax.get_title() for ax in compare_fields(a, b, labels=("tanh", "sin"))]
     ['tanh', 'sin', 'sin − tanh']
     """
-    from ..compare import check_same_points, select_layer
+    from ..comparison import check_same_points, select_layer
 
     layer_a = layer if layer_a is None and "layer" in a.dims else layer_a
     layer_b = layer if layer_b is None and "layer" in b.dims else layer_b

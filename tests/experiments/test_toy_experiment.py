@@ -20,7 +20,7 @@ TINY = {"widths": [3, 8], "epochs": 4, "seeds": [0, 1], "grid_resolution": 7, "p
 
 @pytest.fixture(scope="module")
 def ds():
-    return toy.run(TINY)
+    return toy.run_toy(TINY)
 
 
 def test_dims_and_coordinates(ds):
@@ -82,7 +82,7 @@ def test_claim_values_are_the_spearman_of_the_stored_fields(ds):
 
 def test_snapshot_is_the_seeded_network():
     # the start snapshot of (seed 0, width 3) is ShallowNet(2, 3) right after torch.manual_seed(0)
-    out = toy.run({**TINY, "widths": [3], "seeds": [0]})
+    out = toy.run_toy({**TINY, "widths": [3], "seeds": [0]})
     torch.manual_seed(0)
     net = ShallowNet(2, 3).double()
     grid = ng.Grid([(-1.5, 1.5)] * 2, resolution=7)
@@ -93,22 +93,22 @@ def test_snapshot_is_the_seeded_network():
 
 
 def test_xor_task_and_bad_settings():
-    out = toy.run({**TINY, "task": "xor", "widths": [4], "seeds": [0]})
+    out = toy.run_toy({**TINY, "task": "xor", "widths": [4], "seeds": [0]})
     assert "xor" in json.loads(out.attrs["config"])["data_source"]
     with pytest.raises(ConfigError, match="setting 'task' must be one of .*got 'spiral'"):
-        toy.run({**TINY, "task": "spiral"})
+        toy.run_toy({**TINY, "task": "spiral"})
     with pytest.raises(ConfigError, match="unknown setting"):
-        toy.run({**TINY, "width": 3})
+        toy.run_toy({**TINY, "width": 3})
     with pytest.raises(ValueError, match="--data"):
-        toy.run(TINY, data="somewhere")
+        toy.run_toy(TINY, data="somewhere")
 
 
 def test_deep_variant_layers_and_first_layer_closed_form():
     from neurogeom.experiments import toy_deep
-    from neurogeom.geometry.shallow import shallow_log_volume
+    from neurogeom.riemann.shallow import shallow_log_volume
 
     cfg = {"epochs": 2, "seeds": [0], "grid_resolution": 6, "progress": False}
-    ds = toy_deep.run(cfg)
+    ds = toy_deep.run_toy_deep(cfg)
     assert dict(ds.log_volume_element.sizes) == {"seed": 1, "epoch": 3, "layer": 3, "u": 6, "v": 6}
     assert ds.layer.values.tolist() == ["hidden0", "hidden1", "hidden2"]
     assert dict(ds.spearman_entropy.sizes) == {"seed": 1, "epoch": 3, "layer": 3}

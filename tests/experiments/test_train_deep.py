@@ -9,7 +9,7 @@ import torch
 
 from neurogeom.data.cifar import synthetic_cifar10
 from neurogeom.experiments.train_deep import (
-    TrainConfig,
+    DeepTrainConfig,
     build_model,
     extract_features,
     load_checkpoint,
@@ -25,9 +25,9 @@ def data():
     return synthetic_cifar10(24, seed=0)
 
 
-def config(method: str = "supervised", **kw) -> TrainConfig:
+def config(method: str = "supervised", **kw) -> DeepTrainConfig:
     base = dict(method=method, depth=18, width=1 / 16, epochs=2, batch_size=8, checkpoints=(0, 2))
-    return TrainConfig(**{**base, "projector": (8,), **kw})
+    return DeepTrainConfig(**{**base, "projector": (8,), **kw})
 
 
 class Stop(Exception):
@@ -100,15 +100,15 @@ def test_barlow_features_feed_a_probe(tmp_path, data):
 
 def test_config_round_trip_and_validation():
     cfg = config("barlow", projector=(16, 8))
-    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert DeepTrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     assert isinstance(build_model(config()), ResNet)
     with pytest.raises(ValueError, match="method"):
-        TrainConfig(method="simclr")  # type: ignore[arg-type]
+        DeepTrainConfig(method="simclr")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="checkpoints"):
-        TrainConfig(epochs=5, checkpoints=(0, 10))
+        DeepTrainConfig(epochs=5, checkpoints=(0, 10))
     with pytest.raises(ValueError, match="unknown config keys"):
-        TrainConfig.from_dict({"lr": 0.1, "optimizer": "adam"})
-    reference = TrainConfig()
+        DeepTrainConfig.from_dict({"lr": 0.1, "optimizer": "adam"})
+    reference = DeepTrainConfig()
     assert (reference.lr, reference.momentum, reference.weight_decay, reference.batch_size) == (
         0.01,
         0.9,
@@ -118,9 +118,9 @@ def test_config_round_trip_and_validation():
 
 
 def test_command_line_smoke_run(tmp_path, capsys):
-    from neurogeom.experiments.train_deep import main
+    from neurogeom.cli import main
 
-    args = ["--synthetic", "16", "--depth", "18", "--width", "0.0625", "--epochs", "1"]
+    args = ["train", "--synthetic", "16", "--depth", "18", "--width", "0.0625", "--epochs", "1"]
     assert main([*args, "--batch-size", "8", "--device", "cpu", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "data: synthetic (16 images)" in out

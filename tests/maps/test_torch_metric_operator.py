@@ -9,9 +9,9 @@ import torch
 
 from neurogeom import TorchResponseMap
 from neurogeom.errors import LayerError
-from neurogeom.geometry import log_volume_element
-from neurogeom.geometry.iterative import iterative_log_volume, stochastic_logdet, top_eigenvalues
 from neurogeom.models import ResNet
+from neurogeom.riemann import log_volume_element
+from neurogeom.riemann.iterative import iterative_log_volume, stochastic_logdet, top_eigenvalues
 
 torch.set_num_threads(1)
 

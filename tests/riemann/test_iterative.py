@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from neurogeom.errors import ShapeError, SingularMetricError
-from neurogeom.geometry import log_volume_element
-from neurogeom.geometry.iterative import (
+from neurogeom.riemann import log_volume_element
+from neurogeom.riemann.iterative import (
     MetricOperator,
     iterative_log_volume,
     lanczos,

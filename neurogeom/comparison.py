@@ -24,7 +24,7 @@ from scipy.stats import rankdata
 from ._arrays import as_array, check_finite
 from .dataset import check_dataset, stamp_provenance, variable_attrs
 from .errors import ParameterError, ShapeError, SingularMetricError, VariableError
-from .geometry import check_metric, relative_zero
+from .riemann import check_metric, relative_zero
 
 __all__ = [
     "Correlation",

@@ -13,7 +13,7 @@ import torch
 
 import neurogeom as ng
 from neurogeom.errors import SingularMetricError
-from neurogeom.geometry import relative_zero
+from neurogeom.riemann import relative_zero
 
 LAMBDA = np.array([1e-16, 4.0e-15, 4.9e-15, 1e-12])
 SINGULAR = LAMBDA <= relative_zero(2)  # [True, True, False, False]

@@ -12,14 +12,14 @@ from torch import nn
 
 import neurogeom as ng
 from neurogeom.errors import ShapeError, SingularMetricError
-from neurogeom.geometry import (
+from neurogeom.models import ShallowNet
+from neurogeom.riemann import (
     activation_derivatives,
     shallow_log_volume,
     shallow_metric,
     shallow_parameters,
     shallow_ricci_scalar,
 )
-from neurogeom.models import ShallowNet
 
 ACTS = ["sigmoid", "tanh", "erf", "gelu"]
 

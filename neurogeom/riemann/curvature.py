@@ -24,7 +24,7 @@ twice the Gaussian curvature). On a one-dimensional space (a curve) the Riemann 
 Ricci tensor and scalar are identically zero: a curve has no intrinsic curvature.
 
 Singular metrics. Where ``g`` has numerical rank below ``k`` (an eigenvalue below
-``10 k ε λ_max``, the tolerance :func:`~neurogeom.geometry.log_volume_element` uses) the
+``10 k ε λ_max``, the tolerance :func:`~neurogeom.riemann.log_volume_element` uses) the
 inverse metric and hence every curvature quantity is undefined. ``on_singular="raise"``
 raises :class:`~neurogeom.errors.SingularMetricError` naming the first such point;
 ``on_singular="nan"`` sets every quantity at those points to NaN and reports them in
@@ -203,7 +203,7 @@ def singular_points(g: torch.Tensor) -> torch.Tensor:
     """Mask of metrics with numerical rank below their dimension.
 
     A metric is singular when its smallest eigenvalue is at most ``10 k ε λ_max`` — the
-    tolerance below which :func:`~neurogeom.geometry.log_volume_element` counts an
+    tolerance below which :func:`~neurogeom.riemann.log_volume_element` counts an
     eigenvalue as zero. Non-symmetric or indefinite metrics raise.
 
     Parameters

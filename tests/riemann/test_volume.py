@@ -7,8 +7,8 @@ import torch
 import neurogeom as ng
 from neurogeom import log_volume_element, metric_spectrum, volume_element
 from neurogeom.errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
-from neurogeom.geometry import log_volume_from_spectrum
 from neurogeom.models import ShallowNet
+from neurogeom.riemann import log_volume_from_spectrum
 
 
 def test_log_volume_of_spd_matrices_matches_slogdet(rng):
@@ -84,7 +84,7 @@ def test_random_784_2000_sigmoid_layer_log_volume_is_finite_and_exact(rng):
 
 
 def test_jacobian_spectrum_matches_metric_spectrum_on_both_sides(rng):
-    from neurogeom.geometry.volume import jacobian_spectrum
+    from neurogeom.riemann.volume import jacobian_spectrum
 
     for n, d in ((3, 7), (7, 3)):
         J = rng.normal(size=(4, n, d))

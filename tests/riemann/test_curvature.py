@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from neurogeom.errors import NotPositiveSemidefiniteError, ShapeError, SingularMetricError
-from neurogeom.geometry.curvature import (
+from neurogeom.riemann.curvature import (
     curvature_from_embedding,
     curvature_from_jets,
     embedding_curvature,

@@ -19,8 +19,8 @@ from neurogeom.errors import (
     ParameterError,
     SingularMetricError,
 )
-from neurogeom.geometry import log_volume_from_spectrum, spectrum_tolerance
 from neurogeom.maps.base import Measurement, ResponseMap
+from neurogeom.riemann import log_volume_from_spectrum, spectrum_tolerance
 
 
 # -- dtypes ------------------------------------------------------------------------------------

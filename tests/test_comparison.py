@@ -8,7 +8,7 @@ import torch
 from scipy import stats
 
 import neurogeom as ng
-from neurogeom.compare import (
+from neurogeom.comparison import (
     affine_invariant_distance,
     compare,
     correlation_test,
