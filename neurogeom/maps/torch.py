@@ -530,11 +530,17 @@ class TorchResponseMap(ResponseMap):
                 [0., 9.]], dtype=torch.float64)
         """
 
+        mapper, x, T = self._field_at(x0, tangents, layer, scale, dtype)
+        return mapper._metric_field(x, T, scale)
+
+    def _field_at(
+        self, x0: Any, tangents: Any, layer: str | None, scale: str, dtype: torch.dtype | None
+    ) -> tuple[TorchResponseMap, torch.Tensor, torch.Tensor]:
+        """The one-layer map, the checked stimulus and tangents of a field around ``x0``."""
         check_scale(scale)
         mapper = self._field_mapper(layer, dtype)
         pts = mapper._probed_points(_one_point(x0))
-        T = mapper._field_tangents(tangents, pts)
-        return mapper._metric_field(pts[0], T, scale)
+        return mapper, pts[0], mapper._field_tangents(tangents, pts)
 
     def _field_mapper(self, layer: str | None, dtype: torch.dtype | None) -> TorchResponseMap:
         """A shallow copy measuring only ``layer`` (default: the only one) in ``dtype``."""
@@ -551,14 +557,10 @@ class TorchResponseMap(ResponseMap):
             raise LayerError(
                 f"layer {layer!r} is not measured by this map; measured: {', '.join(self.layers)}."
             )
-        mapper = copy.copy(self)
+        mapper = copy.copy(self) if dtype is None else self.with_dtype(dtype)
         if self._modules:
             mapper._modules = {layer: self._modules[layer]}
             mapper.layers = (layer,)
-        if dtype is not None:
-            if not dtype.is_floating_point:
-                raise InputTypeError(f"dtype must be a floating dtype; got {dtype}.")
-            mapper.dtype = dtype
         return mapper
 
     def _field_tangents(
@@ -594,11 +596,8 @@ class TorchResponseMap(ResponseMap):
         tensor([6., 3.], dtype=torch.float64)
         """
 
-        check_scale(scale)
-        mapper = self._field_mapper(layer, dtype)
-        pts = mapper._probed_points(_one_point(x0))
-        T = mapper._field_tangents(tangents, pts)
-        return mapper._response_field(pts[0], T, scale)
+        mapper, x, T = self._field_at(x0, tangents, layer, scale, dtype)
+        return mapper._response_field(x, T, scale)
 
     def _response_field(
         self, x0: torch.Tensor, T: torch.Tensor, scale: str
