@@ -29,29 +29,18 @@ from ..train import TrainConfig
 from .claims import spearman
 from .config import resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
+from .toy import DEFAULTS as TOY_DEFAULTS
 from .toy import task_boundary_distance, task_data
 
 __all__ = ["DEFAULTS", "run_toy_deep"]
 
 NAME = "toy-deep"
 
-#: Every setting of the deep variant (a config file may override any of them).
+#: Every setting of the deep variant (a config file may override any of them): the toy
+#: experiment's, with a stack of hidden widths instead of one width per net and no closed form.
 DEFAULTS: dict[str, Any] = {
-    "task": "sinusoid",
-    "n_points": 400,
+    **{k: v for k, v in TOY_DEFAULTS.items() if k not in ("widths", "closed_form_tolerance")},
     "hidden": [8, 8, 8],
-    "activation": "sigmoid",
-    "epochs": 2000,
-    "stages": ["start", "middle", "end"],
-    "optimizer": "sgd",
-    "lr": 0.1,
-    "momentum": 0.9,
-    "weight_decay": 0.0,
-    "batch_size": 50,
-    "seeds": [0, 1, 2],
-    "grid_resolution": 80,
-    "grid_extent": 1.5,
-    "progress": None,
 }
 
 
