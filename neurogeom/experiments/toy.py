@@ -42,7 +42,7 @@ from .claims import spearman
 from .config import ConfigError, resolve_config
 from .runner import progress, record_config, stage_epochs, train_and_measure
 
-__all__ = ["DEFAULTS", "TASKS", "run_toy", "task_boundary_distance", "task_data"]
+__all__ = ["DEFAULTS", "TASKS", "run_toy", "task_boundary_distance", "task_data", "task_setting"]
 
 NAME = "toy"
 
@@ -222,6 +222,28 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
     return measure
 
 
+def task_setting(
+    cfg: dict[str, Any], data: str | Path | None
+) -> tuple[Grid, np.ndarray, list[int]]:
+    """The grid over the task's square, the distance to its true boundary there, the snapshots.
+
+    Shared by the toy experiments (the shallow one and the deep variant), whose tasks are
+    generated: ``data`` must be None.
+
+    Examples
+    --------
+    >>> grid, distance, snaps = task_setting({**DEFAULTS, "grid_resolution": 4, "epochs": 10}, None)
+    >>> distance.shape, snaps
+    ((4, 4), [0, 5, 10])
+    """
+    if data is not None:
+        raise ParameterError("the toy experiment generates its data; --data does not apply.")
+    ext = float(cfg["grid_extent"])
+    grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))
+    distance = task_boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
+    return grid, distance, stage_epochs(int(cfg["epochs"]), cfg["stages"])
+
+
 def run_toy(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
     """Run the Fig. 1 experiment and return its Dataset.
 
@@ -249,13 +271,8 @@ def run_toy(config: dict[str, Any] | None = None, *, data: str | Path | None = N
     {'seed': 1, 'width': 1, 'epoch': 3, 'u': 5, 'v': 5}
     """
     cfg = resolve_config(DEFAULTS, config)
-    if data is not None:
-        raise ParameterError("the toy experiment generates its data; --data does not apply.")
     start = time.perf_counter()
-    ext = float(cfg["grid_extent"])
-    grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))
-    distance = task_boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
-    snaps = stage_epochs(int(cfg["epochs"]), cfg["stages"])
+    grid, distance, snaps = task_setting(cfg, data)
     measure = _measure(grid, distance, float(cfg["closed_form_tolerance"]))
     jobs = [(s, n) for s in cfg["seeds"] for n in cfg["widths"]]
     runs: dict[tuple[int, int], xr.Dataset] = {}

@@ -20,7 +20,7 @@ import xarray as xr
 from torch import nn
 
 from ..dataset import add_variables, stack
-from ..errors import InputTypeError, ParameterError
+from ..errors import InputTypeError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
@@ -28,9 +28,9 @@ from ..slices import Grid
 from ..train import TrainConfig
 from .claims import spearman
 from .config import resolve_config
-from .runner import progress, record_config, stage_epochs, train_and_measure
+from .runner import progress, record_config, train_and_measure
 from .toy import DEFAULTS as TOY_DEFAULTS
-from .toy import task_boundary_distance, task_data
+from .toy import task_data, task_setting
 
 __all__ = ["DEFAULTS", "run_toy_deep"]
 
@@ -92,13 +92,8 @@ def run_toy_deep(
     {'seed': 1, 'epoch': 3, 'layer': 3, 'u': 5, 'v': 5}
     """
     cfg = resolve_config(DEFAULTS, config)
-    if data is not None:
-        raise ParameterError("the toy experiment generates its data; --data does not apply.")
     start = time.perf_counter()
-    ext = float(cfg["grid_extent"])
-    grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))
-    distance = task_boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
-    snaps = stage_epochs(int(cfg["epochs"]), cfg["stages"])
+    grid, distance, snaps = task_setting(cfg, data)
     measure = _measure(grid, distance)
     per_seed, inputs, labels = [], [], []
     for seed in progress(cfg["seeds"], desc=NAME, enabled=cfg["progress"]):
