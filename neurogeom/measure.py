@@ -31,7 +31,7 @@ from .riemann.volume import (
 )
 from .slices import Points, Slice
 
-__all__ = ["class_probabilities", "geometry"]
+__all__ = ["class_probabilities", "entropy_log10", "geometry"]
 
 Space = Literal["auto", "slice", "full"]
 ClassifierOutput = Literal["logits", "log_probabilities", "probabilities"]
@@ -485,13 +485,40 @@ def class_probabilities(
         )
     logp = _log_probabilities(scores, output)
     p = logp.exp()
-    plogp = torch.where(p > 0, p * logp, 0.0)
-    entropy = -plogp.sum(dim=1) / math.log(10.0)
     return {
         "prediction": scores.argmax(dim=1).numpy(),
-        "entropy": entropy.clamp_min(0.0).numpy(),
+        "entropy": entropy_log10(p.numpy(), log_p=logp.numpy()),
         "probability": p.numpy(),
     }
+
+
+def entropy_log10(p: Any, *, log_p: Any = None) -> np.ndarray:
+    r"""Shannon entropy in hartleys, :math:`-\sum_c p_c \log_{10} p_c`, per row.
+
+    The one entropy of the package (classifiers in :func:`class_probabilities`, the
+    Barlow-Twins linear probe). Zero probabilities contribute 0.
+
+    Parameters
+    ----------
+    p : array, shape (..., c)
+        Probabilities, each row summing to 1.
+    log_p : array, shape (..., c), optional
+        Their natural logs, when known more precisely than ``log(p)`` (from a log-softmax).
+
+    Returns
+    -------
+    ndarray, shape (...)
+        Nonnegative; 1 for a uniform distribution over 10 classes.
+
+    Examples
+    --------
+    >>> entropy_log10(np.full((1, 10), 0.1))
+    array([1.])
+    """
+    probs = np.asarray(p, dtype=np.float64)
+    logs = np.log(np.where(probs > 0, probs, 1.0)) if log_p is None else np.asarray(log_p)
+    terms = np.where(probs > 0, probs * logs, 0.0)
+    return np.asarray(np.clip(-terms.sum(axis=-1) / math.log(10.0), 0.0, None))
 
 
 _CLASSIFIER_CONTRACT = (

@@ -24,6 +24,7 @@ from ..data.augment import (
     solarize,
 )
 from ..errors import ParameterError, ShapeError
+from ..measure import entropy_log10
 from .resnet import ResNet
 
 __all__ = ["BarlowAugment", "BarlowTwins", "LinearProbe", "Projector", "barlow_twins_loss"]
@@ -204,11 +205,6 @@ class BarlowAugment:
         return self.view(x, 0, generator), self.view(x, 1, generator)
 
 
-def _entropy_log10(p: np.ndarray) -> np.ndarray:
-    logs = np.log10(np.where(p > 0, p, 1.0))
-    return -(p * logs).sum(-1)
-
-
 class LinearProbe:
     """Logistic-regression probe on frozen backbone features (scikit-learn).
 
@@ -261,7 +257,7 @@ class LinearProbe:
 
     def entropy(self, features: Any) -> np.ndarray:
         """Entropy ``−Σ p log₁₀ p`` of the predictions, ``(N,)`` (at most 1 for 10 classes)."""
-        return _entropy_log10(self.predict_proba(features))
+        return entropy_log10(self.predict_proba(features))
 
     def head(self) -> nn.Module:
         """The fitted probe as a torch module: features ``(m, F)`` → logits ``(m, n_classes)``.
