@@ -187,15 +187,6 @@ def check_finite(
     )
 
 
-def check_ndim(x: torch.Tensor | np.ndarray, min_ndim: int, name: str, expected: str) -> None:
-    """Raise :class:`ShapeError` if ``x`` has fewer than ``min_ndim`` dimensions."""
-    if x.ndim < min_ndim:
-        raise ShapeError(
-            f"{name} has shape {tuple(x.shape)}, expected {expected}. "
-            "The first axis indexes points; add it with x[None] for a single point."
-        )
-
-
 def check_count(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     """An integer setting (steps, resolution, k) in ``minimum..maximum``, or a ParameterError.
 

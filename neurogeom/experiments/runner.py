@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,7 +40,6 @@ __all__ = [
     "train_and_measure",
 ]
 
-T = TypeVar("T")
 
 #: The Dataset variables every experiment writes (the core's table has only core variables).
 register_variables(
