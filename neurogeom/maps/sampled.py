@@ -22,6 +22,7 @@ from ..errors import (
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
 from ..riemann.intervals import bootstrap_intervals
 from ..riemann.metric import Scale, check_scale
+from ..riemann.volume import relative_zero
 from .base import Measurement, ResponseMap
 
 __all__ = ["SampledResponseMap"]
@@ -173,7 +174,10 @@ class SampledResponseMap(ResponseMap):
         self.random_state = random_state
         self.layers, self.returns_dict = (name,), False
         self.estimator = get_estimator(estimator, **(estimator_params or {}))
-        self.estimator.fit(X, trials.mean(axis=1))
+        fit_kw: dict[str, Any] = {}
+        if trials.shape[1] >= 2 and getattr(self.estimator, "supports_noise_variance", False):
+            fit_kw["noise_variance"] = trials.var(axis=1, ddof=1).sum(-1) / trials.shape[1]
+        self.estimator.fit(X, trials.mean(axis=1), **fit_kw)
         self._setup_noise()
         if correction == "analytic" and not self.estimator.linear:
             raise ParameterError(
@@ -625,7 +629,8 @@ class SampledResponseMap(ResponseMap):
         # The bootstrap world's truth is the plug-in estimate of the full data (its means
         # are the observed means), so resampled corrected estimates scatter around the
         # naive estimate: recentre them on the corrected point estimate.
-        shift = g - self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
+        naive = self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
+        root = _positive_root(g)
         out = []
         for _ in range(B):
             if n_trials >= 2:
@@ -634,7 +639,7 @@ class SampledResponseMap(ResponseMap):
                 gb = self._metric(est, xs, resampled, C=C, rates=rates)
             else:
                 gb = self._resample_presentations(xs, rng)
-            gb = self._project(gb + shift, T, scale)
+            gb = self._project(_recentred(g, root, gb - naive), T, scale)
             out.append(self._fill(valid, gb, gb.shape[1:]))
         return np.stack(out)
 
@@ -677,6 +682,36 @@ class SampledResponseMap(ResponseMap):
         est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
         C = est.linear_weights(x) if est.linear else None
         return self._metric(est, x, self.trials, weights=counts, C=C)
+
+
+def _positive_root(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``g^{1/2}``, ``g^{-1/2}`` and a mask of the positive-definite points of ``g`` (m, d, d)."""
+    ev, V = np.linalg.eigh(g)
+    pd = ev[:, 0] > relative_zero(g.shape[-1]) * np.abs(ev[:, -1])
+    s = np.sqrt(np.where(pd[:, None], ev, 1.0))
+    root = np.einsum("mab,mb,mcb->mac", V, s, V)
+    inv_root = np.einsum("mab,mb,mcb->mac", V, 1 / s, V)
+    return root, inv_root, pd
+
+
+def _recentred(
+    g: np.ndarray, root: tuple[np.ndarray, np.ndarray, np.ndarray], delta: np.ndarray
+) -> np.ndarray:
+    """A resample's fluctuation ``delta`` applied to the estimate ``g``, staying PD where g is.
+
+    ``g^{1/2} exp(g^{-1/2} Δ g^{-1/2}) g^{1/2}`` equals ``g + Δ`` to first order, is positive
+    definite whenever ``g`` is, and has ``½ log det = ½ log det g + ½ tr(g⁻¹Δ)`` (the
+    delta-method log-volume): intervals stay bounded wherever the estimate is finite.
+    Where ``g`` is not positive definite the additive ``g + Δ`` is kept.
+    """
+    sq, inv, pd = root
+    out = g + delta
+    if pd.any():
+        W = inv[pd] @ delta[pd] @ inv[pd]
+        ev, V = np.linalg.eigh(0.5 * (W + np.swapaxes(W, 1, 2)))
+        E = np.einsum("mab,mb,mcb->mac", V, np.exp(ev), V)
+        out[pd] = sq[pd] @ E @ sq[pd]
+    return out
 
 
 def _hull(X: np.ndarray) -> Delaunay | None:
