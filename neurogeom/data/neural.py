@@ -81,6 +81,7 @@ class Recording:
         """
         from ..maps.sampled import SampledResponseMap
 
+        kwargs.setdefault("stimulus_names", self.stimulus_names)
         return SampledResponseMap(self.stimuli, self.responses, **kwargs)
 
 

@@ -363,7 +363,8 @@ class LocalPolynomial(JacobianEstimator):
         c = np.einsum("qa,qaM->qM", delta, C)
         k, l = pairs[:, 0], pairs[:, 1]
         q = np.arange(len(k))
-        total = ((R[l] - R[k] - c @ R) ** 2).sum() + 2 * (c[q, l] * tau[l] - c[q, k] * tau[k]).sum()
+        total = ((R[l] - R[k] - c @ R) ** 2).sum()
+        total += 2 * (c[q, l] * tau[l] - c[q, k] * tau[k]).sum()
         return float(total) if np.isfinite(total) else np.inf
 
     # -- local fits ----------------------------------------------------------------------

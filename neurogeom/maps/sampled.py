@@ -47,8 +47,23 @@ def _values(a: Any, name: str, dims: tuple[str, ...] | None = None) -> np.ndarra
     return np.asarray(arr, dtype=np.float64)
 
 
-def _trials(responses: Any) -> np.ndarray:
+LAYOUTS = ("condition,trial,neuron", "condition,neuron,trial")
+
+
+def _labels(value: Any, d: int, what: str, prefix: str) -> tuple[str, ...]:
+    """One string per stimulus dimension (default ``prefix`` + index, or empty)."""
+    if value is None:
+        return tuple(f"{prefix}{i}" if prefix else "" for i in range(d))
+    labels = (value,) if isinstance(value, str) else tuple(value)
+    if len(labels) != d or not all(isinstance(v, str) for v in labels):
+        raise ParameterError(f"{what}={value!r}; expected {d} strings, one per stimulus dimension.")
+    return labels
+
+
+def _trials(responses: Any, layout: str | None = None) -> np.ndarray:
     """Responses as ``(presentation, repetition, neuroid)``."""
+    if layout is not None and layout not in LAYOUTS:
+        raise ParameterError(f"layout={layout!r}; use one of {LAYOUTS}.")
     dims = getattr(responses, "dims", None)
     if dims is not None:
         want = ("presentation", "repetition", "neuroid")
@@ -63,6 +78,8 @@ def _trials(responses: Any) -> np.ndarray:
         R = _values(responses, "responses")
     if R.ndim == 2:
         R = R[:, None, :]
+    elif R.ndim == 3 and layout == LAYOUTS[1]:
+        R = np.ascontiguousarray(R.transpose(0, 2, 1))
     if R.ndim != 3:
         raise ShapeError(
             f"responses have shape {R.shape}; expected (presentations, neurons) or "
@@ -113,6 +130,17 @@ class SampledResponseMap(ResponseMap):
         left out of the Fisher sum there (their count is in :meth:`point_flags`).
     name : str
         Layer name of the population.
+    stimulus_names : sequence of str, optional
+        Names of the stimulus dimensions (e.g. ``("orientation", "contrast")``; default
+        ``stimulus_0``, …): the dims of :meth:`grid` and the labels of the bandwidths in a
+        Dataset's attrs.
+    stimulus_units : sequence of str, optional
+        Units per stimulus dimension (e.g. ``("rad", "")``), carried to :meth:`grid`'s
+        coordinates and so to Datasets and plot axes.
+    layout : str, optional
+        Axis order of 3-D numpy responses: ``"condition,trial,neuron"`` (the default
+        reading) or ``"condition,neuron,trial"`` (transposed on intake). DataArrays name
+        their dims instead.
     random_state : int
 
     Examples
@@ -143,6 +171,9 @@ class SampledResponseMap(ResponseMap):
         min_rate: float = 0.0,
         name: str = "responses",
         random_state: int = 0,
+        stimulus_names: Any = None,
+        stimulus_units: Any = None,
+        layout: str | None = None,
     ) -> None:
         if correction not in CORRECTIONS:
             raise ParameterError(f"correction={correction!r}; use one of {CORRECTIONS}.")
@@ -155,7 +186,7 @@ class SampledResponseMap(ResponseMap):
             raise ParameterError(f"min_rate={min_rate!r}; expected a finite number (a rate).")
         X = _values(stimuli, "stimuli")
         X = X[:, None] if X.ndim == 1 else X
-        trials = _trials(responses)
+        trials = _trials(responses, layout)
         if X.ndim != 2 or X.shape[0] != trials.shape[0]:
             raise ShapeError(
                 f"stimuli have shape {X.shape} and responses {trials.shape}; expected "
@@ -173,12 +204,15 @@ class SampledResponseMap(ResponseMap):
         self.n_bootstrap, self.min_rate = int(n_bootstrap), float(min_rate)
         self.random_state = random_state
         self.layers, self.returns_dict = (name,), False
+        self.stimulus_names = _labels(stimulus_names, X.shape[1], "stimulus_names", "stimulus_")
+        self.stimulus_units = _labels(stimulus_units, X.shape[1], "stimulus_units", "")
         self.estimator = get_estimator(estimator, **(estimator_params or {}))
         fit_kw: dict[str, Any] = {}
         if trials.shape[1] >= 2 and getattr(self.estimator, "supports_noise_variance", False):
             fit_kw["noise_variance"] = trials.var(axis=1, ddof=1).sum(-1) / trials.shape[1]
         self.estimator.fit(X, trials.mean(axis=1), **fit_kw)
         self._setup_noise()
+        self.single_trial_variances_ = self._single_trial_variances()
         if correction == "analytic" and not self.estimator.linear:
             raise ParameterError(
                 f"{type(self.estimator).__name__} is not linear, so the analytic correction "
@@ -193,6 +227,59 @@ class SampledResponseMap(ResponseMap):
             f"estimator={type(self.estimator).__name__}, noise={_noise_name(self.noise)}, "
             f"correction={self.correction!r})"
         )
+
+    @property
+    def estimation(self) -> dict[str, Any]:
+        """How the geometry is estimated, for a Dataset's record.
+
+        ``estimator``, ``bandwidth`` (per named stimulus dimension, where the estimator has
+        one), ``bandwidth_method``, ``correction``, ``noise``, ``n_bootstrap``.
+        """
+        est = self.estimator
+        out: dict[str, Any] = {
+            "estimator": type(est).__name__,
+            "correction": self.correction,
+            "noise": _noise_name(self.noise),
+            "n_bootstrap": self.n_bootstrap,
+        }
+        h = getattr(est, "bandwidth_", None)
+        if h is not None:
+            out["bandwidth"] = {n: float(v) for n, v in zip(self.stimulus_names, h)}
+            out["bandwidth_method"] = getattr(est, "bandwidth_method_", "")
+        return out
+
+    def grid(self, resolution: Any = 12, margin: float = 0.0) -> Any:
+        """A :class:`~neurogeom.Grid` over the sampled stimulus range, named and with units.
+
+        Parameters
+        ----------
+        resolution : int or sequence of int
+            Points per dimension.
+        margin : float
+            Fraction of each non-periodic range left out at both ends (0 ≤ margin < 0.5).
+            A periodic dimension spans one period, without its repeated end point.
+
+        Returns
+        -------
+        Grid
+            dims ``stimulus_names``, units ``stimulus_units``.
+        """
+        from ..slices import Grid
+
+        if not 0 <= margin < 0.5:
+            raise ParameterError(f"margin={margin!r}; expected a fraction in [0, 0.5).")
+        d = self.stimuli.shape[1]
+        res = [int(resolution)] * d if np.ndim(resolution) == 0 else list(resolution)
+        period = getattr(self.estimator, "period_", np.full(d, np.inf))
+        bounds = []
+        for a in range(d):
+            lo, hi = float(self.stimuli[:, a].min()), float(self.stimuli[:, a].max())
+            if np.isfinite(period[a]):
+                lo, hi = lo, lo + float(period[a]) * (1 - 1 / max(res[a], 2))
+            else:
+                lo, hi = lo + margin * (hi - lo), hi - margin * (hi - lo)
+            bounds.append((lo, hi))
+        return Grid(bounds, res, dims=self.stimulus_names, units=self.stimulus_units)
 
     # -- noise ---------------------------------------------------------------------------
     @property
@@ -245,22 +332,40 @@ class SampledResponseMap(ResponseMap):
         self.whitener_ = L
         self.whitened_row_variance_ = trace_ratio / T
 
-    @staticmethod
-    def _row_variances(est: JacobianEstimator, trials: np.ndarray) -> np.ndarray:
-        """Total noise variance of each presentation mean (sum over neurons), ``(P,)``.
+    def _single_trial_variances(self) -> np.ndarray | None:
+        """Residual noise variances of single-trial presentations under the map's own fit.
 
-        Single-trial data take the residual variances of ``est``, the estimator fitted to
-        these trials (the map's own, or a bootstrap refit).
+        Needed by the analytic correction with ``noise=None`` when each stimulus was shown
+        once; the same variances serve every bootstrap resample (a resample changes which
+        presentations are drawn, not their noise).
         """
+        est = self.estimator
+        if self.trials.shape[1] >= 2 or self.correction != "analytic" or self.noise is not None:
+            return None
+        if not hasattr(est, "residual_variances"):
+            raise InsufficientSamplesError(
+                "the analytic correction with noise=None needs repeated trials or an "
+                "estimator with residual_variances (local polynomial); use "
+                "correction='crossfit'."
+            )
+        try:
+            return np.asarray(est.residual_variances())
+        except InsufficientSamplesError as err:
+            raise InsufficientSamplesError(
+                "single-trial data: the analytic correction estimates each presentation's "
+                "noise from the residuals of the fit at every training stimulus, and at "
+                f"bandwidth {getattr(est, 'bandwidth_', '?')} some have too few samples "
+                f"under the kernel ({err}). Widen the bandwidth (estimator_params="
+                "{'bandwidth': ...}), record repeated trials, or pass correction='crossfit'."
+            ) from None
+
+    def _row_variances(self, trials: np.ndarray) -> np.ndarray:
+        """Total noise variance of each presentation mean (sum over neurons), ``(P,)``."""
         T = trials.shape[1]
         if T >= 2:
             return np.asarray(trials.var(axis=1, ddof=1).sum(-1) / T)
-        if hasattr(est, "residual_variances"):
-            return np.asarray(est.residual_variances())
-        raise InsufficientSamplesError(
-            "the analytic correction with noise=None needs repeated trials or an estimator "
-            "with residual_variances (local polynomial); use correction='crossfit'."
-        )
+        assert self.single_trial_variances_ is not None
+        return self.single_trial_variances_
 
     # -- validation ----------------------------------------------------------------------
     def _points(self, x: Any) -> np.ndarray:
@@ -525,7 +630,7 @@ class SampledResponseMap(ResponseMap):
             assert self.whitened_row_variance_ is not None
             tau = np.full(len(means), self.whitened_row_variance_)
         else:
-            tau = self._row_variances(est, trials)
+            tau = self._row_variances(trials)
         if weights is not None:  # a row drawn w times counts w times, each with full noise
             tau = tau / np.where(weights > 0, weights, 1.0)
         return np.asarray(tau)
@@ -680,7 +785,15 @@ class SampledResponseMap(ResponseMap):
                 "weights, which it does not support; record repeated trials."
             )
         est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
-        C = est.linear_weights(x) if est.linear else None
+        try:
+            C = est.linear_weights(x) if est.linear else None
+        except InsufficientSamplesError as err:
+            raise InsufficientSamplesError(
+                "bootstrapping single-trial data draws presentations with replacement; in "
+                f"one draw a query point has too few samples under the kernel ({err}). "
+                "Widen the bandwidth (estimator_params={'bandwidth': ...}), record repeated "
+                "trials (then trials are resampled instead), or pass n_bootstrap=0."
+            ) from None
         return self._metric(est, x, self.trials, weights=counts, C=C)
 
 
