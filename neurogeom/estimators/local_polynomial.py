@@ -292,7 +292,7 @@ class LocalPolynomial(JacobianEstimator):
         np.add.at(Ru, inv, R * self.sample_weight_[:, None])
         keep = w > 0
         Ru = Ru[keep] / w[keep, None]
-        tau = None
+        tau: np.ndarray | None = None
         if self.noise_variance_ is not None:  # variance of a weighted mean of independent rows
             tau = np.bincount(inv, self.sample_weight_**2 * self.noise_variance_, len(Xu))
             tau = tau[keep] / w[keep] ** 2
@@ -361,10 +361,10 @@ class LocalPolynomial(JacobianEstimator):
         except InsufficientSamplesError:
             return np.inf
         c = np.einsum("qa,qaM->qM", delta, C)
-        k, l = pairs[:, 0], pairs[:, 1]
-        q = np.arange(len(k))
-        total = ((R[l] - R[k] - c @ R) ** 2).sum()
-        total += 2 * (c[q, l] * tau[l] - c[q, k] * tau[k]).sum()
+        a, b = pairs[:, 0], pairs[:, 1]
+        q = np.arange(len(a))
+        total = ((R[b] - R[a] - c @ R) ** 2).sum()
+        total += 2 * (c[q, b] * tau[b] - c[q, a] * tau[a]).sum()
         return float(total) if np.isfinite(total) else np.inf
 
     # -- local fits ----------------------------------------------------------------------
