@@ -195,19 +195,19 @@ class LocalPolynomial(JacobianEstimator):
                     "coefficients); pass bias_correction=False."
                 )
             if chosen:
-                self._widen_until_valid()
+                self._widen_until_valid(self._merged(X, R))
 
-    def _widen_until_valid(self) -> None:
+    def _widen_until_valid(self, merged: LocalPolynomial) -> None:
         """Widen a data-chosen bandwidth (×2^¼ steps) until the corrected fit is valid.
 
         The degree-(p+2) fit needs as many effective samples under the kernel as it has
         coefficients; the bandwidth chosen for degree p may leave fewer at some sampled
-        condition. Every dimension is widened by the same factor.
+        condition. Every dimension is widened by the same factor. Effective samples count
+        distinct conditions (``merged``: repetitions merged), as a design's rank does.
         """
-        conditions = np.unique(self.X_, axis=0)
         need = self.n_coefficients()
         for _ in range(40):
-            if (self._neff(conditions, self.bandwidth_) >= need).all():
+            if (merged._neff(merged.X_, self.bandwidth_) >= need).all():
                 return
             self.bandwidth_ = self.bandwidth_ * 2**0.25
         raise InsufficientSamplesError(

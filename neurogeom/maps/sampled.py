@@ -94,7 +94,8 @@ class SampledResponseMap(ResponseMap):
     Parameters
     ----------
     stimuli : array or DataArray, shape (P, d)
-        One stimulus per presentation (a 1-D array is one stimulus dimension).
+        One stimulus per presentation (a 1-D array is one stimulus dimension). Single-trial
+        rows that repeat stimuli equally often are grouped into conditions × trials.
     responses : array or DataArray, shape (P, n) or (P, T, n)
         Responses per presentation (and repetition); DataArray dims ``presentation``,
         (``repetition``,) ``neuroid``. Trials are averaged per presentation before the
@@ -198,6 +199,7 @@ class SampledResponseMap(ResponseMap):
                 what,
                 hint="Drop those presentations (or trials) before estimating geometry.",
             )
+        X, trials = _group_repeats(X, trials)
         self.stimuli, self.trials = X, trials
         self.noise, self.correction = noise, correction
         self.domain, self.on_invalid = domain, on_invalid
@@ -663,8 +665,16 @@ class SampledResponseMap(ResponseMap):
             perm = rng.permutation(P)
             a, b = np.sort(perm[: P // 2]), np.sort(perm[P // 2 :])
             means = trials.mean(1)
-            JA = est.frozen().fit(self.stimuli[a], means[a]).jacobian(x)
-            JB = est.frozen().fit(self.stimuli[b], means[b]).jacobian(x)
+            try:
+                JA = est.frozen().fit(self.stimuli[a], means[a]).jacobian(x)
+                JB = est.frozen().fit(self.stimuli[b], means[b]).jacobian(x)
+            except ShapeError as err:
+                raise ParameterError(
+                    "correction='crossfit' with one trial per stimulus fits two halves of "
+                    f"the presentations, which {type(est).__name__} cannot take ({err}). "
+                    "Record repeated trials (the halves are then halves of the trials), or "
+                    "use correction='analytic' with a linear estimator."
+                ) from None
         WA, WB = self._weighted(JA, kind, inv_rate), self._weighted(JB, kind, inv_rate)
         g = 0.5 * (np.einsum("mna,mnb->mab", WA, WB) + np.einsum("mna,mnb->mab", WB, WA))
         return np.asarray(g * self.wishart_factor_)
@@ -797,6 +807,23 @@ class SampledResponseMap(ResponseMap):
         return self._metric(est, x, self.trials, weights=counts, C=C)
 
 
+def _group_repeats(X: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single-trial rows that repeat stimuli, as conditions × trials (equal counts only).
+
+    A recording listed trial by trial shows each stimulus several times; those rows are
+    repetitions of one condition, so they become its trials (noise from their spread,
+    bootstraps resample them, estimators on grids see every node once). Unequal counts are
+    left as rows (the estimators merge repeated stimuli when choosing bandwidths).
+    """
+    if trials.shape[1] != 1:
+        return X, trials
+    conditions, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    if len(conditions) == len(X) or counts.min() != counts.max():
+        return X, trials
+    order = np.argsort(inverse.reshape(-1), kind="stable")
+    return conditions, trials[order, 0].reshape(len(conditions), int(counts[0]), -1)
+
+
 def _positive_root(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``g^{1/2}``, ``g^{-1/2}`` and a mask of the positive-definite points of ``g`` (m, d, d)."""
     ev, V = np.linalg.eigh(g)
@@ -822,7 +849,8 @@ def _recentred(
     if pd.any():
         W = inv[pd] @ delta[pd] @ inv[pd]
         ev, V = np.linalg.eigh(0.5 * (W + np.swapaxes(W, 1, 2)))
-        E = np.einsum("mab,mb,mcb->mac", V, np.exp(ev), V)
+        # capped where a fluctuation dwarfs the estimate: e^±300 keeps g·e^W finite
+        E = np.einsum("mab,mb,mcb->mac", V, np.exp(np.clip(ev, -300, 300)), V)
         out[pd] = sq[pd] @ E @ sq[pd]
     return out
 
