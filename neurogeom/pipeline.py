@@ -428,9 +428,9 @@ class SampledGeometry(_GeometryTransformer):
         """
         from .maps.sampled import SampledResponseMap
 
-        shape = np.shape(y)
-        trial_level = len(shape) == 3
+        trial_level = getattr(y, "ndim", None) == 3
         if trial_level:  # (m, T, n): validated as rows, then given back their trials
+            shape = tuple(y.shape)
             y = np.reshape(_values_of(y), (shape[0], -1))
         X, y = _validated(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._check_common(X.shape[1])

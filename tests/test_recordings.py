@@ -160,7 +160,7 @@ def test_sampled_geometry_takes_trials():
 
 def test_layout_names_the_trial_axis():
     """Bug: responses shaped (P, n, T) were silently read as (P, T, n)."""
-    _, X, R, q = _design(8, 6, reps=3)
+    _, X, R, _ = _design(8, 6, reps=3)
     a = ng.SampledResponseMap(X, R, estimator_params={"bandwidth": [0.4, 0.2]})
     b = ng.SampledResponseMap(
         X,
