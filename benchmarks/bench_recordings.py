@@ -121,7 +121,10 @@ def run(est: str, d: dict[str, Any], n_bootstrap: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--designs", default="oc,ring,place3d")
-    parser.add_argument("--estimators", default="local_linear,local_quadratic,gaussian_process")
+    parser.add_argument(
+        "--estimators",
+        default="local_linear,local_quadratic,gaussian_process,spline,spline2d",
+    )
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--n-bootstrap", type=int, default=200)
     args = parser.parse_args()
@@ -131,6 +134,8 @@ def main() -> None:
         print("| estimator | " + " | ".join(cols) + " |")
         print("|---" * (len(cols) + 1) + "|")
         for est in args.estimators.split(","):
+            if (est == "spline" and name != "ring") or (est == "spline2d" and name != "oc"):
+                continue  # 1-D smoothing spline; bicubic spline on a full 2-D grid
             rows = []
             for seed in range(args.seeds):
                 try:

@@ -23,7 +23,7 @@ from .comparison import (
     principal_agreement,
 )
 from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
-from .data.neural import Recording, read_arrays, read_netcdf, read_nwb
+from .data.neural import Recording, from_assembly, read_arrays, read_netcdf, read_nwb
 from .dataset import load, save
 from .errors import NeurogeomError
 from .estimators import available_estimators, get_estimator
@@ -69,6 +69,7 @@ __all__ = [
     "curvature_tensors",
     "errors",
     "estimators",
+    "from_assembly",
     "geometry",
     "get_estimator",
     "iterative_log_volume",

@@ -200,3 +200,43 @@ def test_names_and_units_reach_the_dataset_and_the_plot():
         "contrast",
         "auto",
     )
+
+
+def test_brain_score_assembly_with_time_bins():
+    """Inputs from xarray: presentation × neuroid (× time_bin), stimulus parameters as coords."""
+    xr = pytest.importorskip("xarray")
+    _, X, R, _ = _design(12, 8, reps=3)
+    P, T, n = R.shape
+    rows = np.stack([R.reshape(P * T, n), 2 * R.reshape(P * T, n)], axis=-1)
+    asm = xr.DataArray(
+        rows,
+        dims=("presentation", "neuroid", "time_bin"),
+        coords={
+            "orientation": ("presentation", np.repeat(X[:, 0], T)),
+            "contrast": ("presentation", np.repeat(X[:, 1], T)),
+            "repetition": ("presentation", np.tile(np.arange(T), P)),
+            "neuroid_id": ("neuroid", np.arange(n) + 100),
+            "time_bin": ["0-50", "50-100"],
+        },
+    )
+    with pytest.raises(ParameterError, match="time_bin"):
+        ng.from_assembly(asm, ["orientation", "contrast"])
+    rec = ng.from_assembly(asm, ["orientation", "contrast"], time_bin="0-50")
+    order = np.lexsort((X[:, 1], X[:, 0]))
+    np.testing.assert_array_equal(rec.stimuli, X[order])
+    np.testing.assert_array_equal(rec.responses, R[order])
+    assert rec.stimulus_names == ("orientation", "contrast") and rec.unit_ids[0] == 100
+    per_bin = [
+        ng.geometry(
+            ng.from_assembly(asm, ["orientation", "contrast"], time_bin=b).response_map(
+                estimator_params={"bandwidth": [0.3, 0.15], "period": PERIOD}
+            ),
+            ng.Grid([(0.3, 1.0), (0.3, 0.6)], 3, dims=("orientation", "contrast")),
+        )
+        for b in asm.time_bin.values
+    ]
+    ds = xr.concat(per_bin, dim=xr.DataArray(asm.time_bin.values, dims="time_bin"))
+    assert ds.log_volume_element.dims == ("time_bin", "orientation", "contrast")
+    # doubling every response quadruples the pullback metric: log-volume + log 4 (d = 2)
+    diff = ds.log_volume_element.isel(time_bin=1) - ds.log_volume_element.isel(time_bin=0)
+    np.testing.assert_allclose(diff.values, np.log(4.0), atol=1e-9)

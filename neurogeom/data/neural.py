@@ -26,7 +26,7 @@ from ..errors import (
     VariableError,
 )
 
-__all__ = ["Recording", "read_arrays", "read_netcdf", "read_nwb"]
+__all__ = ["Recording", "from_assembly", "read_arrays", "read_netcdf", "read_nwb"]
 
 
 @dataclass(frozen=True)
@@ -399,3 +399,80 @@ def read_netcdf(
     units = R["neuroid"].values if "neuroid" in R.coords else np.arange(R.sizes["neuroid"])
     values = np.asarray(R.transpose(*want).values, dtype=np.float64)
     return Recording(X, values, names, np.asarray(units), source=str(p))
+
+
+def from_assembly(
+    assembly: Any, stimulus: str | Sequence[str], *, time_bin: Any = None
+) -> Recording:
+    """A Recording from a Brain-Score-style xarray assembly.
+
+    Parameters
+    ----------
+    assembly : xarray.DataArray
+        Dims ``presentation × neuroid`` (and optionally ``time_bin``); the ``presentation``
+        dim carries the stimulus parameters as coordinates (``orientation``, ...) and
+        optionally a ``repetition`` coordinate. Presentations with equal stimulus
+        parameters are grouped into trials, ``(conditions, T, n)``, when every condition has
+        the same number of them (else they stay rows).
+    stimulus : str or sequence of str
+        The coordinates along ``presentation`` that are the stimulus parameters.
+    time_bin : optional
+        The ``time_bin`` value to take (by label) when the assembly has that dim; required
+        then (geometry per time bin: loop over ``assembly.time_bin`` and concatenate the
+        Datasets along a ``time_bin`` dim).
+
+    Returns
+    -------
+    Recording
+        ``stimulus_names`` the parameter names, ``unit_ids`` the ``neuroid`` coordinate's
+        ``neuroid_id`` (or its values, or positions).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> a = xr.DataArray(np.ones((6, 2)), dims=("presentation", "neuroid"),
+    ...     coords={"orientation": ("presentation", [0.0, 1.0, 2.0] * 2),
+    ...             "repetition": ("presentation", [0, 0, 0, 1, 1, 1])})
+    >>> rec = from_assembly(a, "orientation")
+    >>> rec.responses.shape, rec.stimulus_names
+    ((3, 2, 2), ('orientation',))
+    """
+    names = (stimulus,) if isinstance(stimulus, str) else tuple(stimulus)
+    dims = getattr(assembly, "dims", None)
+    if dims is None or "presentation" not in dims or "neuroid" not in dims:
+        raise DataFormatError(
+            f"an assembly needs an xarray DataArray with dims presentation × neuroid; got "
+            f"{'dims ' + str(dims) if dims is not None else type(assembly).__name__}."
+        )
+    if "time_bin" in dims:
+        if time_bin is None:
+            bins = assembly["time_bin"].values.tolist() if "time_bin" in assembly.coords else []
+            raise ParameterError(
+                f"the assembly has a time_bin dim ({assembly.sizes['time_bin']} bins {bins}); "
+                "pass time_bin= to take one (loop over the bins for geometry per bin)."
+            )
+        assembly = assembly.sel(time_bin=time_bin)
+    extra = [d for d in assembly.dims if d not in ("presentation", "neuroid")]
+    if extra:
+        raise DataFormatError(
+            f"the assembly has dims {assembly.dims}; expected presentation × neuroid "
+            "(and time_bin). Select the other dims first."
+        )
+    missing = [n for n in names if n not in assembly.coords]
+    if missing:
+        raise DataFormatError(
+            f"the assembly has no stimulus coordinate {missing[0]!r}; its coordinates are "
+            f"{sorted(str(c) for c in assembly.coords)}."
+        )
+    X = np.stack([_numeric(assembly[n].values, n, Path("assembly")) for n in names], axis=1)
+    R = np.asarray(assembly.transpose("presentation", "neuroid").values, dtype=np.float64)
+    if "neuroid_id" in assembly.coords:
+        ids = np.asarray(assembly["neuroid_id"].values)
+    elif "neuroid" in assembly.coords:
+        ids = np.asarray(assembly["neuroid"].values)
+    else:
+        ids = np.arange(R.shape[1])
+    _, counts = np.unique(X, axis=0, return_counts=True)
+    if counts.max() > 1 and counts.min() == counts.max():
+        X, R, _ = _group(X, R, Path("assembly"))
+    return Recording(X, R, names, ids, source="assembly")
