@@ -140,7 +140,7 @@ def main() -> None:
             for seed in range(args.seeds):
                 try:
                     rows.append(run(est, design(name, seed), args.n_bootstrap))
-                except ng.NeurogeomError as err:
+                except Exception as err:  # the baseline raised raw scipy errors too
                     print(f"| {est} | error: {type(err).__name__}: {str(err)[:80]} |")
                     break
             if rows:

@@ -240,3 +240,36 @@ def test_brain_score_assembly_with_time_bins():
     # doubling every response quadruples the pullback metric: log-volume + log 4 (d = 2)
     diff = ds.log_volume_element.isel(time_bin=1) - ds.log_volume_element.isel(time_bin=0)
     np.testing.assert_allclose(diff.values, np.log(4.0), atol=1e-9)
+
+
+def _write_nwb(path, with_epochs: bool):
+    import datetime
+
+    from pynwb import NWBHDF5IO, NWBFile
+
+    nwb = NWBFile("t", "id", datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    nwb.add_trial_column("orientation", "grating orientation (rad)")
+    for i in range(4):
+        nwb.add_trial(start_time=float(i), stop_time=i + 0.5, orientation=0.5 * i)
+    if with_epochs:
+        nwb.add_epoch_column("contrast", "grating contrast")
+        for i in range(2):
+            nwb.add_epoch(start_time=2.0 * i, stop_time=2.0 * i + 1.5, contrast=0.2 + 0.6 * i)
+    nwb.add_unit(spike_times=[0.1, 0.2, 1.1, 1.4, 1.7, 2.6, 3.3])
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+
+
+def test_nwb_epochs_and_overlapping_windows(tmp_path):
+    """NWB: more than the trials table; counting windows that overlap the next are refused."""
+    pytest.importorskip("pynwb")
+    path = tmp_path / "s.nwb"
+    _write_nwb(path, with_epochs=True)
+    rec = ng.read_nwb(path, "contrast", table="epochs")
+    # spikes in [0, 1.5) and [2, 3.5): 0.1, 0.2, 1.1, 1.4 and 2.6, 3.3
+    assert rec.responses[:, 0].tolist() == [4.0, 2.0]
+    assert rec.stimulus_names == ("contrast",)
+    with pytest.raises(ParameterError, match="overlap"):
+        ng.read_nwb(path, "orientation", window=(0.0, 1.2))
+    with pytest.raises(ng.errors.DataFormatError, match="intervals table"):
+        ng.read_nwb(path, "orientation", table="saccades")

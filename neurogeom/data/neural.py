@@ -104,6 +104,7 @@ def read_nwb(
     units: Sequence[Any] | None = None,
     rate: bool = False,
     group_repetitions: bool = False,
+    table: str = "trials",
 ) -> Recording:
     """Spike counts per trial and the trials' stimulus parameters from an NWB file.
 
@@ -123,6 +124,9 @@ def read_nwb(
     group_repetitions : bool
         Group trials with identical stimulus parameters into repetitions: responses
         ``(conditions, T, n)``; every condition must have the same number ``T`` of trials.
+    table : str
+        The intervals table whose rows are the presentations: ``"trials"`` (default),
+        ``"epochs"``, or the name of any table in the file's ``intervals``.
 
     Returns
     -------
@@ -135,6 +139,9 @@ def read_nwb(
     DataFormatError
         Not an NWB file, no trials or units table, a missing or non-numeric stimulus
         column, unequal repetitions.
+    ParameterError
+        Counting windows that overlap the next presentation's (a spike would be counted
+        twice).
 
     Examples
     --------
@@ -165,13 +172,22 @@ def read_nwb(
     except Exception as err:
         raise DataFormatError(f"{p} is not a readable NWB file ({err}).") from err
     try:
-        starts, stops, X = _trials(nwb, names, p)
+        starts, stops, X = _trials(nwb, names, p, table)
         ids, spikes = _units(nwb, units, p)
     finally:
         io.close()
     lo, hi = (starts, stops) if window is None else (starts + window[0], starts + window[1])
     if np.any(hi <= lo):
         raise ParameterError(f"empty counting windows in {p}: window={window!r}.")
+    order = np.argsort(lo, kind="stable")
+    overlap = np.flatnonzero(hi[order][:-1] > lo[order][1:])
+    if overlap.size:
+        i, j = order[overlap[0]], order[overlap[0] + 1]
+        raise ParameterError(
+            f"counting windows overlap in {p}: row {i}'s window ends at {hi[i]:.4g} s, after "
+            f"row {j}'s starts at {lo[j]:.4g} s ({overlap.size} overlaps with "
+            f"window={window!r}); spikes there would be counted for both. Shorten the window."
+        )
     counts = np.stack(
         [np.searchsorted(s, hi, "left") - np.searchsorted(s, lo, "left") for s in spikes],
         axis=1,
@@ -184,15 +200,30 @@ def read_nwb(
     return Recording(X, counts, names, ids, source=str(p), extra=extra)
 
 
-def _trials(nwb: Any, names: tuple[str, ...], p: Path) -> tuple[Any, Any, np.ndarray]:
-    trials = nwb.trials
+def _trials(
+    nwb: Any, names: tuple[str, ...], p: Path, table: str = "trials"
+) -> tuple[Any, Any, np.ndarray]:
+    if table == "trials":
+        trials = nwb.trials
+    elif table == "epochs":
+        trials = nwb.epochs
+    else:
+        available = sorted(nwb.intervals) if nwb.intervals else []
+        if table not in available:
+            raise DataFormatError(
+                f"{p} has no intervals table {table!r}; its intervals tables are {available}."
+            )
+        trials = nwb.intervals[table]
     if trials is None or len(trials) == 0:
-        raise DataFormatError(f"{p} has no trials table; add trials with NWBFile.add_trial.")
+        raise DataFormatError(
+            f"{p} has no {table} table; add rows with NWBFile.add_trial (or add_epoch, "
+            "add_time_intervals)."
+        )
     columns = list(trials.colnames)
     missing = [n for n in names if n not in columns]
     if missing:
         raise DataFormatError(
-            f"{p}: trials table has no column {missing[0]!r}; columns are {columns}."
+            f"{p}: {table} table has no column {missing[0]!r}; columns are {columns}."
         )
     X = []
     for n in names:
