@@ -273,3 +273,35 @@ def test_nwb_epochs_and_overlapping_windows(tmp_path):
         ng.read_nwb(path, "orientation", window=(0.0, 1.2))
     with pytest.raises(ng.errors.DataFormatError, match="intervals table"):
         ng.read_nwb(path, "orientation", table="saccades")
+
+
+def test_slope_criterion_is_an_unbiased_risk_estimate():
+    """E[score(h)] = Σ_pairs (τ_k + τ_l) + Var(Ĵ(m)Δx) when Ĵ is unbiased (linear truth).
+
+    Conditions come in tight pairs (0.012 apart, pairs 1/14 apart), so each condition's
+    nearest neighbour is its pair mate. The covariance term 2(c_l τ_l − c_k τ_k) makes the
+    score unbiased; without it the mean score would be near zero here (the prediction at a
+    pair's midpoint rests mostly on the pair's own rows, which are also the target).
+    """
+    rng = np.random.default_rng(5)
+    base = np.linspace(0.0, 1.0, 15)
+    X = np.sort(np.r_[base, base + 0.012])[:, None]
+    W = np.array([[1.0], [-2.0], [0.5], [3.0]])
+    sigma, n, M = 0.3, 4, len(X)
+    tau = np.full(M, n * sigma**2)
+    f = 0.05
+    h = f * X.std()
+    lo, hi = np.arange(0, M, 2), np.arange(1, M, 2)
+    mids = (X[lo] + X[hi]) / 2
+    C = LocalPolynomial(bandwidth=h, bias_correction=False).fit(X, X @ W.T).linear_weights(mids)
+    c = (X[hi] - X[lo]) * C[:, 0, :]  # (pairs, M): weights of Ĵ(m)Δx on the rows
+    expected = (tau[lo] + tau[hi]).sum() + (c**2 @ tau).sum()
+    q = np.arange(len(lo))
+    cov = (c[q, hi] * tau[hi] - c[q, lo] * tau[lo]).sum()
+    assert 2 * cov > 0.5 * expected  # the test can tell the term's presence
+    scores = []
+    for _ in range(400):
+        R = X @ W.T + sigma * rng.standard_normal((M, n))
+        est = LocalPolynomial(bandwidth_grid=[f]).fit(X, R, noise_variance=tau)
+        scores.append(est.cv_scores_[0, -1])
+    assert np.mean(scores) == pytest.approx(expected, rel=0.03)
