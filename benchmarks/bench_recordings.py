@@ -22,6 +22,7 @@ it prints one markdown table per design (the tables of docs/estimating.md).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from typing import Any
 
@@ -86,8 +87,10 @@ def rel_err(g: np.ndarray, truth: np.ndarray) -> float:
     return float(np.median(e)) if ok.any() else np.nan
 
 
-def run(est: str, d: dict[str, Any], n_bootstrap: int) -> dict[str, float]:
-    params: dict[str, Any] = {}
+def run(
+    est: str, d: dict[str, Any], n_bootstrap: int, extra: dict[str, Any] | None = None
+) -> dict[str, float]:
+    params: dict[str, Any] = dict(extra or {})
     if d["period"] is not None and est.startswith("local"):
         params["period"] = d["period"]
     kw: dict[str, Any] = {"on_invalid": "flag", "estimator_params": params}
@@ -127,6 +130,11 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--n-bootstrap", type=int, default=200)
+    parser.add_argument(
+        "--params",
+        default="{}",
+        help='estimator parameters as JSON, e.g. {"bias_correction": false}',
+    )
     args = parser.parse_args()
     cols = ["nan", "err_g", "err_fisher", "spearman", "bounded", "coverage", "time"]
     for name in args.designs.split(","):
@@ -139,7 +147,8 @@ def main() -> None:
             rows = []
             for seed in range(args.seeds):
                 try:
-                    rows.append(run(est, design(name, seed), args.n_bootstrap))
+                    extra = json.loads(args.params)
+                    rows.append(run(est, design(name, seed), args.n_bootstrap, extra))
                 except Exception as err:  # the baseline raised raw scipy errors too
                     print(f"| {est} | error: {type(err).__name__}: {str(err)[:80]} |")
                     break
