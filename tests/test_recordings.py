@@ -305,3 +305,14 @@ def test_slope_criterion_is_an_unbiased_risk_estimate():
         est = LocalPolynomial(bandwidth_grid=[f]).fit(X, R, noise_variance=tau)
         scores.append(est.cv_scores_[0, -1])
     assert np.mean(scores) == pytest.approx(expected, rel=0.03)
+
+
+def test_bias_correction_needs_enough_conditions():
+    """'auto' falls back to degree p (and says so) where degree p + 2 cannot be fitted."""
+    rng = np.random.default_rng(2)
+    X = np.array([(a, b) for a in (0.0, 0.5, 1.0) for b in (0.0, 1.0, 2.0)])  # 9 < 10
+    R = rng.poisson(5.0, size=(9, 4, 6)).astype(float)
+    est = LocalPolynomial().fit(X, R.mean(1), noise_variance=R.var(1, ddof=1).sum(-1) / 4)
+    assert est.degree_ == 1 and "too few conditions" in est.bandwidth_method_
+    with pytest.raises(InsufficientSamplesError, match="bias_correction=False"):
+        LocalPolynomial(bias_correction=True).fit(X, R.mean(1))

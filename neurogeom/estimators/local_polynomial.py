@@ -186,16 +186,27 @@ class LocalPolynomial(JacobianEstimator):
             self.bandwidth_method_ = "fixed"
         auto = self.bias_correction == "auto"
         if self.bias_correction is True or (auto and slope_cv):
+            chosen_h = self.bandwidth_.copy()
             self.degree_ = int(self.degree) + 2
-            self.bandwidth_method_ += f"; estimated with degree {self.degree_} (bias-corrected)"
-            if len(X) < self.n_coefficients_for(d):
-                raise InsufficientSamplesError(
-                    f"{len(X)} samples cannot fit the bias-corrected degree-{self.degree_} "
-                    f"polynomial in {d} dimensions ({self.n_coefficients_for(d)} "
-                    "coefficients); pass bias_correction=False."
+            try:
+                if len(np.unique(X, axis=0)) < self.n_coefficients_for(d):
+                    raise InsufficientSamplesError(
+                        f"{len(np.unique(X, axis=0))} distinct stimuli cannot fit the "
+                        f"bias-corrected degree-{self.degree_} polynomial in {d} dimensions "
+                        f"({self.n_coefficients_for(d)} coefficients); pass "
+                        "bias_correction=False."
+                    )
+                if chosen:
+                    self._widen_until_valid(self._merged(X, R))
+            except InsufficientSamplesError:
+                if not auto:
+                    raise
+                self.degree_, self.bandwidth_ = int(self.degree), chosen_h
+                self.bandwidth_method_ += (
+                    f"; degree {self.degree} (too few conditions for the bias-corrected fit)"
                 )
-            if chosen:
-                self._widen_until_valid(self._merged(X, R))
+            else:
+                self.bandwidth_method_ += f"; estimated with degree {self.degree_} (bias-corrected)"
 
     def _widen_until_valid(self, merged: LocalPolynomial) -> None:
         """Widen a data-chosen bandwidth (×2^¼ steps) until the corrected fit is valid.
