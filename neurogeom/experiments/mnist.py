@@ -189,17 +189,22 @@ def _model(cfg: dict[str, Any], cell: dict[str, Any]) -> nn.Module:
     return net.to(_DTYPES[cfg["train_dtype"]])
 
 
-def _line_figures(ds: xr.Dataset) -> dict[str, Any]:
+def _per_epoch(ds: xr.Dataset, columns: int, size: tuple[float, float]) -> tuple[Any, Any, int]:
+    """A figure with a row of ``columns`` panels per snapshot epoch; the first seed."""
     import matplotlib.pyplot as plt
 
+    n = ds.sizes["epoch"]
+    fig, axes = plt.subplots(
+        n, columns, figsize=(size[0], size[1] * n), squeeze=False, constrained_layout=True
+    )
+    return fig, axes, int(ds.seed.values[0])
+
+
+def _line_figures(ds: xr.Dataset) -> dict[str, Any]:
     from ..plot import line_plot
 
-    seed = int(ds.seed.values[0])
-    epochs = ds.epoch.values
-    fig, axes = plt.subplots(
-        len(epochs), 2, figsize=(11, 3.4 * len(epochs)), squeeze=False, constrained_layout=True
-    )
-    for row, e in zip(axes, epochs, strict=True):
+    fig, axes, seed = _per_epoch(ds, 2, (11, 3.4))
+    for row, e in zip(axes, ds.epoch.values, strict=True):
         for ax, space in zip(row, ("slice", "full"), strict=True):
             line_plot(ds, ax, epoch=int(e), seed=seed, space=space, entropy=True)
             acc = float(ds["accuracy"].sel(seed=seed, epoch=e))
@@ -216,16 +221,10 @@ def _line_figures(ds: xr.Dataset) -> dict[str, Any]:
 
 
 def _plane_figures(ds: xr.Dataset) -> dict[str, Any]:
-    import matplotlib.pyplot as plt
-
     from ..plot import plane_panels, ternary_plot
 
-    seed = int(ds.seed.values[0])
-    epochs = ds.epoch.values
-    fig, axes = plt.subplots(
-        len(epochs), 4, figsize=(15, 3.3 * len(epochs)), squeeze=False, constrained_layout=True
-    )
-    for row, e in zip(axes, epochs, strict=True):
+    fig, axes, seed = _per_epoch(ds, 4, (15, 3.3))
+    for row, e in zip(axes, ds.epoch.values, strict=True):
         plane_panels(ds, epoch=int(e), seed=seed, axes=row[:3])
         ternary_plot(ds, row[3], epoch=int(e), seed=seed, space="full")
         for ax, what in zip(
