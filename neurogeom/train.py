@@ -3,7 +3,7 @@
 :func:`training_loop` runs epochs of mini-batch steps and calls its callbacks before the
 first epoch and after each one; everything an experiment does around training is a
 callback: :class:`Snapshots` measures the model at chosen epochs (the shallow experiments),
-the deep experiments' checkpoint writer (:mod:`neurogeom.experiments.train_deep`) saves
+the deep experiments' checkpoint writer (``neurogeom.experiments.train_deep``) saves
 and resumes, :class:`EpochLog` prints a line per epoch, and the progress bar is the
 package's one progress mechanism. :func:`train_classifier` is the loop with a cross-entropy
 step on a tensor data set.

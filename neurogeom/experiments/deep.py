@@ -36,6 +36,7 @@ import torch
 import xarray as xr
 from torch import nn
 
+from .._progress import progress
 from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
 from ..dataset import add_variables, register_variables, stack
 from ..errors import ParameterError, SingularMetricError
@@ -47,7 +48,7 @@ from ..slices import Line, Plane, Slice
 from .claims import spearman
 from .config import POSITIVE, RULES, one_of
 from .figures import deep_title, training_figure
-from .runner import Experiment, Setting, Trainer, progress, run
+from .runner import Experiment, Setting, Trainer, run
 from .train_deep import (
     Checkpoint,
     DeepTrainConfig,

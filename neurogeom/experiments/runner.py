@@ -44,7 +44,6 @@ __all__ = [
     "Trainer",
     "check_netcdf_engine",
     "new_run_folder",
-    "progress",
     "publish",
     "record_config",
     "run",
