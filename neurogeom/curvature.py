@@ -182,7 +182,7 @@ def _estimated_grams(rm: ResponseMap, pts: Any, T: Any, scale: str) -> dict[str,
 
 def _from_gram(G: Any) -> tuple[Curvature, Extrinsic]:
     t = to_tensor(G).to(torch.float64)
-    k = int(round((math.sqrt(1 + 4 * t.shape[-1]) - 1) / 2))
+    k = round((math.sqrt(1 + 4 * t.shape[-1]) - 1) / 2)
     return curvature_from_gram(t, k, on_singular="nan")
 
 
@@ -614,9 +614,7 @@ def extrinsic_curvature(
     ref = _where(x, tangents)[0]
     return response_map.unwrap_layers(
         {
-            name: Extrinsic(
-                *(like(getattr(ext, f), ref) for f in _EXTRINSIC_FIELDS)  # type: ignore[arg-type]
-            )
+            name: Extrinsic(*(like(getattr(ext, f), ref) for f in _EXTRINSIC_FIELDS))
             for name, (_, ext) in per_layer.items()
         }
     )

@@ -555,7 +555,7 @@ def _nan_curvature(frame: _Frame, christoffel_only: bool) -> Curvature:
 
 def _intrinsic(frame: _Frame, christoffel_only: bool) -> Curvature:
     assert frame.Q is not None and frame.Rf is not None and frame.QtH is not None
-    Q, Rf, QtH, singular = frame.Q, frame.Rf, frame.QtH, frame.singular
+    Rf, QtH, singular = frame.Rf, frame.QtH, frame.singular
     m, k = Rf.shape[0], Rf.shape[-1]
     gamma = torch.linalg.solve_triangular(Rf, QtH.reshape(m, k, k * k), upper=True)
     gamma = gamma.reshape(m, k, k, k)
@@ -714,7 +714,11 @@ def _extrinsic(frame: _Frame) -> Extrinsic:
     if bool(other.any()):
         idx = torch.nonzero(other)[:, 0]
         U, S, _ = torch.linalg.svd(Nf[idx].reshape(len(idx), n, k * k), full_matrices=False)
-        one = S[:, 1] <= rtol * S[:, 0] if S.shape[1] > 1 else torch.ones_like(S[:, 0], dtype=bool)
+        one = (
+            S[:, 1] <= rtol * S[:, 0]
+            if S.shape[1] > 1
+            else torch.ones_like(S[:, 0], dtype=torch.bool)
+        )
         nu[idx] = U[:, :, 0]
         undefined[idx] = ~one
         oriented[idx] = one
@@ -834,8 +838,8 @@ def jet_gram(J: Any, H: Any) -> Any:
     if isinstance(J, torch.Tensor):
         V = torch.cat([J, H.reshape(m, n, k * k)], -1)
         return V.mT @ V
-    V = np.concatenate([J, np.reshape(H, (m, n, k * k))], -1)
-    return np.einsum("mni,mnj->mij", V, V)
+    W = np.concatenate([J, np.reshape(H, (m, n, k * k))], -1)
+    return np.einsum("mni,mnj->mij", W, W)
 
 
 def curvature_from_gram(
