@@ -24,6 +24,7 @@ from .comparison import (
 )
 from .curvature import (
     christoffel_symbols,
+    curvature_intervals,
     curvature_tensors,
     extrinsic_curvature,
     mean_curvature,
@@ -75,6 +76,7 @@ __all__ = [
     "compare",
     "comparison",
     "correlation_test",
+    "curvature_intervals",
     "curvature_tensors",
     "errors",
     "estimators",

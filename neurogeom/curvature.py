@@ -20,6 +20,7 @@ Singular metrics: see :func:`scalar_curvature` (``on_singular``).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -44,6 +45,7 @@ from .slices import check_tangents
 
 __all__ = [
     "christoffel_symbols",
+    "curvature_intervals",
     "curvature_tensors",
     "extrinsic_curvature",
     "mean_curvature",
@@ -786,3 +788,100 @@ def principal_curvatures(
         dtype=dtype,
         return_singular=return_singular,
     )
+
+
+def curvature_intervals(
+    response_map: ResponseMap,
+    x: Any,
+    tangents: Any = None,
+    *,
+    level: float = 0.95,
+    scale: Scale = "none",
+    n_resamples: int | None = None,
+) -> Any:
+    """Bootstrap percentile intervals of the Ricci scalar, ``|H|`` and principal curvatures.
+
+    For maps estimated from trials (:class:`~neurogeom.SampledResponseMap` with
+    ``estimator="local_quadratic"``): its bootstrap resamples of the bias-corrected jet Gram
+    matrices (``layer_jet_gram_resamples``; trials resampled within presentations,
+    recentred on the corrected estimate as the metric's are) each give a curvature
+    (:func:`~neurogeom.riemann.curvature.curvature_from_gram`); the intervals are their
+    percentiles, ignoring resamples where a quantity is not identifiable (NaN), whose share
+    is reported. Like the metric's, they cover the smoothed target (the curvature of what
+    the estimator converges to at this bandwidth), not smoothing bias.
+
+    Parameters
+    ----------
+    response_map : ResponseMap
+        A map whose geometry is estimated from data (exact maps have no sampling
+        uncertainty and raise :class:`~neurogeom.errors.InputTypeError`).
+    x : array, shape (m, d), or a slice
+    tangents : array, shape (k, d), optional
+    level : float
+        Confidence level in (0, 1).
+    scale : {"none", "width"}
+    n_resamples : int, optional
+        Default the map's ``n_bootstrap``.
+
+    Returns
+    -------
+    dict of str to array, or dict of them by layer name
+        ``ricci_scalar_ci_low``/``_ci_high`` ``(m,)``, ``mean_curvature_norm_ci_low``/
+        ``_ci_high`` ``(m,)``, ``principal_curvatures_ci_low``/``_ci_high`` ``(m, k)`` and
+        ``curvature_unidentified_fraction`` ``(m,)`` (resamples whose principal curvatures
+        are undefined).
+
+    Examples
+    --------
+    >>> import numpy as np, neurogeom as ng
+    >>> pop = ng.simulate.AffineSurface("sphere", 12, gain=10.0, baseline=30.0,
+    ...                                 bounds=[[0.6, 2.5], [0.0, 2.5]])
+    >>> X = pop.uniform_stimuli(300, random_state=0)
+    >>> rm = ng.SampledResponseMap(X, pop.sample(X, 6, random_state=1), "local_quadratic",
+    ...                            estimator_params={"bandwidth": 0.5}, n_bootstrap=20)
+    >>> ci = ng.curvature_intervals(rm, np.array([[1.5, 1.2]]))
+    >>> bool(ci["ricci_scalar_ci_low"][0] < ci["ricci_scalar_ci_high"][0])
+    True
+    """
+    if not isinstance(level, (int, float, np.number)) or not 0 < float(level) < 1:
+        raise ParameterError(f"level={level!r}; expected a confidence level in (0, 1).")
+    if not isinstance(response_map, ResponseMap):
+        raise InputTypeError(
+            f"curvature_intervals needs a ResponseMap; got {type(response_map).__name__}."
+        )
+    draws = getattr(response_map, "layer_jet_gram_resamples", None)
+    if not callable(draws):
+        raise InputTypeError(
+            f"{type(response_map).__name__} has no bootstrap resamples of its jets: its "
+            "curvature is computed, not estimated, so it has no sampling interval. "
+            "Intervals are for maps estimated from trials (ng.SampledResponseMap)."
+        )
+    check_scale(scale)
+    pts, T = _where(x, tangents)
+    res = draws(pts, T, scale=scale, n_resamples=n_resamples)
+    if res is None:
+        raise ParameterError(
+            "no resamples: pass n_resamples= or build the map with n_bootstrap > 0."
+        )
+    lo, hi = 50 * (1 - float(level)), 50 * (1 + float(level))
+    out = {}
+    for layer, Gb in res.items():
+        B, m = Gb.shape[:2]
+        curv, ext = _from_gram(np.reshape(Gb, (B * m, *Gb.shape[2:])))
+        k = curv.metric.shape[-1]
+        values = {
+            "ricci_scalar": curv.scalar.reshape(B, m).numpy(),
+            "mean_curvature_norm": ext.mean_curvature_norm.reshape(B, m).numpy(),
+            "principal_curvatures": ext.principal_curvatures.reshape(B, m, k).numpy(),
+        }
+        fields: dict[str, np.ndarray] = {}
+        with warnings.catch_warnings():  # all-NaN points: not identifiable in any resample
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for name, v in values.items():
+                fields[f"{name}_ci_low"] = np.nanpercentile(v, lo, axis=0)
+                fields[f"{name}_ci_high"] = np.nanpercentile(v, hi, axis=0)
+        fields["curvature_unidentified_fraction"] = np.isnan(
+            values["principal_curvatures"][..., 0]
+        ).mean(0)
+        out[layer] = fields
+    return response_map.unwrap_layers(out)

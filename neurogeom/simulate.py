@@ -674,11 +674,13 @@ class AffineSurface(Population):
                 )
         self.baseline = _per_neuron(baseline, "baseline", self.n_neurons)
         tau = 2 * np.pi
-        default = {"sphere": [[0.3, np.pi - 0.3], [0.0, tau]], "torus": [[0.0, tau]] * 2}
+        default = {
+            "sphere": [[0.3, np.pi - 0.3], [0.0, tau]],
+            "torus": [[0.0, tau]] * 2,
+            "circle": [[0.0, tau]],
+        }
         self.bounds = (
-            _default_bounds(bounds, self.d)
-            if bounds is not None or surface == "circle"
-            else np.array(default[surface])
+            _default_bounds(bounds, self.d) if bounds is not None else np.array(default[surface])
         )
         self.period = {"sphere": (None, tau), "torus": (tau, tau), "circle": (tau,)}[surface]
 
