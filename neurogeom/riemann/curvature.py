@@ -509,6 +509,7 @@ class _Frame:
     Q: torch.Tensor | None  # (m, n, k); None when n < k
     Rf: torch.Tensor | None  # (m, k, k)
     QtH: torch.Tensor | None  # (m, k, k, k)
+    Rinv: torch.Tensor | None  # (m, k, k): Rf⁻¹
 
 
 def _embedding_frame(J: torch.Tensor, H: torch.Tensor, on_singular: str) -> _Frame:
@@ -534,11 +535,13 @@ def _embedding_frame(J: torch.Tensor, H: torch.Tensor, on_singular: str) -> _Fra
             "with a `singular` mask, or move the points to where the representation is regular."
         )
     if n < k:
-        return _Frame(g, singular, H, None, None, None)
+        return _Frame(g, singular, H, None, None, None, None)
     dummy = torch.eye(n, k, dtype=J.dtype, device=J.device)
     Q, Rf = torch.linalg.qr(torch.where(singular[:, None, None], dummy, J))
     QtH = torch.einsum("mna,mnbc->mabc", Q, H)
-    return _Frame(g, singular, H, Q, Rf, QtH)
+    eye = torch.eye(k, dtype=J.dtype, device=J.device).expand(m, k, k)
+    Rinv = torch.linalg.solve_triangular(Rf, eye, upper=True)
+    return _Frame(g, singular, H, Q, Rf, QtH, Rinv)
 
 
 def _nan_curvature(frame: _Frame, christoffel_only: bool) -> Curvature:
@@ -553,7 +556,8 @@ def _nan_curvature(frame: _Frame, christoffel_only: bool) -> Curvature:
     )  # fmt: skip
 
 
-def _intrinsic(frame: _Frame, christoffel_only: bool) -> Curvature:
+def _intrinsic(frame: _Frame, christoffel_only: bool, Nf: torch.Tensor | None = None) -> Curvature:
+    """Curvature from the frame; ``Nf`` (:func:`_orthonormal_form`) when already computed."""
     assert frame.Q is not None and frame.Rf is not None and frame.QtH is not None
     Rf, QtH, singular = frame.Rf, frame.QtH, frame.singular
     m, k = Rf.shape[0], Rf.shape[-1]
@@ -561,7 +565,9 @@ def _intrinsic(frame: _Frame, christoffel_only: bool) -> Curvature:
     gamma = gamma.reshape(m, k, k, k)
     riemann = ricci = scalar = None
     if not christoffel_only:
-        riemann, ricci, scalar = _gauss(_normal_part(frame), Rf)
+        if Nf is None:
+            Nf = _orthonormal_form(_normal_part(frame), frame)
+        riemann, ricci, scalar = _gauss(Nf, frame)
     out = [_mask(t, singular) for t in (frame.g, gamma, riemann, ricci, scalar)]
     return Curvature(out[0], out[1], out[2], out[3], out[4], singular)
 
@@ -572,25 +578,22 @@ def _normal_part(frame: _Frame) -> torch.Tensor:
     return frame.H - torch.einsum("mna,mabc->mnbc", frame.Q, frame.QtH)
 
 
-def _orthonormal_form(N: torch.Tensor, Rf: torch.Tensor) -> torch.Tensor:
+def _orthonormal_form(N: torch.Tensor, frame: _Frame) -> torch.Tensor:
     """``Rf⁻ᵀ N Rf⁻¹``: the second fundamental form in the orthonormal frame ``Q``."""
-    Rb = Rf[:, None]
-    Y = torch.linalg.solve_triangular(Rb, N, upper=True, left=False)  # N Rf⁻¹
-    return torch.linalg.solve_triangular(Rb, Y.mT, upper=True, left=False).mT
+    return torch.einsum("mai,mnab,mbj->mnij", frame.Rinv, N, frame.Rinv)
 
 
-def _gauss(N: torch.Tensor, Rf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Riemann, Ricci and scalar from the second fundamental form ``N`` and ``J = Q Rf``."""
+def _gauss(Nf: torch.Tensor, fr: _Frame) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Riemann, Ricci and scalar from the orthonormal-frame form ``Nf`` and ``J = Q Rf``."""
+    assert fr.Rf is not None and fr.Rinv is not None
+    Rf, Rinv = fr.Rf, fr.Rinv
     m, k = Rf.shape[0], Rf.shape[-1]
     if k == 1:  # a curve: no intrinsic curvature, identically
-        zero = N.new_zeros(m, 1, 1)
-        return N.new_zeros(m, 1, 1, 1, 1), zero, zero[:, 0, 0]
-    Nf = _orthonormal_form(N, Rf)
+        zero = Nf.new_zeros(m, 1, 1)
+        return Nf.new_zeros(m, 1, 1, 1, 1), zero, zero[:, 0, 0]
     frame = torch.einsum("mnik,mnjl->mijkl", Nf, Nf) - torch.einsum("mnil,mnjk->mijkl", Nf, Nf)
     ricci_frame = torch.einsum("mijil->mjl", frame)
     scalar = torch.einsum("mjj->m", ricci_frame)
-    eye = torch.eye(k, dtype=Rf.dtype, device=Rf.device).expand(m, k, k)
-    Rinv = torch.linalg.solve_triangular(Rf, eye, upper=True)
     riemann = torch.einsum("mai,mijkl,mjb,mkc,mld->mabcd", Rinv, frame, Rf, Rf, Rf)
     ricci = Rf.mT @ ricci_frame @ Rf
     return riemann, ricci, scalar
@@ -686,7 +689,9 @@ class Extrinsic:
     singular: Any
 
 
-def _extrinsic(frame: _Frame) -> Extrinsic:
+def _extrinsic(
+    frame: _Frame, N: torch.Tensor | None = None, Nf: torch.Tensor | None = None
+) -> Extrinsic:
     """``II``, ``H``, ``|H|`` and ``κ`` from the shared frame of :func:`_embedding_frame`."""
     g, singular, Hess = frame.g, frame.singular, frame.H
     m, k = g.shape[0], g.shape[-1]
@@ -697,8 +702,8 @@ def _extrinsic(frame: _Frame) -> Extrinsic:
             Hess.new_full(Hess.shape, torch.nan), g.new_full((m, n), torch.nan), nan,
             g.new_full((m, k), torch.nan), torch.zeros_like(singular), singular,
         )  # fmt: skip
-    N = _normal_part(frame)
-    Nf = _orthonormal_form(N, frame.Rf)  # (m, n, k, k): II in the orthonormal frame
+    N = _normal_part(frame) if N is None else N
+    Nf = _orthonormal_form(N, frame) if Nf is None else Nf  # II in the orthonormal frame
     Hvec = torch.diagonal(Nf, dim1=-2, dim2=-1).sum(-1) / k
     Hnorm = torch.linalg.vector_norm(Hvec, dim=-1)
     size = torch.linalg.vector_norm(Nf.reshape(m, -1), dim=-1)
@@ -805,7 +810,9 @@ def embedding_geometry(
     frame = _embedding_frame(J, H, on_singular)
     if frame.Q is None:
         return _nan_curvature(frame, False), _extrinsic(frame)
-    return _intrinsic(frame, False), _extrinsic(frame)
+    N = _normal_part(frame)
+    Nf = _orthonormal_form(N, frame)
+    return _intrinsic(frame, False, Nf), _extrinsic(frame, N, Nf)
 
 
 def jet_gram(J: Any, H: Any) -> Any:
