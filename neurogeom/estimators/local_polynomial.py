@@ -242,8 +242,8 @@ class LocalPolynomial(JacobianEstimator):
         """
         if self.degree != 2:
             raise InputTypeError(
-                f"second derivatives need a local quadratic fit; this LocalPolynomial has "
-                f"degree={self.degree}. Use estimator='local_quadratic'."
+                f"curvature needs second derivatives, which need a local quadratic fit; this "
+                f"LocalPolynomial has degree={self.degree}. Use estimator='local_quadratic'."
             )
         d = self.X_.shape[1]
         rows, _ = self._rows(self._query(Xq), self.bandwidth_, intercept=False, second=True)

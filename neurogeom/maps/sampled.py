@@ -482,6 +482,7 @@ class SampledResponseMap(ResponseMap):
         if B <= 0:
             return None
         _, res = self._jet_grams(x, tangents, scale, B)
+        assert res is not None
         return {self.layers[0]: res}
 
     def _jet_weights(self, xs: np.ndarray, T: np.ndarray | None) -> tuple[np.ndarray, int]:
