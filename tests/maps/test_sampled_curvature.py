@@ -178,3 +178,26 @@ def test_sampled_curvature_refusals_and_flags():
     )
     assert singular.tolist() == [False, True] and np.isnan(kappa[1]).all()
     assert np.isfinite(kappa[0]).all()
+
+
+def test_sampled_torus_curvature_changes_sign_between_outer_and_inner_equator():
+    """Rates on a torus (a = 1, c = 2) scaled by 10: R = 2 cos v/(100 (2 + cos v))."""
+    pop = simulate.AffineSurface("torus", 24, center_radius=2.0, gain=10.0, baseline=40.0)
+    X = pop.uniform_stimuli(1500, random_state=0)
+    R = pop.sample(X, 10, random_state=1)
+    params = {"bandwidth": 0.35, "period": [2 * np.pi, 2 * np.pi]}
+    rm = ng.SampledResponseMap(X, R, "local_quadratic", estimator_params=params)
+    u = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    outer, inner = (np.stack([u, np.full(8, v)], 1) for v in (0.0, np.pi))
+    assert np.median(ng.scalar_curvature(rm, outer)) == pytest.approx(2 / 300, rel=0.3)
+    assert np.median(ng.scalar_curvature(rm, inner)) == pytest.approx(-0.02, rel=0.3)
+    kappa = np.median(ng.principal_curvatures(rm, outer), 0)  # (1/10, 1/30)
+    np.testing.assert_allclose(kappa, [0.1, 1 / 30], rtol=0.3)
+    # intrinsic tensors too: Γᵛ_uu = (c + a cos v) sin v / a = 0 on the outer equator,
+    # Γᵘ_uv = −a sin v/(c + a cos v) = 0 there; both estimated near 0 relative to |Γ| ~ 1
+    gamma = ng.christoffel_symbols(rm, outer)
+    assert np.abs(np.median(gamma, 0)).max() < 0.3
+    ricci = ng.ricci_tensor(rm, outer)  # in two dimensions Ric = (R/2) g
+    g = rm.layer_jet_grams(outer)["responses"][:, :2, :2]
+    R_outer = ng.scalar_curvature(rm, outer)
+    np.testing.assert_allclose(ricci, 0.5 * R_outer[:, None, None] * g, rtol=1e-8, atol=1e-12)
