@@ -103,7 +103,7 @@ def geometry(
         ``principal_undefined``; on a plane, the curvature of the surface the plane traces
         in the layer. Any map kind (through its :meth:`~neurogeom.ResponseMap.layer_jets`;
         a sampled map needs ``estimator="local_quadratic"``, and with ``n_bootstrap > 0``
-        adds ``*_ci_low``/``*_ci_high`` bounds of the three and
+        and repeated trials adds ``*_ci_low``/``*_ci_high`` bounds of the three and
         ``curvature_unidentified_fraction``), on at most 16 coordinates (a line, a plane,
         or a low-dimensional grid).
     classifier_output : {"logits", "log_probabilities", "probabilities"}
@@ -612,8 +612,10 @@ def _curvature_fields(
             f"curvature=True on {k} coordinates would take ~{k}² forward passes per point; "
             f"measure it on a Line or Plane slice (at most {CURVATURE_MAX_DIM} coordinates)."
         )
-    with_intervals = getattr(rm, "n_bootstrap", 0) > 0 and callable(
-        getattr(rm, "layer_jet_gram_resamples", None)
+    with_intervals = (  # resampling trials: single-trial recordings get no curvature intervals
+        getattr(rm, "n_bootstrap", 0) > 0
+        and getattr(rm, "n_repetitions", 2) >= 2
+        and callable(getattr(rm, "layer_jet_gram_resamples", None))
     )
     parts: dict[str, list[list[np.ndarray]]] = {}
 

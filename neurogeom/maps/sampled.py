@@ -114,6 +114,14 @@ class SampledResponseMap(ResponseMap):
         Layer name of the population.
     random_state : int
 
+    Notes
+    -----
+    Curvature (``ng.scalar_curvature``, ``ng.extrinsic_curvature``,
+    ``ng.geometry(..., curvature=True)``) needs ``estimator="local_quadratic"``: the
+    Jacobian and the Hessian come from one local quadratic fit (:meth:`layer_jets`), and
+    every product of them is bias-corrected (:meth:`layer_jet_grams`), with bootstrap
+    resamples for intervals (:meth:`layer_jet_gram_resamples`).
+
     Examples
     --------
     >>> import numpy as np

@@ -169,6 +169,9 @@ def test_sampled_curvature_refusals_and_flags():
     )
     with pytest.raises(InsufficientSamplesError, match="repeated trials"):
         ng.curvature_intervals(single, INTERIOR[:2])
+    ds = ng.geometry(single, ng.Points(INTERIOR[:2]), curvature=True)  # no curvature intervals
+    assert "mean_curvature_norm" in ds and "mean_curvature_norm_ci_low" not in ds
+    assert "log_volume_element_ci_low" in ds  # the metric's single-trial bootstrap still runs
     flagged = ng.SampledResponseMap(
         X, R, "local_quadratic", estimator_params={"bandwidth": 0.5}, on_invalid="flag"
     )
