@@ -204,3 +204,23 @@ def test_sampled_torus_curvature_changes_sign_between_outer_and_inner_equator():
     g = rm.layer_jet_grams(outer)["responses"][:, :2, :2]
     R_outer = ng.scalar_curvature(rm, outer)
     np.testing.assert_allclose(ricci, 0.5 * R_outer[:, None, None] * g, rtol=1e-8, atol=1e-12)
+
+
+def test_sampled_jets_along_a_plane_of_a_3d_stimulus_space():
+    """Tangents: Ĵ Tᵀ and T Ĥ Tᵀ, so the Gram matrix is that of the slice's exact jet."""
+    rng = np.random.default_rng(5)
+    lin, quad = rng.standard_normal((8, 3)), rng.standard_normal((8, 3, 3))
+    pop = simulate.QuadraticPopulation(lin, quad, bounds=[[-1, 1]] * 3)
+    X = pop.uniform_stimuli(400, random_state=0)
+    R = pop.sample(X, 4, noise=0.01, random_state=1)
+    rm = ng.SampledResponseMap(X, R, "local_quadratic", estimator_params={"bandwidth": 0.8})
+    T = np.linalg.qr(rng.standard_normal((3, 2)))[0].T  # (2, 3) orthonormal rows
+    q = np.array([[0.1, -0.2, 0.0], [0.0, 0.3, 0.2]])
+    J = pop.jacobian(q) @ T.T
+    H = np.einsum("ka,nab,lb->nkl", T, 2 * pop.quadratic, T)
+    exact = jet_gram(J, np.broadcast_to(H, (2, 8, 2, 2)))
+    G = rm.layer_jet_grams(q, T)["responses"]
+    np.testing.assert_allclose(G, exact, rtol=1e-3, atol=1e-3 * np.abs(exact).max())
+    plane = ng.Plane(q[0], q[1], [0.2, 0.0, -0.3], resolution=3, extent=0.5)
+    ds = ng.geometry(rm, plane, curvature=True)
+    assert ds.principal_curvatures.shape == (3, 3, 2) and np.isfinite(ds.ricci_scalar).all()
