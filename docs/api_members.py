@@ -28,6 +28,7 @@ API_MODULES = [
     "neurogeom.data",
     "neurogeom.data.neural",
     "neurogeom.experiments",
+    "neurogeom.experiments.runner",
     "neurogeom.experiments.config",
     "neurogeom.errors",
     "neurogeom.comparison",

@@ -22,7 +22,17 @@ from .comparison import (
     log_euclidean_distance,
     principal_agreement,
 )
-from .curvature import christoffel_symbols, curvature_tensors, ricci_tensor, scalar_curvature
+from .curvature import (
+    christoffel_symbols,
+    curvature_intervals,
+    curvature_tensors,
+    extrinsic_curvature,
+    mean_curvature,
+    principal_curvatures,
+    ricci_tensor,
+    scalar_curvature,
+    second_fundamental_form,
+)
 from .data.neural import Recording, from_assembly, read_arrays, read_netcdf, read_nwb
 from .dataset import load, save
 from .errors import NeurogeomError
@@ -66,9 +76,11 @@ __all__ = [
     "compare",
     "comparison",
     "correlation_test",
+    "curvature_intervals",
     "curvature_tensors",
     "errors",
     "estimators",
+    "extrinsic_curvature",
     "from_assembly",
     "geometry",
     "get_estimator",
@@ -76,8 +88,10 @@ __all__ = [
     "load",
     "log_euclidean_distance",
     "log_volume_element",
+    "mean_curvature",
     "metric_spectrum",
     "principal_agreement",
+    "principal_curvatures",
     "pullback_metric",
     "read_arrays",
     "read_netcdf",
@@ -86,6 +100,7 @@ __all__ = [
     "save",
     "scalar_curvature",
     "scale",
+    "second_fundamental_form",
     "simulate",
     "stochastic_logdet",
     "top_eigenvalues",

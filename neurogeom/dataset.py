@@ -174,6 +174,57 @@ register_variables(
             "metric singular here (rank < coordinates): Ricci scalar is NaN",
             "1",
         ),
+        # extrinsic curvature (neurogeom.curvature): how the response manifold bends
+        "mean_curvature_norm": (
+            (),
+            "norm of the mean-curvature vector H = trace(II)/k (1/a on a sphere of radius a)",
+            "1 / response_unit",
+        ),
+        "principal_curvatures": (
+            ("principal",),
+            "principal curvatures along the mean-curvature normal, largest first",
+            "1 / response_unit",
+        ),
+        "principal_undefined": (
+            (),
+            "no mean-curvature normal here (or not identifiable): principal curvatures NaN",
+            "1",
+        ),
+        "ricci_scalar_ci_low": (
+            (),
+            "lower bootstrap bound of the Ricci scalar",
+            "1 / response_unit**2",
+        ),
+        "ricci_scalar_ci_high": (
+            (),
+            "upper bootstrap bound of the Ricci scalar",
+            "1 / response_unit**2",
+        ),
+        "mean_curvature_norm_ci_low": (
+            (),
+            "lower bootstrap bound of the mean-curvature norm",
+            "1 / response_unit",
+        ),
+        "mean_curvature_norm_ci_high": (
+            (),
+            "upper bootstrap bound of the mean-curvature norm",
+            "1 / response_unit",
+        ),
+        "principal_curvatures_ci_low": (
+            ("principal",),
+            "lower bootstrap bounds of the principal curvatures",
+            "1 / response_unit",
+        ),
+        "principal_curvatures_ci_high": (
+            ("principal",),
+            "upper bootstrap bounds of the principal curvatures",
+            "1 / response_unit",
+        ),
+        "curvature_unidentified_fraction": (
+            (),
+            "fraction of bootstrap resamples whose principal curvatures are undefined",
+            "1",
+        ),
         # comparisons of two geometry fields (neurogeom.comparison)
         "compared": ((), "point used in the comparison (finite and unflagged in both)", "1"),
         "log_volume_difference": ((), "log volume element of b minus that of a", "1"),

@@ -94,11 +94,18 @@ def geometry(
     keep_resamples : bool
         Also store the bootstrap log-volumes (dimension ``bootstrap``).
     curvature : bool
-        Also measure the Ricci scalar of the same metric (slice-induced or full, same
-        ``scale``) with :func:`~neurogeom.scalar_curvature`: variables ``ricci_scalar``
-        (NaN where the metric is singular) and ``ricci_singular`` (those points), for any
-        map kind (through its :meth:`~neurogeom.ResponseMap.layer_jets`), on at most 16
-        coordinates (a line, a plane, or a low-dimensional grid).
+        Also measure second-order geometry of the same metric (slice-induced or full, same
+        ``scale``), intrinsic and extrinsic from one jet per block: ``ricci_scalar`` (as
+        :func:`~neurogeom.scalar_curvature`; NaN where the metric is singular),
+        ``ricci_singular`` (those points), ``mean_curvature_norm`` (``|H|``, as
+        :func:`~neurogeom.mean_curvature`), ``principal_curvatures`` (dimension
+        ``principal``, as :func:`~neurogeom.principal_curvatures`) and
+        ``principal_undefined``; on a plane, the curvature of the surface the plane traces
+        in the layer. Any map kind (through its :meth:`~neurogeom.ResponseMap.layer_jets`;
+        a sampled map needs ``estimator="local_quadratic"``, and with ``n_bootstrap > 0``
+        and repeated trials adds ``*_ci_low``/``*_ci_high`` bounds of the three and
+        ``curvature_unidentified_fraction``), on at most 16 coordinates (a line, a plane,
+        or a low-dimensional grid).
     classifier_output : {"logits", "log_probabilities", "probabilities"}
         What ``classifier`` returns. With the default, outputs that are already
         probabilities (nonnegative rows summing to 1) are refused, since taking them for
@@ -166,7 +173,7 @@ def geometry(
     if not response_map.returns_dict:  # one layer: no layer dimension
         fields = {name: value[0] for name, value in fields.items()}
     if curvature:
-        curv = _curvature_fields(response_map, sl, tangents, k, scale, block_size, progress)
+        curv = _curvature_fields(response_map, sl, tangents, k, scale, block_size, progress, level)
         fields.update(curv if response_map.returns_dict else {n: v[0] for n, v in curv.items()})
     if classifier is not None:
         fields.update(_class_fields(classifier, sl, block_size, classifier_output))
@@ -185,9 +192,10 @@ def geometry(
     }
     var_attrs = {
         name: {"space": label, "scale": scale}
-        for name in ("metric", "log_volume_element", "eigenvalues", "ricci_scalar")
+        for name in ("metric", "log_volume_element", "eigenvalues", *_CURVATURE_VARIABLES)
     }
-    var_attrs["ricci_scalar"]["method"] = CURVATURE_METHOD
+    for name in _CURVATURE_VARIABLES:
+        var_attrs[name]["method"] = CURVATURE_METHOD
     ds = build_dataset(
         sl,
         fields,
@@ -576,12 +584,15 @@ def _class_fields(
 
 
 CURVATURE_MAX_DIM = 16
+_CURVATURE_VARIABLES = ("ricci_scalar", "mean_curvature_norm", "principal_curvatures")
 CURVATURE_METHOD = (
-    "neurogeom.scalar_curvature (method='embedding'): second derivatives of the responses "
-    "from the map's layer_jets (exact torch.func jets in float64 for torch maps, central "
-    "differences of the Jacobian otherwise), Christoffel symbols J+ d2r and the Gauss "
-    "equation; R = g^bd R^a_bad, 2/a**2 on a sphere of radius a; NaN where the metric is "
-    "singular"
+    "neurogeom.curvature.second_order: second derivatives of the responses from the map's "
+    "layer_jets (exact torch.func jets in float64 for torch maps, central differences of the "
+    "Jacobian otherwise, a local quadratic fit with noise-bias-corrected products for "
+    "sampled maps), one QR factorisation of J for Christoffel symbols J+ d2r, the Gauss "
+    "equation and the second fundamental form II = (I - P) d2r; R = g^bd R^a_bad (2/a**2 on a "
+    "sphere of radius a), H = trace(II)/k, principal curvatures along H/|H|; NaN where the "
+    "metric is singular"
 )
 
 
@@ -593,30 +604,50 @@ def _curvature_fields(
     scale: Scale,
     block_size: int,
     progress: bool | None = None,
+    level: float = 0.95,
 ) -> dict[str, np.ndarray]:
-    """``ricci_scalar`` and ``ricci_singular``, each ``(L, m)``."""
-    from .curvature import scalar_curvature
+    """Intrinsic and extrinsic curvature fields, each ``(L, m, ...)``, from one jet per block.
+
+    ``ricci_scalar``, ``ricci_singular``, ``mean_curvature_norm``, ``principal_curvatures``
+    and ``principal_undefined``; for maps with bootstrap resamples of their jets also the
+    ``*_ci_low``/``*_ci_high`` bounds and ``curvature_unidentified_fraction``.
+    """
+    from .curvature import curvature_intervals, second_order
 
     if k > CURVATURE_MAX_DIM:
         raise ParameterError(
             f"curvature=True on {k} coordinates would take ~{k}² forward passes per point; "
             f"measure it on a Line or Plane slice (at most {CURVATURE_MAX_DIM} coordinates)."
         )
-    scalars: list[list[np.ndarray]] = [[] for _ in rm.layers]
-    masks: list[list[np.ndarray]] = [[] for _ in rm.layers]
+    with_intervals = (  # resampling trials: single-trial recordings get no curvature intervals
+        getattr(rm, "n_bootstrap", 0) > 0
+        and getattr(rm, "n_repetitions", 2) >= 2
+        and callable(getattr(rm, "layer_jet_gram_resamples", None))
+    )
+    parts: dict[str, list[list[np.ndarray]]] = {}
+
+    def add(name: str, j: int, value: Any) -> None:
+        parts.setdefault(name, [[] for _ in rm.layers])[j].append(np.asarray(value))
+
     n_blocks = -(-len(sl) // block_size)
     for _, block in progress_bar(
         sl.blocks(block_size), total=n_blocks, desc="curvature", enabled=progress
     ):
-        R, singular = scalar_curvature(
-            rm, block, tangents, scale=scale, on_singular="nan", return_singular=True
+        per_layer = second_order(rm, block, tangents, scale=scale, on_singular="nan")
+        ci = (
+            curvature_intervals(rm, block, tangents, level=level, scale=scale)
+            if with_intervals
+            else None
         )
-        if not rm.returns_dict:
-            R, singular = {rm.layers[0]: R}, {rm.layers[0]: singular}
+        if ci is not None and not rm.returns_dict:
+            ci = {rm.layers[0]: ci}
         for j, name in enumerate(rm.layers):
-            scalars[j].append(R[name])
-            masks[j].append(singular[name])
-    return {
-        "ricci_scalar": np.stack([np.concatenate(v) for v in scalars]),
-        "ricci_singular": np.stack([np.concatenate(v) for v in masks]),
-    }
+            curv, ext = per_layer[name]
+            add("ricci_scalar", j, curv.scalar.numpy())
+            add("ricci_singular", j, curv.singular.numpy())
+            add("mean_curvature_norm", j, ext.mean_curvature_norm.numpy())
+            add("principal_curvatures", j, ext.principal_curvatures.numpy())
+            add("principal_undefined", j, ext.normal_undefined.numpy())
+            for field, value in ({} if ci is None else ci[name]).items():
+                add(field, j, value)
+    return {name: np.stack([np.concatenate(v) for v in per]) for name, per in parts.items()}

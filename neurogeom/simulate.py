@@ -40,6 +40,7 @@ from .errors import (
 )
 
 __all__ = [
+    "AffineSurface",
     "GridCells",
     "LinearPopulation",
     "OrientationContrast",
@@ -676,6 +677,146 @@ class QuadraticPopulation(Population):
 
     def _jacobian(self, x: np.ndarray) -> np.ndarray:
         return self.weights[None] + 2 * np.einsum("nab,mb->mna", self.quadratic, x)
+
+
+class AffineSurface(Population):
+    r"""Rates on an affine image of a sphere, torus or circle: ``f(x) = b + A s(x)``.
+
+    ``s`` is the unit-speed-free standard chart of the surface in ``R³`` (``R²`` for the
+    circle): ``"sphere"`` ``(θ, φ) ↦ a (sin θ cos φ, sin θ sin φ, cos θ)``; ``"torus"``
+    ``(u, v) ↦ ((c + a cos v) cos u, (c + a cos v) sin u, a sin v)``; ``"circle"``
+    ``θ ↦ a (cos θ, sin θ)`` (a head-direction-like ring). With the default
+    ``A = gain · Q`` (``Q`` random orthonormal columns) the mean responses lie on an exact
+    copy of the surface scaled by ``gain``, so its curvature is known in closed form: on the
+    sphere ``κ = 1/(gain·a)``, ``R = 2/(gain·a)²``; on the torus ``κ = cos v/(gain (c + a
+    cos v))`` and ``1/(gain·a)``; on the circle ``|H| = 1/(gain·a)``. Any other ``weights``
+    give an affine (ellipsoidal) image whose exact jets :meth:`hessian` provides.
+
+    Parameters
+    ----------
+    surface : {"sphere", "torus", "circle"}
+    n_neurons : int
+        Number of neurons (at least the embedding dimension, 3 or 2).
+    radius : float
+        ``a``.
+    center_radius : float
+        ``c`` (torus only; ``c > a``).
+    gain : float
+        Scale of the default weights.
+    baseline : float or array (n,)
+        ``b`` (keep rates positive for Poisson trials: ``b > gain·(c + a)``).
+    weights : array (n, 3) or (n, 2), optional
+        ``A``; default ``gain · Q``.
+    bounds : array (d, 2), optional
+        Stimulus domain; default the whole chart (the sphere's away from its poles).
+    random_state : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pop = AffineSurface("sphere", 24, radius=1.0, gain=5.0, baseline=20.0)
+    >>> g = pop.metric(np.array([[np.pi / 2, 0.3]]))[0]     # (gain a)² diag(1, sin² θ)
+    >>> np.round(g, 12)
+    array([[25.,  0.],
+           [ 0., 25.]])
+    """
+
+    SURFACES = ("sphere", "torus", "circle")
+
+    def __init__(
+        self,
+        surface: str = "sphere",
+        n_neurons: int = 24,
+        *,
+        radius: float = 1.0,
+        center_radius: float = 3.0,
+        gain: float = 1.0,
+        baseline: Any = 0.0,
+        weights: Any = None,
+        bounds: Any = None,
+        random_state: int = 0,
+    ) -> None:
+        if surface not in self.SURFACES:
+            raise ParameterError(f"surface={surface!r}; use one of {self.SURFACES}.")
+        self.surface = surface
+        self.radius = _real(radius, "radius", minimum=0, strict=True)
+        self.center_radius = _real(center_radius, "center_radius", minimum=0, strict=True)
+        if surface == "torus" and self.center_radius <= self.radius:
+            raise ParameterError(
+                f"center_radius={center_radius} <= radius={radius}: the torus would cross "
+                "itself; give center_radius > radius."
+            )
+        self.gain = _real(gain, "gain", minimum=0, strict=True)
+        dim = 2 if surface == "circle" else 3
+        self.n_neurons = check_count(n_neurons, "n_neurons", dim)
+        self.d = 1 if surface == "circle" else 2
+        if weights is None:
+            rng = np.random.default_rng(random_state)
+            Q = np.linalg.qr(rng.standard_normal((self.n_neurons, dim)))[0]
+            self.weights = self.gain * Q
+        else:
+            self.weights = _matrix(weights, "weights", f"({self.n_neurons}, {dim})", 2)
+            if self.weights.shape != (self.n_neurons, dim):
+                raise ShapeError(
+                    f"weights have shape {self.weights.shape}; expected ({self.n_neurons}, {dim})."
+                )
+        self.baseline = _per_neuron(baseline, "baseline", self.n_neurons)
+        tau = 2 * np.pi
+        default = {
+            "sphere": [[0.3, np.pi - 0.3], [0.0, tau]],
+            "torus": [[0.0, tau]] * 2,
+            "circle": [[0.0, tau]],
+        }
+        self.bounds = (
+            _default_bounds(bounds, self.d) if bounds is not None else np.array(default[surface])
+        )
+        self.period = {"sphere": (None, tau), "torus": (tau, tau), "circle": (tau,)}[surface]
+
+    def _chart(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Points ``(m, e)``, first ``(m, e, d)`` and second derivatives ``(m, e, d, d)``."""
+        a, c = self.radius, self.center_radius
+        if self.surface == "circle":
+            t = x[:, 0]
+            cs, sn = np.cos(t), np.sin(t)
+            pt = a * np.stack([cs, sn], 1)
+            return pt, a * np.stack([-sn, cs], 1)[:, :, None], -pt[:, :, None, None]
+        u, v = x[:, 0], x[:, 1]
+        cu, su, cv, sv = np.cos(u), np.sin(u), np.cos(v), np.sin(v)
+        z = np.zeros_like(u)
+        if self.surface == "sphere":  # (θ, φ) = (u, v)
+            pt = a * np.stack([su * cv, su * sv, cu], 1)
+            d1 = a * np.stack([np.stack([cu * cv, -su * sv], -1),
+                               np.stack([cu * sv, su * cv], -1),
+                               np.stack([-su, z], -1)], 1)  # fmt: skip
+            d2 = a * np.stack([np.stack([np.stack([-su * cv, -cu * sv], -1),
+                                         np.stack([-cu * sv, -su * cv], -1)], -2),
+                               np.stack([np.stack([-su * sv, cu * cv], -1),
+                                         np.stack([cu * cv, -su * sv], -1)], -2),
+                               np.stack([np.stack([-cu, z], -1),
+                                         np.stack([z, z], -1)], -2)], 1)  # fmt: skip
+            return pt, d1, d2
+        rad = c + a * cv
+        pt = np.stack([rad * cu, rad * su, a * sv], 1)
+        d1 = np.stack([np.stack([-rad * su, -a * sv * cu], -1),
+                       np.stack([rad * cu, -a * sv * su], -1),
+                       np.stack([z, a * cv], -1)], 1)  # fmt: skip
+        d2 = np.stack([np.stack([np.stack([-rad * cu, a * sv * su], -1),
+                                 np.stack([a * sv * su, -a * cv * cu], -1)], -2),
+                       np.stack([np.stack([-rad * su, -a * sv * cu], -1),
+                                 np.stack([-a * sv * cu, -a * cv * su], -1)], -2),
+                       np.stack([np.stack([z, z], -1),
+                                 np.stack([z, -a * sv], -1)], -2)], 1)  # fmt: skip
+        return pt, d1, d2
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        return self.baseline + self._chart(x)[0] @ self.weights.T
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        return np.einsum("ne,med->mnd", self.weights, self._chart(x)[1])
+
+    def hessian(self, x: Any) -> np.ndarray:
+        """Exact second derivatives ``∂_a∂_b f``, shape ``(m, n, d, d)``."""
+        return np.einsum("ne,medf->mndf", self.weights, self._chart(_as_stimuli(x, self.d))[2])
 
 
 class Warped(Population):

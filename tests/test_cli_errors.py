@@ -104,12 +104,12 @@ def test_unusable_config_path(tmp_path, capsys, what):
 
 
 def test_unusable_out_fails_before_training(tmp_path, capsys, monkeypatch):
-    import neurogeom.experiments.toy as toy
+    import neurogeom.experiments.runner as runner
 
     def no_training(*args, **kwargs):
         raise AssertionError("training started although --out is unusable")
 
-    monkeypatch.setattr(toy, "train_and_measure", no_training)
+    monkeypatch.setattr(runner, "train_and_measure", no_training)
     cfg = tmp_path / "c.toml"
     cfg.write_text(_toml(TOY))
     blocker = tmp_path / "file"
@@ -121,7 +121,7 @@ def test_unusable_out_fails_before_training(tmp_path, capsys, monkeypatch):
 
 def test_missing_netcdf_engine_fails_before_training(tmp_path, capsys, monkeypatch):
     import neurogeom.dataset
-    import neurogeom.experiments.toy as toy
+    import neurogeom.experiments.runner as runner
 
     def no_engine() -> str:
         raise ImportError("writing netCDF-4 needs netCDF4 or h5netcdf")
@@ -130,7 +130,7 @@ def test_missing_netcdf_engine_fails_before_training(tmp_path, capsys, monkeypat
         raise AssertionError("training started without a netCDF engine")
 
     monkeypatch.setattr(neurogeom.dataset, "netcdf_engine", no_engine)
-    monkeypatch.setattr(toy, "train_and_measure", no_training)
+    monkeypatch.setattr(runner, "train_and_measure", no_training)
     cfg = tmp_path / "c.toml"
     cfg.write_text(_toml(TOY))
     assert main(["run", "toy", "--config", str(cfg), "--out", str(tmp_path / "r")]) == 2
@@ -139,6 +139,8 @@ def test_missing_netcdf_engine_fails_before_training(tmp_path, capsys, monkeypat
 
 
 def test_late_failure_leaves_no_run_folder(tmp_path, capsys, monkeypatch):
+    import dataclasses
+
     import neurogeom.experiments as experiments
 
     exp = experiments.EXPERIMENTS["toy"]
@@ -149,7 +151,7 @@ def test_late_failure_leaves_no_run_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(
         experiments.EXPERIMENTS,
         "toy",
-        experiments.Experiment(exp.name, exp.summary, exp.defaults, exp.run, broken, exp.rows),
+        dataclasses.replace(exp, figures=broken),
     )
     cfg = tmp_path / "c.toml"
     cfg.write_text(_toml(TOY))

@@ -28,6 +28,11 @@ def run(script: str, *args: str) -> None:
         ("demo_api.py", ("--out", "{tmp}/demo", "--epochs", "2")),
         ("place_cells.py", ("--presentations", "1000", "--bootstrap", "10")),
         ("curvature_shallow.py", ("--out", "{tmp}/c.png", "--steps", "20", "--res", "9")),
+        pytest.param(
+            "curvature_from_trials.py",
+            ("--presentations", "1500", "--bootstrap", "5", "--resolution", "3", "--steps", "20"),
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_example_runs(script, args, tmp_path):

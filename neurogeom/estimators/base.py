@@ -237,6 +237,17 @@ class JacobianEstimator(BaseEstimator):
         """
         return None, self.linear_weights(Xq)
 
+    def jet_weights(self, Xq: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the Jacobian ``(m, d, M)`` and of the Hessian ``(m, d, d, M)``.
+
+        Linear smoothers that estimate second derivatives (the local quadratic) override
+        this; ``Ĥ[q, :, a, b] = C2[q, a, b] @ R``. The default refuses.
+        """
+        raise InputTypeError(
+            f"{type(self).__name__} does not estimate second derivatives, which curvature "
+            "needs; use estimator='local_quadratic'."
+        )
+
     def noise_propagation(self, Xq: Any, variances: Any = None) -> np.ndarray:
         """Noise-propagation matrices ``S = Σₖ cₖ cₖᵀ vₖ``, shape ``(m, d, d)``.
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._arrays import as_array
-from ..errors import InsufficientSamplesError, ParameterError, ShapeError
+from ..errors import InputTypeError, InsufficientSamplesError, ParameterError, ShapeError
 from .base import JacobianEstimator, per_dimension, register_estimator
 
 __all__ = ["LocalPolynomial"]
@@ -387,18 +387,21 @@ class LocalPolynomial(JacobianEstimator):
         intercept: bool,
         slopes: bool | None = None,
         check: bool = True,
+        second: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Selected rows of ``(XᵀWX)⁻¹XᵀW`` at each query: ``(m, r, M)`` and n_eff ``(m,)``.
 
         The intercept row (the mean's weights) and/or the ``d`` slope rows (divided by
-        ``h``: the Jacobian's weights), from one solve per query. ``slopes`` defaults to
-        ``not intercept``.
+        ``h``: the Jacobian's weights), and with ``second`` (degree 2) the ``d(d+1)/2``
+        quadratic rows (scaled to second derivatives ``∂_a∂_b``, ``a ≤ b``), from one solve
+        per query. ``slopes`` defaults to ``not intercept``.
         """
         X = self.X_
         M, d = X.shape
         p = self.n_coefficients_for(d)
         slopes = (not intercept) if slopes is None else slopes
         sel = ([0] if intercept else []) + (list(range(1, d + 1)) if slopes else [])
+        sel += list(range(d + 1, d + 1 + d * (d + 1) // 2)) if second else []
         step = max(1, int(self.chunk_elements) // (M * p))
         out = np.empty((len(Xq), len(sel), M))
         neff = np.empty(len(Xq))
@@ -428,7 +431,10 @@ class LocalPolynomial(JacobianEstimator):
                 ) from err
             out[s : s + step] = np.swapaxes(A, 1, 2) @ Dw
         if slopes:
-            out[:, int(intercept) :] /= h[None, :, None]
+            out[:, int(intercept) : int(intercept) + d] /= h[None, :, None]
+        if second:  # β_ab uₐu_b with u = (x − x₀)/h: ∂_a∂_b = β_ab/(h_a h_b), ∂_a² = 2β_aa/h_a²
+            a, b = np.triu_indices(d)
+            out[:, len(sel) - len(a) :] *= (np.where(a == b, 2.0, 1.0) / (h[a] * h[b]))[:, None]
         return out, neff
 
     def _scaled_diff(self, Xq: np.ndarray, h: np.ndarray) -> list[np.ndarray]:
@@ -457,6 +463,25 @@ class LocalPolynomial(JacobianEstimator):
         """Weights of the mean ``(m, M)`` and of the Jacobian ``(m, d, M)``, from one solve."""
         rows, _ = self._rows(self._query(Xq), self.bandwidth_, intercept=True, slopes=True)
         return rows[:, 0], rows[:, 1:]
+
+    def jet_weights(self, Xq: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the Jacobian ``(m, d, M)`` and of the Hessian ``(m, d, d, M)``, one solve.
+
+        ``Ĵ[q] = (C[q] @ R)ᵀ`` and ``Ĥ[q, :, a, b] = C2[q, a, b] @ R``: the slope and the
+        quadratic coefficients of the same local quadratic fit (degree 2 only).
+        """
+        if self.degree != 2:
+            raise InputTypeError(
+                f"curvature needs second derivatives, which need a local quadratic fit; this "
+                f"LocalPolynomial has degree={self.degree}. Use estimator='local_quadratic'."
+            )
+        d = self.X_.shape[1]
+        rows, _ = self._rows(self._query(Xq), self.bandwidth_, intercept=False, second=True)
+        C2 = np.empty((len(rows), d, d, rows.shape[-1]))
+        a, b = np.triu_indices(d)
+        C2[:, a, b] = rows[:, d:]
+        C2[:, b, a] = rows[:, d:]
+        return rows[:, :d], C2
 
     def predict(self, Xq: Any) -> np.ndarray:
         """Local-polynomial estimate of the mean responses, shape ``(m, n)``."""

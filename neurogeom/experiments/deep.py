@@ -27,7 +27,6 @@ epochs) so each command runs in about a minute on a CPU; the full-scale settings
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import torch
 import xarray as xr
 from torch import nn
 
+from .._progress import progress
 from ..data.cifar import ImageData, load_cifar10, normalize, synthetic_cifar10
 from ..dataset import add_variables, register_variables, stack
 from ..errors import ParameterError, SingularMetricError
@@ -46,11 +46,13 @@ from ..models.barlow import BarlowTwins, LinearProbe
 from ..models.resnet import ResNet
 from ..slices import Line, Plane, Slice
 from .claims import spearman
-from .config import POSITIVE, RULES, one_of, resolve_config
-from .runner import progress, record_config
+from .config import POSITIVE, RULES, one_of
+from .figures import deep_title, training_figure
+from .runner import Experiment, Setting, Trainer, run
 from .train_deep import (
     Checkpoint,
     DeepTrainConfig,
+    build_model,
     extract_features,
     load_checkpoint,
     resolve_device,
@@ -58,15 +60,20 @@ from .train_deep import (
 )
 
 __all__ = [
+    "BARLOW_LINE",
     "BARLOW_LINE_DEFAULTS",
+    "BARLOW_PLANE",
     "BARLOW_PLANE_DEFAULTS",
+    "CIFAR_PLANE",
     "CIFAR_PLANE_DEFAULTS",
+    "CIFAR_STAGES",
     "CIFAR_STAGES_DEFAULTS",
     "note_undefined",
     "run_barlow_line",
     "run_barlow_plane",
     "run_cifar_plane",
     "run_cifar_stages",
+    "train_checkpoints",
     "with_claim",
 ]
 
@@ -485,26 +492,43 @@ def _barlow_measure(
 # --- assembling -----------------------------------------------------------------------------
 
 
-def _over_checkpoints(
-    ckpts: list[Checkpoint],
-    measure: Callable[[Checkpoint], xr.Dataset],
-    history: list[dict[str, Any]],
-    *,
-    name: str,
-    loss_name: str,
-    enabled: bool | None,
-) -> xr.Dataset:
-    parts = [measure(c) for c in progress(ckpts, desc=f"{name}: measure", enabled=enabled)]
-    epochs = [c.epoch for c in ckpts]
-    ds = stack(parts, "epoch", epochs, long_name="training epoch of the checkpoint")
-    losses = np.asarray([h["loss"] for h in history], dtype=np.float64)
-    coord = np.asarray([h["epoch"] for h in history], dtype=np.int64)
-    return add_variables(
-        ds,
-        {"loss": (("train_epoch",), losses)},
-        coords={"train_epoch": (("train_epoch",), coord, {"long_name": "training epoch"})},
-        attrs={"loss": {"long_name": loss_name}},
-    )
+def train_checkpoints(method: str, loss_name: str) -> Trainer:
+    """The deep experiments' trainer: train (or resume) to checkpoints, then measure each.
+
+    Parameters
+    ----------
+    method : {"supervised", "barlow"}
+    loss_name : str
+        ``long_name`` of the recorded ``loss``.
+
+    Returns
+    -------
+    callable
+        A :data:`~.runner.Trainer` that records ``train_dir`` (the kept folder, or "").
+    """
+
+    def trainer(
+        experiment: Experiment, cfg: dict[str, Any], setting: Setting, cell: dict[str, Any]
+    ) -> tuple[xr.Dataset, dict[str, Any]]:
+        ckpts, history, kept = _checkpoints(cfg, method, setting.training)
+        enabled = cfg["progress"]
+        parts = [
+            setting.measure(c)
+            for c in progress(ckpts, desc=f"{experiment.name}: measure", enabled=enabled)
+        ]
+        epochs = [c.epoch for c in ckpts]
+        ds = stack(parts, "epoch", epochs, long_name="training epoch of the checkpoint")
+        losses = np.asarray([h["loss"] for h in history], dtype=np.float64)
+        coord = np.asarray([h["epoch"] for h in history], dtype=np.int64)
+        ds = add_variables(
+            ds,
+            {"loss": (("train_epoch",), losses)},
+            coords={"train_epoch": (("train_epoch",), coord, {"long_name": "training epoch"})},
+            attrs={"loss": {"long_name": loss_name}},
+        )
+        return ds, {"train_dir": kept}
+
+    return trainer
 
 
 def _display_images(data: ImageData, index: list[int]) -> np.ndarray:
@@ -512,32 +536,25 @@ def _display_images(data: ImageData, index: list[int]) -> np.ndarray:
     return data.images[index].numpy().astype(np.float32)
 
 
-def _finish(
-    ds: xr.Dataset,
-    cfg: dict[str, Any],
-    data: ImageData,
-    *,
-    name: str,
-    model: str,
-    start: float,
-    extra: dict[str, Any],
-) -> xr.Dataset:
-    ds = note_undefined(ds)
-    ds.attrs["data_source"] = _source_label(data)
-    ds.attrs["model"] = model
-    settings = {
-        **cfg,
+def _data_settings(data: ImageData) -> dict[str, Any]:
+    return {
         "data_source": data.source,
         "data_info": data.info,
         "n_train": len(data),
         "class_names": list(data.classes),
-        **extra,
     }
-    return record_config(ds, settings, experiment=name, seconds=time.perf_counter() - start)
 
 
 def _model_label(cfg: dict[str, Any], what: str) -> str:
     return f"{what} ResNet-{cfg['depth']} ({cfg['activation']}, width x{float(cfg['width']):g})"
+
+
+def _feature_width(cfg: dict[str, Any], method: str) -> int:
+    """The pooled feature width of the configured network (without training it)."""
+    model = build_model(_train_config(cfg, method))
+    net = model.backbone if isinstance(model, BarlowTwins) else model
+    assert isinstance(net, ResNet)
+    return int(net.feature_dim)
 
 
 def _plane(cfg: dict[str, Any], data: ImageData) -> tuple[Plane, list[int]]:
@@ -550,102 +567,167 @@ def _plane(cfg: dict[str, Any], data: ImageData) -> tuple[Plane, list[int]]:
     return where, index
 
 
-def _run_supervised(
-    name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any, stages: bool
-) -> xr.Dataset:
-    cfg = resolve_config(
-        defaults, config, {"data": str(data)} if data is not None else None, rules=DEEP_RULES
-    )
+_ANCHOR_DIMS = ("anchor", "channel", "row", "column")
+
+
+def _supervised_setting(cfg: dict[str, Any], stages: bool) -> Setting:
+    """The plane through three training images, measured on the pooled features or stages."""
     _validate(cfg)
-    start = time.perf_counter()
     images = _load_data(cfg)
     where, index = _plane(cfg, images)
-    ckpts, history, kept = _checkpoints(cfg, "supervised", images)
-    measure = _supervised_measure(cfg, where, images, stages)
-    ds = _over_checkpoints(
-        ckpts,
-        measure,
-        history,
-        name=name,
-        loss_name="mean training cross-entropy of the epoch",
-        enabled=cfg["progress"],
-    )
-    shown = _display_images(images, index)
-    ds = add_variables(ds, {"anchor_images": (("anchor", "channel", "row", "column"), shown)})
-    first = ckpts[0].model
-    assert isinstance(first, ResNet)
-    width = first.feature_dim
+    width = _feature_width(cfg, "supervised")
     measured = (int(cfg["stage_pool"]) or width) if stages else width
-    extra: dict[str, Any] = {
+    recorded: dict[str, Any] = {
+        **_data_settings(images),
         "anchor_labels": [int(c) for c in cfg["classes"]],
         "anchor_classes": [images.classes[int(c)] for c in cfg["classes"]],
         "anchor_indices": index,
         "feature_width": width,
         "full_rank": _rank(cfg, measured),
-        "train_dir": kept,
     }
     if stages:
-        extra["stage_pool"] = measured
-    return _finish(
-        ds, cfg, images, name=name, model=_model_label(cfg, "supervised"), start=start, extra=extra
+        recorded["stage_pool"] = measured
+    return Setting(
+        measure=_supervised_measure(cfg, where, images, stages),
+        training=images,
+        variables={"anchor_images": (_ANCHOR_DIMS, _display_images(images, index))},
+        attrs={"data_source": _source_label(images), "model": _model_label(cfg, "supervised")},
+        settings=recorded,
     )
 
 
-def _run_barlow(
-    name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any
-) -> xr.Dataset:
-    cfg = resolve_config(
-        defaults, config, {"data": str(data)} if data is not None else None, rules=DEEP_RULES
+def _barlow_setting(
+    cfg: dict[str, Any], slices: list[Slice], labels: list[str] | None, images: ImageData
+) -> Setting:
+    width = _feature_width(cfg, "barlow")
+    return Setting(
+        measure=_barlow_measure(cfg, slices, labels, images),
+        training=images,
+        attrs={
+            "data_source": _source_label(images),
+            "model": _model_label(cfg, "Barlow Twins") + " + linear probe",
+        },
+        settings={**_data_settings(images), "feature_width": width, "full_rank": _rank(cfg, width)},
     )
+
+
+def _barlow_line_setting(cfg: dict[str, Any]) -> Setting:
+    """Lines between the first training images of each pair of classes."""
     _validate(cfg)
-    start = time.perf_counter()
     images = _load_data(cfg)
-    extra: dict[str, Any] = {}
-    labels: list[str] | None
-    if name == "barlow-line":
-        pairs = [[int(c) for c in p] for p in cfg["pairs"]]
-        if not pairs or any(len(p) != 2 for p in pairs):
-            raise ParameterError(f"pairs={cfg['pairs']}; give pairs of two classes like [[1, 5]].")
-        index = [_anchor_index(images, p) for p in pairs]
-        ends = [_normalised(images, i) for i in index]
-        slices: list[Slice] = [Line(a, b, steps=int(cfg["steps"])) for a, b in ends]
-        labels = [f"{images.classes[a]} -> {images.classes[b]}" for a, b in pairs]
-        display = np.stack([_display_images(images, i) for i in index])
-        dims: tuple[str, ...] = ("pair", "anchor", "channel", "row", "column")
-        extra = {"anchor_indices": index}
-    else:
-        plane, flat = _plane(cfg, images)
-        slices, labels, display = [plane], None, _display_images(images, flat)
-        dims = ("anchor", "channel", "row", "column")
-        extra = {
-            "anchor_indices": flat,
-            "anchor_classes": [images.classes[int(c)] for c in cfg["classes"]],
-        }
-    ckpts, history, kept = _checkpoints(cfg, "barlow", images)
-    ds = _over_checkpoints(
-        ckpts,
-        _barlow_measure(cfg, slices, labels, images),
-        history,
-        name=name,
-        loss_name="mean Barlow Twins loss of the epoch",
-        enabled=cfg["progress"],
-    )
-    ds = add_variables(ds, {"anchor_images": (dims, display)})
-    first = ckpts[0].model
-    assert isinstance(first, BarlowTwins)
-    width = first.backbone.feature_dim
-    extra.update(
-        {"feature_width": int(width), "full_rank": _rank(cfg, int(width)), "train_dir": kept}
-    )
-    return _finish(
-        ds,
-        cfg,
-        images,
-        name=name,
-        model=_model_label(cfg, "Barlow Twins") + " + linear probe",
-        start=start,
-        extra=extra,
-    )
+    pairs = [[int(c) for c in p] for p in cfg["pairs"]]
+    if not pairs or any(len(p) != 2 for p in pairs):
+        raise ParameterError(f"pairs={cfg['pairs']}; give pairs of two classes like [[1, 5]].")
+    index = [_anchor_index(images, p) for p in pairs]
+    ends = [_normalised(images, i) for i in index]
+    lines: list[Slice] = [Line(a, b, steps=int(cfg["steps"])) for a, b in ends]
+    labels = [f"{images.classes[a]} -> {images.classes[b]}" for a, b in pairs]
+    setting = _barlow_setting(cfg, lines, labels, images)
+    display = np.stack([_display_images(images, i) for i in index])
+    setting.variables["anchor_images"] = (("pair", *_ANCHOR_DIMS), display)
+    setting.settings["anchor_indices"] = index
+    return setting
+
+
+def _barlow_plane_setting(cfg: dict[str, Any]) -> Setting:
+    """The plane through the first training images of three classes."""
+    _validate(cfg)
+    images = _load_data(cfg)
+    plane, index = _plane(cfg, images)
+    setting = _barlow_setting(cfg, [plane], None, images)
+    setting.variables["anchor_images"] = (_ANCHOR_DIMS, _display_images(images, index))
+    setting.settings["anchor_indices"] = index
+    setting.settings["anchor_classes"] = [images.classes[int(c)] for c in cfg["classes"]]
+    return setting
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def _training(ds: xr.Dataset) -> Any:
+    return training_figure(ds, deep_title(ds))
+
+
+def _cifar_plane_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import checkpoint_plane_panels
+
+    return {"fig3_plane": checkpoint_plane_panels(ds), "training": _training(ds)}
+
+
+def _cifar_stages_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import stage_panels
+
+    figures = {"fig4_stages": stage_panels(ds, space="slice")}
+    if "full" in ds["space"].values:
+        figures["fig4_stages_full"] = stage_panels(ds, space="full")
+    return {**figures, "training": _training(ds)}
+
+
+def _barlow_line_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import interpolation_panels
+
+    return {"fig5_lines": interpolation_panels(ds), "training": _training(ds)}
+
+
+def _barlow_plane_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import checkpoint_plane_panels
+
+    return {"fig6_plane": checkpoint_plane_panels(ds), "training": _training(ds)}
+
+
+# --- the experiments ------------------------------------------------------------------------
+
+_SUPERVISED = train_checkpoints("supervised", "mean training cross-entropy of the epoch")
+_BARLOW_TRAINING = train_checkpoints("barlow", "mean Barlow Twins loss of the epoch")
+
+#: Fig. 3: a supervised ResNet, its pooled features on a plane of three images, per checkpoint.
+CIFAR_PLANE = Experiment(
+    name="cifar-plane",
+    summary="Fig. 3: supervised CIFAR ResNet, plane through a horse, a frog and a car, per checkpoint",
+    defaults=CIFAR_PLANE_DEFAULTS,
+    setting=lambda cfg, data: _supervised_setting(cfg, stages=False),
+    train=_SUPERVISED,
+    figures=_cifar_plane_figures,
+    rows=("epoch", "space"),
+    rules=DEEP_RULES,
+    finish=note_undefined,
+)
+#: Fig. 4: the same plane, each of the four stage outputs pooled to a common width.
+CIFAR_STAGES = Experiment(
+    name="cifar-stages",
+    summary="Fig. 4: the same plane, volume element of the 4 pooled stage outputs per checkpoint",
+    defaults=CIFAR_STAGES_DEFAULTS,
+    setting=lambda cfg, data: _supervised_setting(cfg, stages=True),
+    train=_SUPERVISED,
+    figures=_cifar_stages_figures,
+    rows=("layer", "epoch", "space"),
+    rules=DEEP_RULES,
+    finish=note_undefined,
+)
+#: Fig. 5: a Barlow Twins backbone along lines between pairs of images, linear-probe classes.
+BARLOW_LINE = Experiment(
+    name="barlow-line",
+    summary="Fig. 5: Barlow Twins backbone along car -> dog and car -> frog, linear-probe classes",
+    defaults=BARLOW_LINE_DEFAULTS,
+    setting=lambda cfg, data: _barlow_line_setting(cfg),
+    train=_BARLOW_TRAINING,
+    figures=_barlow_line_figures,
+    rows=("pair", "epoch", "space"),
+    rules=DEEP_RULES,
+    finish=note_undefined,
+)
+#: Fig. 6: the Barlow Twins backbone on the plane through three images.
+BARLOW_PLANE = Experiment(
+    name="barlow-plane",
+    summary="Fig. 6: Barlow Twins backbone on the plane through three images, per checkpoint",
+    defaults=BARLOW_PLANE_DEFAULTS,
+    setting=lambda cfg, data: _barlow_plane_setting(cfg),
+    train=_BARLOW_TRAINING,
+    figures=_barlow_plane_figures,
+    rows=("epoch", "space"),
+    rules=DEEP_RULES,
+    finish=note_undefined,
+)
 
 
 def run_cifar_plane(
@@ -677,7 +759,7 @@ def run_cifar_plane(
     >>> dict(ds.log_volume_element.sizes)
     {'epoch': 2, 'space': 2, 'u': 3, 'v': 3}
     """
-    return _run_supervised("cifar-plane", CIFAR_PLANE_DEFAULTS, config, data, stages=False)
+    return run(CIFAR_PLANE, config, data=data)
 
 
 def run_cifar_stages(
@@ -705,7 +787,7 @@ def run_cifar_stages(
     >>> dict(ds.log_volume_element.sizes)
     {'epoch': 1, 'space': 2, 'layer': 4, 'u': 3, 'v': 3}
     """
-    return _run_supervised("cifar-stages", CIFAR_STAGES_DEFAULTS, config, data, stages=True)
+    return run(CIFAR_STAGES, config, data=data)
 
 
 def run_barlow_line(
@@ -733,7 +815,7 @@ def run_barlow_line(
     >>> dict(ds.log_volume_element.sizes)
     {'epoch': 1, 'pair': 2, 'space': 2, 't': 4}
     """
-    return _run_barlow("barlow-line", BARLOW_LINE_DEFAULTS, config, data)
+    return run(BARLOW_LINE, config, data=data)
 
 
 def run_barlow_plane(
@@ -761,4 +843,4 @@ def run_barlow_plane(
     >>> dict(ds.log_volume_element.sizes)
     {'epoch': 1, 'space': 2, 'u': 3, 'v': 3}
     """
-    return _run_barlow("barlow-plane", BARLOW_PLANE_DEFAULTS, config, data)
+    return run(BARLOW_PLANE, config, data=data)

@@ -12,7 +12,7 @@ Two volume elements are stored side by side along the dimension ``space``:
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,12 @@ from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
 from ..slices import Line, Plane, Slice
-from ..train import TrainConfig
 from .claims import spearman
-from .config import ConfigError, resolve_config
-from .runner import progress, record_config, train_and_measure
+from .config import ConfigError
+from .figures import image_title, training_figure
+from .runner import Experiment, Setting, Sweep, run
 
-__all__ = ["LINE_DEFAULTS", "PLANE_DEFAULTS", "run_line", "run_plane"]
+__all__ = ["LINE", "LINE_DEFAULTS", "PLANE", "PLANE_DEFAULTS", "run_line", "run_plane"]
 
 _COMMON: dict[str, Any] = {
     "data": "digits",
@@ -121,13 +121,11 @@ def _measure(where: Slice, rank: int) -> Any:
     return measure
 
 
-def _check(name: str, cfg: dict[str, Any]) -> None:
+def _check(cfg: dict[str, Any], need: int, kind: str) -> None:
     """The checks that involve two settings (each alone is checked by resolve_config)."""
-    need = 2 if name == "mnist-line" else 3
     if len(cfg["digits"]) != need:
         raise ConfigError(
-            f"setting 'digits' must list {need} digits for a {name.split('-')[1]}; "
-            f"got {cfg['digits']!r}."
+            f"setting 'digits' must list {need} digits for a {kind}; got {cfg['digits']!r}."
         )
     late = [e for e in cfg["snapshot_epochs"] if e > cfg["epochs"]]
     if late:
@@ -141,64 +139,128 @@ def _dim(where: Slice) -> int:
     return int(np.prod(where.stimulus_shape))
 
 
-def _run(
-    name: str, defaults: dict[str, Any], config: dict[str, Any] | None, data: Any
-) -> xr.Dataset:
-    cfg = resolve_config(defaults, config, {"data": str(data)} if data is not None else None)
-    _check(name, cfg)
-    start = time.perf_counter()
+def _line(anchors: list[np.ndarray], cfg: dict[str, Any]) -> Slice:
+    return Line(anchors[0], anchors[1], steps=int(cfg["steps"]))
+
+
+def _plane(anchors: list[np.ndarray], cfg: dict[str, Any]) -> Slice:
+    a, b, c = anchors
+    return Plane(a, b, c, resolution=int(cfg["resolution"]), extent=float(cfg["extent"]))
+
+
+def _width(cfg: dict[str, Any], d: int) -> int:
+    """``width = 0``: the poster's 2000 for 28×28 MNIST, 256 for the 8×8 digits."""
+    return int(cfg["width"]) or (2000 if d == 784 else 256)
+
+
+def _setting(
+    cfg: dict[str, Any], through: Callable[[list[np.ndarray], dict[str, Any]], Slice], need: int
+) -> Setting:
+    """The images, the slice through the first image of each digit, what is recorded."""
+    _check(cfg, need, "line" if need == 2 else "plane")
     images = _subset(load_image_data(cfg["data"], split=cfg["split"]), int(cfg["max_samples"]))
     X = images.images.numpy().reshape(len(images), -1).astype(np.float64)
     y = images.labels.numpy()
     d = X.shape[1]
     anchor_index = _anchors(X, y, list(cfg["digits"]), images.source)
-    anchors = [X[i] for i in anchor_index]
-    if name == "mnist-line":
-        where: Slice = Line(anchors[0], anchors[1], steps=int(cfg["steps"]))
-    else:
-        where = Plane(
-            anchors[0],
-            anchors[1],
-            anchors[2],
-            resolution=int(cfg["resolution"]),
-            extent=float(cfg["extent"]),
-        )
-    width = int(cfg["width"]) or (2000 if d == 784 else 256)
+    where = through([X[i] for i in anchor_index], cfg)
+    width = _width(cfg, d)
     rank = int(cfg["full_rank"]) or min(d, width)
-    measure = _measure(where, rank)
-    per_seed = []
-    for seed in progress(cfg["seeds"], desc=name, enabled=cfg["progress"]):
-        torch.manual_seed(int(seed))
-        net = ShallowNet(d, width, 10, activation=cfg["activation"])
-        net = net.to(_DTYPES[cfg["train_dtype"]])
-        train = TrainConfig.from_settings(cfg, seed)
-        run = train_and_measure(
-            net,
-            X,
-            y,
-            train,
-            cfg["snapshot_epochs"],
-            measure,
-            progress=cfg["progress"],
-            desc=f"seed {seed}: training",
-        )
-        per_seed.append(run.dataset)
-    ds = stack(
-        per_seed, "seed", list(cfg["seeds"]), long_name="seed of initialisation and batch order"
+    return Setting(
+        measure=_measure(where, rank),
+        training=lambda seed: (X, y),
+        snapshots=[int(e) for e in cfg["snapshot_epochs"]],
+        attrs={"image_shape": np.asarray(images.images.shape[-2:], dtype=np.int64)},
+        settings={
+            "data_source": images.source,
+            "data_info": images.info,
+            "n_train": len(y),
+            "input_dim": d,
+            "full_rank": rank,
+            "width": width,
+            "anchor_labels": list(cfg["digits"]),
+            "anchor_indices": anchor_index,
+        },
     )
-    ds.attrs["image_shape"] = np.asarray(images.images.shape[-2:], dtype=np.int64)
-    settings = {
-        **cfg,
-        "data_source": images.source,
-        "data_info": images.info,
-        "n_train": len(y),
-        "input_dim": d,
-        "full_rank": rank,
-        "width": width,
-        "anchor_labels": list(cfg["digits"]),
-        "anchor_indices": anchor_index,
-    }
-    return record_config(ds, settings, experiment=name, seconds=time.perf_counter() - start)
+
+
+def _model(cfg: dict[str, Any], cell: dict[str, Any]) -> nn.Module:
+    net = ShallowNet(int(cfg["input_dim"]), int(cfg["width"]), 10, activation=cfg["activation"])
+    return net.to(_DTYPES[cfg["train_dtype"]])
+
+
+def _per_epoch(ds: xr.Dataset, columns: int, size: tuple[float, float]) -> tuple[Any, Any, int]:
+    """A figure with a row of ``columns`` panels per snapshot epoch; the first seed."""
+    import matplotlib.pyplot as plt
+
+    n = ds.sizes["epoch"]
+    fig, axes = plt.subplots(
+        n, columns, figsize=(size[0], size[1] * n), squeeze=False, constrained_layout=True
+    )
+    return fig, axes, int(ds.seed.values[0])
+
+
+def _line_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import line_plot
+
+    fig, axes, seed = _per_epoch(ds, 2, (11, 3.4))
+    for row, e in zip(axes, ds.epoch.values, strict=True):
+        for ax, space in zip(row, ("slice", "full"), strict=True):
+            line_plot(ds, ax, epoch=int(e), seed=seed, space=space, entropy=True)
+            acc = float(ds["accuracy"].sel(seed=seed, epoch=e))
+            ax.text(
+                0.02,
+                0.04,
+                f"epoch {int(e)}, {space} metric, accuracy {acc:.3f}",
+                transform=ax.transAxes,
+                fontsize=9,
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0},
+            )
+    fig.suptitle(image_title(ds, seed) + "; dashed: prediction entropy", fontsize=10)
+    return {"fig2_line": fig, "training": training_figure(ds, image_title(ds))}
+
+
+def _plane_figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import plane_panels, ternary_plot
+
+    fig, axes, seed = _per_epoch(ds, 4, (15, 3.3))
+    for row, e in zip(axes, ds.epoch.values, strict=True):
+        plane_panels(ds, epoch=int(e), seed=seed, axes=row[:3])
+        ternary_plot(ds, row[3], epoch=int(e), seed=seed, space="full")
+        for ax, what in zip(
+            row,
+            ("prediction", "entropy", "volume (slice metric)", "full-metric volume, triangle"),
+            strict=True,
+        ):
+            ax.set_title(f"epoch {int(e)}: {what}", fontsize=9)
+    fig.suptitle(image_title(ds, seed), fontsize=10)
+    return {"fig2_plane": fig, "training": training_figure(ds, image_title(ds))}
+
+
+_SEEDS = Sweep("seed", "seeds", "seed of initialisation and batch order")
+
+#: Fig. 2, top: seeds of a d → width → 10 net, on the line from a 7 to a 6, both spaces.
+LINE = Experiment(
+    name="mnist-line",
+    summary="Fig. 2 top: shallow net on MNIST/digits, volume element on the line 7 → 6",
+    defaults=LINE_DEFAULTS,
+    setting=lambda cfg, data: _setting(cfg, _line, 2),
+    model=_model,
+    sweep=(_SEEDS,),
+    figures=_line_figures,
+    rows=("epoch", "space"),
+)
+#: Fig. 2, bottom: the same nets on the plane through a 7, a 6 and a 1.
+PLANE = Experiment(
+    name="mnist-plane",
+    summary="Fig. 2 bottom: shallow net on MNIST/digits, plane through a 7, a 6 and a 1",
+    defaults=PLANE_DEFAULTS,
+    setting=lambda cfg, data: _setting(cfg, _plane, 3),
+    model=_model,
+    sweep=(_SEEDS,),
+    figures=_plane_figures,
+    rows=("epoch", "space"),
+)
 
 
 def run_line(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
@@ -226,7 +288,7 @@ def run_line(config: dict[str, Any] | None = None, *, data: str | Path | None = 
     >>> dict(ds.log_volume_element.sizes)
     {'seed': 1, 'epoch': 2, 'space': 2, 't': 5}
     """
-    return _run("mnist-line", LINE_DEFAULTS, config, data)
+    return run(LINE, config, data=data)
 
 
 def run_plane(
@@ -254,4 +316,4 @@ def run_plane(
     >>> dict(ds.log_volume_element.sizes)
     {'seed': 1, 'epoch': 1, 'space': 2, 'u': 4, 'v': 4}
     """
-    return _run("mnist-plane", PLANE_DEFAULTS, config, data)
+    return run(PLANE, config, data=data)

@@ -1,19 +1,27 @@
-"""Shared machinery of the experiments: seeded training with measured snapshots, run folders.
+"""The one runner of the experiments, and its machinery: snapshots, run folders.
 
-An experiment trains a model with :func:`neurogeom.train.train_classifier`, measures each
-snapshot with a function that returns a geometry Dataset, stacks the snapshots along
-``epoch`` and records every setting in the Dataset's ``config`` attribute.
+An experiment is a description, an :class:`Experiment`: its settings (``defaults`` and
+their ``rules``), its ``setting`` (the task and data, the slices and spaces it measures, and
+what it records, made once from the settings), its ``model``, its ``sweep`` (the settings
+whose values each give one trained model: seeds, widths), how it trains (``train``: in
+memory with measured snapshots, :func:`train_snapshots`, or with checkpoints on disk) and
+its figures. :func:`run` is the one program that carries any of them out: resolve and
+check the settings, make the setting, train and measure one model per cell of the sweep,
+stack the cells along the sweep's dims, add what the setting records, and stamp every
+setting into the Dataset's ``config`` attribute.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +34,24 @@ from .._progress import progress
 from ..dataset import add_variables, register_variables, stack, stamp_provenance
 from ..errors import ConfigError, ParameterError
 from ..train import TrainConfig, train_classifier
+from .config import Rule, resolve_config
 
 __all__ = [
+    "Experiment",
+    "Setting",
+    "Sweep",
     "TrainedRun",
+    "Trainer",
     "check_netcdf_engine",
     "new_run_folder",
-    "progress",
     "publish",
     "record_config",
+    "run",
     "run_folder_path",
     "stage_epochs",
     "staged",
     "train_and_measure",
+    "train_snapshots",
 ]
 
 
@@ -53,6 +67,226 @@ register_variables(
         ),
     }
 )
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One swept dimension: the Dataset dim, the setting that lists its values, a long name.
+
+    Examples
+    --------
+    >>> Sweep("seed", "seeds", "seed of initialisation and batch order").setting
+    'seeds'
+    """
+
+    dim: str
+    setting: str
+    long_name: str
+
+
+@dataclass
+class Setting:
+    """What an experiment fixes before its sweep, made once from its settings.
+
+    Attributes
+    ----------
+    measure : callable
+        A trained model (or checkpoint) -> its geometry Dataset on the experiment's slices.
+    training : callable or object
+        The training data: ``seed -> (X, y)`` for :func:`train_snapshots`, the image data
+        set for the checkpoint trainer.
+    snapshots : list of int
+        Epochs :func:`train_snapshots` measures (0: before training).
+    variables, coords : dict
+        Added to the stacked Dataset (``name -> (dims, values)``).
+    attrs : dict
+        Dataset attributes.
+    settings : dict
+        Recorded in ``attrs["config"]`` beside the experiment's settings (data source,
+        resolved widths, anchor indices, ...).
+
+    Examples
+    --------
+    >>> Setting(measure=len, training=None).snapshots
+    []
+    """
+
+    measure: Callable[[Any], xr.Dataset]
+    training: Any
+    snapshots: list[int] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+    coords: dict[str, Any] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+#: How an experiment trains the model of one cell of its sweep:
+#: ``(experiment, settings, setting, cell) -> (Dataset, settings to record)``.
+Trainer = Callable[
+    ["Experiment", dict[str, Any], Setting, dict[str, Any]], tuple[xr.Dataset, dict[str, Any]]
+]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment of the poster, as a description that :func:`run` carries out.
+
+    Attributes
+    ----------
+    name, summary : str
+        ``neurogeom run <name>``; one line for ``neurogeom run --list``.
+    defaults : dict
+        Every setting (a config file or ``config=`` may override any of them).
+    setting : callable
+        ``(settings, data) -> Setting``: the task, slices, spaces and what is recorded.
+    figures : callable
+        ``Dataset -> {name: Figure}``.
+    rows : tuple of str
+        Dims of the claim table's rows.
+    model : callable, optional
+        ``(settings, cell) -> nn.Module``, the untrained model of one cell; ``settings``
+        includes what the setting resolved (``Setting.settings``), and the seed is set
+        before it is called. The checkpoint trainer builds its own.
+    sweep : tuple of Sweep
+        The swept dims, outermost first; one model is trained per combination.
+    train : callable
+        The :data:`Trainer`; default :func:`train_snapshots`.
+    rules : mapping, optional
+        Setting rules (None: :data:`~neurogeom.experiments.config.RULES`).
+    finish : callable, optional
+        ``Dataset -> Dataset``, run last (attributes that summarise the whole run).
+    """
+
+    name: str
+    summary: str
+    defaults: dict[str, Any]
+    setting: Callable[[dict[str, Any], Any], Setting]
+    figures: Callable[[xr.Dataset], dict[str, Any]]
+    rows: tuple[str, ...]
+    model: Callable[[dict[str, Any], dict[str, Any]], nn.Module] | None = None
+    sweep: tuple[Sweep, ...] = ()
+    train: Trainer | None = None
+    rules: Mapping[str, Rule] | None = None
+    finish: Callable[[xr.Dataset], xr.Dataset] | None = None
+
+    def resolve(self, config: dict[str, Any] | None, data: Any = None) -> dict[str, Any]:
+        """The full settings: defaults, then ``config``, then ``data`` (checked).
+
+        Raises
+        ------
+        ConfigError
+            An unknown setting or a bad value.
+        ParameterError
+            ``data`` given to an experiment that generates its data.
+        """
+        if "data" not in self.defaults and data is not None:
+            raise ParameterError(
+                f"the {self.name} experiment generates its data; --data does not apply."
+            )
+        override = {"data": str(data)} if data is not None else None
+        return resolve_config(self.defaults, config, override, rules=self.rules)
+
+    def run(self, config: dict[str, Any] | None = None, *, data: Any = None) -> xr.Dataset:
+        """:func:`run` of this experiment."""
+        return run(self, config, data=data)
+
+
+def run(
+    experiment: Experiment, config: dict[str, Any] | None = None, *, data: Any = None
+) -> xr.Dataset:
+    """Carry out an experiment: the one program behind every ``run_<name>`` function.
+
+    Parameters
+    ----------
+    experiment : Experiment
+    config : dict, optional
+        Overrides of ``experiment.defaults``; unknown keys raise.
+    data : str or path, optional
+        Overrides the ``data`` setting of experiments that read data.
+
+    Returns
+    -------
+    xarray.Dataset
+        One model's measurements per cell of the sweep, stacked along the sweep's dims,
+        with the setting's variables and every setting in ``attrs["config"]``.
+
+    Examples
+    --------
+    >>> from neurogeom.experiments import EXPERIMENTS
+    >>> ds = run(EXPERIMENTS["toy"], {"widths": [3], "epochs": 2, "seeds": [0],
+    ...          "grid_resolution": 3, "progress": False})
+    >>> dict(ds.log_volume_element.sizes)
+    {'seed': 1, 'width': 1, 'epoch': 3, 'u': 3, 'v': 3}
+    """
+    cfg = experiment.resolve(config, data)
+    start = time.perf_counter()
+    setting = experiment.setting(cfg, data)
+    train = experiment.train or train_snapshots
+    axes = [list(cfg[s.setting]) for s in experiment.sweep]
+    cells = list(itertools.product(*axes))
+    measured: dict[tuple[Any, ...], xr.Dataset] = {}
+    recorded: dict[str, Any] = {}
+    for values in progress(cells, total=len(cells), desc=experiment.name, enabled=cfg["progress"]):
+        cell = {s.dim: v for s, v in zip(experiment.sweep, values, strict=True)}
+        measured[values], more = train(experiment, cfg, setting, cell)
+        recorded.update(more)
+    ds = _stack_sweep(measured, experiment.sweep, axes, ())
+    ds = add_variables(ds, setting.variables, coords=setting.coords)
+    ds.attrs.update(setting.attrs)
+    if experiment.finish is not None:
+        ds = experiment.finish(ds)
+    settings = {**cfg, **setting.settings, **recorded}
+    return record_config(
+        ds, settings, experiment=experiment.name, seconds=time.perf_counter() - start
+    )
+
+
+def _stack_sweep(
+    measured: dict[tuple[Any, ...], xr.Dataset],
+    sweep: tuple[Sweep, ...],
+    axes: list[list[Any]],
+    prefix: tuple[Any, ...],
+) -> xr.Dataset:
+    """The cells below ``prefix``, stacked innermost dim first."""
+    level = len(prefix)
+    if level == len(sweep):
+        return measured[prefix]
+    parts = [_stack_sweep(measured, sweep, axes, (*prefix, v)) for v in axes[level]]
+    return stack(parts, sweep[level].dim, axes[level], long_name=sweep[level].long_name)
+
+
+def train_snapshots(
+    experiment: Experiment, cfg: dict[str, Any], setting: Setting, cell: dict[str, Any]
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Train one cell's model in memory and measure it at ``setting.snapshots``.
+
+    Seeds torch with ``cell["seed"]``, builds ``experiment.model(cfg, cell)``, trains it on
+    ``setting.training(seed)`` with :func:`train_and_measure` (optimiser settings from
+    ``cfg``, :meth:`~neurogeom.train.TrainConfig.from_settings`).
+
+    Returns
+    -------
+    (xarray.Dataset, dict)
+        The snapshots stacked along ``epoch``; nothing more to record.
+    """
+    if experiment.model is None:
+        raise ParameterError(f"the {experiment.name} experiment names no model to train.")
+    seed = int(cell["seed"])
+    X, y = setting.training(seed)
+    torch.manual_seed(seed)
+    net = experiment.model({**cfg, **setting.settings}, cell)
+    label = ", ".join(f"{dim} {value}" for dim, value in reversed(cell.items()))
+    run_ = train_and_measure(
+        net,
+        X,
+        y,
+        TrainConfig.from_settings(cfg, seed),
+        setting.snapshots,
+        setting.measure,
+        progress=cfg["progress"],
+        desc=f"{label}: training",
+    )
+    return run_.dataset, {}
 
 
 def stage_epochs(epochs: int, stages: Sequence[str] = ("start", "middle", "end")) -> list[int]:

@@ -14,7 +14,7 @@ The claim statistics (:mod:`.claims`) are computed per width, snapshot and seed.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +30,29 @@ from ..data import (
     xor_points,
     xor_task,
 )
-from ..dataset import add_variables, register_variables, stack
-from ..errors import InputTypeError, ParameterError
+from ..dataset import add_variables, config_of, register_variables
+from ..errors import InputTypeError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
 from ..riemann.shallow import shallow_log_volume, shallow_ricci_scalar
 from ..slices import Grid
-from ..train import TrainConfig
 from .claims import spearman
-from .config import ConfigError, resolve_config
-from .runner import progress, record_config, stage_epochs, train_and_measure
+from .config import ConfigError
+from .figures import toy_title, training_figure
+from .runner import Experiment, Setting, Sweep, run, stage_epochs
 
-__all__ = ["DEFAULTS", "TASKS", "run_toy", "task_boundary_distance", "task_data", "task_setting"]
+__all__ = [
+    "DEFAULTS",
+    "EXPERIMENT",
+    "SEEDS",
+    "TASKS",
+    "run_toy",
+    "task_boundary_distance",
+    "task_data",
+    "task_setting",
+    "toy_setting",
+]
 
 NAME = "toy"
 
@@ -222,37 +232,104 @@ def _measure(grid: Grid, distance: np.ndarray, tolerance: float) -> Any:
     return measure
 
 
-def task_setting(
-    cfg: dict[str, Any], data: str | Path | None
-) -> tuple[Grid, np.ndarray, list[int]]:
+def task_setting(cfg: dict[str, Any]) -> tuple[Grid, np.ndarray, list[int]]:
     """The grid over the task's square, the distance to its true boundary there, the snapshots.
 
-    Shared by the toy experiments (the shallow one and the deep variant), whose tasks are
-    generated: ``data`` must be None.
+    Shared by the toy experiments (the shallow one and the deep variant).
 
     Examples
     --------
-    >>> grid, distance, snaps = task_setting({**DEFAULTS, "grid_resolution": 4, "epochs": 10}, None)
+    >>> grid, distance, snaps = task_setting({**DEFAULTS, "grid_resolution": 4, "epochs": 10})
     >>> distance.shape, snaps
     ((4, 4), [0, 5, 10])
     """
-    if data is not None:
-        raise ParameterError("the toy experiment generates its data; --data does not apply.")
     ext = float(cfg["grid_extent"])
     grid = Grid([(-ext, ext), (-ext, ext)], resolution=int(cfg["grid_resolution"]))
     distance = task_boundary_distance(cfg["task"], grid.points).reshape(grid.shape)
     return grid, distance, stage_epochs(int(cfg["epochs"]), cfg["stages"])
 
 
+def toy_setting(cfg: dict[str, Any], measure: Callable[[Grid, np.ndarray], Any]) -> Setting:
+    """The toy experiments' setting: the task per seed, the grid, what they record.
+
+    Parameters
+    ----------
+    cfg : dict
+        The resolved settings.
+    measure : callable
+        ``(grid, boundary distance) -> (model -> Dataset)``, the experiment's measurement.
+
+    Returns
+    -------
+    Setting
+    """
+    grid, distance, snaps = task_setting(cfg)
+    data = {int(s): task_data(cfg["task"], int(cfg["n_points"]), int(s)) for s in cfg["seeds"]}
+    return Setting(
+        measure=measure(grid, distance),
+        training=data.__getitem__,
+        snapshots=snaps,
+        variables={
+            "boundary_distance": (grid.dims, distance),
+            "training_stimuli": (
+                ("seed", "sample", "stimulus_0"),
+                np.stack([X for X, _ in data.values()]),
+            ),
+            "training_labels": (("seed", "sample"), np.stack([y for _, y in data.values()])),
+        },
+        coords={"stage": (("epoch",), list(cfg["stages"]), {"long_name": "stage of training"})},
+        settings={
+            "snapshot_epochs": snaps,
+            "data_source": f"{cfg['task']} task (generated, seeded)",
+        },
+    )
+
+
+def _agreement_attrs(ds: xr.Dataset) -> xr.Dataset:
+    ds["log_volume_element_closed_form"].attrs.update(_agreement_summary(ds))
+    return ds
+
+
+def _figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import volume_panels
+
+    fig = volume_panels(ds, variable="log_volume_element_closed_form")
+    seed = int(ds.seed.values[0]) if "seed" in ds.dims else None
+    task = config_of(ds).get("task", "?")
+    fig.suptitle(f"toy: {task} task, seed {seed}, closed-form volume element")
+    return {"fig1_volume": fig, "training": training_figure(ds, toy_title(ds))}
+
+
+#: The seeds of the toy experiments: each seeds the initialisation, data and batch order.
+SEEDS = Sweep("seed", "seeds", "seed of initialisation, data and batch order")
+
+#: Fig. 1: widths × seeds of 2 → n → 2 nets on the task, measured on the grid at the stages.
+EXPERIMENT = Experiment(
+    name=NAME,
+    summary="Fig. 1: 2 → n → 2 sigmoid nets (n = 5, 25, 200) on the sinusoid task, grid scan",
+    defaults=DEFAULTS,
+    setting=lambda cfg, data: toy_setting(
+        cfg, lambda grid, dist: _measure(grid, dist, float(cfg["closed_form_tolerance"]))
+    ),
+    model=lambda cfg, cell: ShallowNet(
+        2, int(cell["width"]), 2, activation=cfg["activation"]
+    ).double(),
+    sweep=(SEEDS, Sweep("width", "widths", "hidden-layer width")),
+    figures=_figures,
+    rows=("width", "epoch"),
+    finish=_agreement_attrs,
+)
+
+
 def run_toy(config: dict[str, Any] | None = None, *, data: str | Path | None = None) -> xr.Dataset:
-    """Run the Fig. 1 experiment and return its Dataset.
+    """Run the Fig. 1 experiment (:data:`EXPERIMENT`) and return its Dataset.
 
     Parameters
     ----------
     config : dict, optional
         Overrides of :data:`DEFAULTS` (unknown keys raise :class:`~.config.ConfigError`).
-    data : ignored
-        The toy tasks are generated; accepted for a uniform interface.
+    data : None
+        The toy tasks are generated; giving data is an error.
 
     Returns
     -------
@@ -270,57 +347,4 @@ def run_toy(config: dict[str, Any] | None = None, *, data: str | Path | None = N
     >>> dict(ds.log_volume_element.sizes)
     {'seed': 1, 'width': 1, 'epoch': 3, 'u': 5, 'v': 5}
     """
-    cfg = resolve_config(DEFAULTS, config)
-    start = time.perf_counter()
-    grid, distance, snaps = task_setting(cfg, data)
-    measure = _measure(grid, distance, float(cfg["closed_form_tolerance"]))
-    jobs = [(s, n) for s in cfg["seeds"] for n in cfg["widths"]]
-    runs: dict[tuple[int, int], xr.Dataset] = {}
-    inputs, labels = [], []
-    for seed in cfg["seeds"]:
-        X, y = task_data(cfg["task"], int(cfg["n_points"]), int(seed))
-        inputs.append(X)
-        labels.append(y)
-    for seed, width in progress(jobs, total=len(jobs), desc="toy", enabled=cfg["progress"]):
-        X, y = inputs[cfg["seeds"].index(seed)], labels[cfg["seeds"].index(seed)]
-        torch.manual_seed(int(seed))
-        net = ShallowNet(2, int(width), 2, activation=cfg["activation"]).double()
-        train = TrainConfig.from_settings(cfg, seed)
-        runs[(seed, width)] = train_and_measure(
-            net,
-            X,
-            y,
-            train,
-            snaps,
-            measure,
-            progress=cfg["progress"],
-            desc=f"width {width}, seed {seed}: training",
-        ).dataset
-    per_seed = [
-        stack(
-            [runs[(s, n)] for n in cfg["widths"]],
-            "width",
-            cfg["widths"],
-            long_name="hidden-layer width",
-        )
-        for s in cfg["seeds"]
-    ]
-    ds = stack(
-        per_seed, "seed", cfg["seeds"], long_name="seed of initialisation, data and batch order"
-    )
-    ds = add_variables(
-        ds,
-        {
-            "boundary_distance": (grid.dims, distance),
-            "training_stimuli": (("seed", "sample", "stimulus_0"), np.stack(inputs)),
-            "training_labels": (("seed", "sample"), np.stack(labels)),
-        },
-        coords={"stage": (("epoch",), list(cfg["stages"]), {"long_name": "stage of training"})},
-    )
-    ds["log_volume_element_closed_form"].attrs.update(_agreement_summary(ds))
-    settings = {
-        **cfg,
-        "snapshot_epochs": snaps,
-        "data_source": f"{cfg['task']} task (generated, seeded)",
-    }
-    return record_config(ds, settings, experiment=NAME, seconds=time.perf_counter() - start)
+    return run(EXPERIMENT, config, data=data)

@@ -10,7 +10,6 @@ points where all layers have full rank 2 (their number is recorded).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,19 @@ import torch
 import xarray as xr
 from torch import nn
 
-from ..dataset import add_variables, stack
+from ..dataset import add_variables, config_of
 from ..errors import InputTypeError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models import ShallowNet
 from ..slices import Grid
-from ..train import TrainConfig
 from .claims import spearman
-from .config import resolve_config
-from .runner import progress, record_config, train_and_measure
+from .figures import toy_title, training_figure
+from .runner import Experiment, run
 from .toy import DEFAULTS as TOY_DEFAULTS
-from .toy import task_data, task_setting
+from .toy import SEEDS, toy_setting
 
-__all__ = ["DEFAULTS", "run_toy_deep"]
+__all__ = ["DEFAULTS", "EXPERIMENT", "run_toy_deep"]
 
 NAME = "toy-deep"
 
@@ -66,10 +64,42 @@ def _measure(grid: Grid, distance: np.ndarray) -> Any:
     return measure
 
 
+def _note_left_out(ds: xr.Dataset) -> xr.Dataset:
+    unresolved = int((ds["metric_rank"] < 2).any("layer").sum())
+    for name in ("spearman_entropy", "spearman_distance"):
+        ds[name].attrs["grid_points_left_out_rank_below_2"] = unresolved
+    return ds
+
+
+def _figures(ds: xr.Dataset) -> dict[str, Any]:
+    from ..plot import volume_panels
+
+    fig = volume_panels(ds)
+    seed = int(ds.seed.values[0]) if "seed" in ds.dims else None
+    fig.suptitle(f"toy-deep: {config_of(ds).get('task', '?')} task, seed {seed}")
+    return {"fig1_deep_volume": fig, "training": training_figure(ds, toy_title(ds))}
+
+
+#: Fig. 1, deep variant: seeds of a 2 → 8 → 8 → 8 → 2 net, each hidden layer on the grid.
+EXPERIMENT = Experiment(
+    name=NAME,
+    summary="Fig. 1 deep variant: 2 → 8 → 8 → 8 → 2 sigmoid net, volume after each hidden layer",
+    defaults=DEFAULTS,
+    setting=lambda cfg, data: toy_setting(cfg, _measure),
+    model=lambda cfg, cell: ShallowNet(
+        2, [int(w) for w in cfg["hidden"]], 2, activation=cfg["activation"]
+    ).double(),
+    sweep=(SEEDS,),
+    figures=_figures,
+    rows=("layer", "epoch"),
+    finish=_note_left_out,
+)
+
+
 def run_toy_deep(
     config: dict[str, Any] | None = None, *, data: str | Path | None = None
 ) -> xr.Dataset:
-    """Run the deep variant of Fig. 1 and return its Dataset.
+    """Run the deep variant of Fig. 1 (:data:`EXPERIMENT`) and return its Dataset.
 
     Parameters
     ----------
@@ -91,47 +121,4 @@ def run_toy_deep(
     >>> dict(ds.log_volume_element.sizes)
     {'seed': 1, 'epoch': 3, 'layer': 3, 'u': 5, 'v': 5}
     """
-    cfg = resolve_config(DEFAULTS, config)
-    start = time.perf_counter()
-    grid, distance, snaps = task_setting(cfg, data)
-    measure = _measure(grid, distance)
-    per_seed, inputs, labels = [], [], []
-    for seed in progress(cfg["seeds"], desc=NAME, enabled=cfg["progress"]):
-        X, y = task_data(cfg["task"], int(cfg["n_points"]), int(seed))
-        inputs.append(X)
-        labels.append(y)
-        torch.manual_seed(int(seed))
-        net = ShallowNet(2, [int(w) for w in cfg["hidden"]], 2, activation=cfg["activation"])
-        train = TrainConfig.from_settings(cfg, seed)
-        run_ = train_and_measure(
-            net.double(),
-            X,
-            y,
-            train,
-            snaps,
-            measure,
-            progress=cfg["progress"],
-            desc=f"seed {seed}: training",
-        )
-        per_seed.append(run_.dataset)
-    ds = stack(
-        per_seed, "seed", cfg["seeds"], long_name="seed of initialisation, data and batch order"
-    )
-    ds = add_variables(
-        ds,
-        {
-            "boundary_distance": (grid.dims, distance),
-            "training_stimuli": (("seed", "sample", "stimulus_0"), np.stack(inputs)),
-            "training_labels": (("seed", "sample"), np.stack(labels)),
-        },
-        coords={"stage": (("epoch",), list(cfg["stages"]), {"long_name": "stage of training"})},
-    )
-    unresolved = int((ds["metric_rank"] < 2).any("layer").sum())
-    for name in ("spearman_entropy", "spearman_distance"):
-        ds[name].attrs["grid_points_left_out_rank_below_2"] = unresolved
-    settings = {
-        **cfg,
-        "snapshot_epochs": snaps,
-        "data_source": f"{cfg['task']} task (generated, seeded)",
-    }
-    return record_config(ds, settings, experiment=NAME, seconds=time.perf_counter() - start)
+    return run(EXPERIMENT, config, data=data)

@@ -20,9 +20,7 @@ synthetic stand-in). Full CIFAR runs are GPU jobs (hours); on a CPU use smoke si
 from __future__ import annotations
 
 import json
-import math
 import os
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -31,13 +29,13 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from .._progress import progress as _progress
 from ..data.augment import random_crop_flip
 from ..data.cifar import ImageData, normalize
 from ..dataset import software_versions
-from ..errors import InputTypeError, NeurogeomError, ParameterError
+from ..errors import FileWriteError, InputTypeError, NeurogeomError, ParameterError
 from ..models.barlow import BarlowAugment, BarlowTwins
 from ..models.resnet import ResNet
+from ..train import Callback, EpochLog, EpochRecord, training_loop
 
 __all__ = [
     "Checkpoint",
@@ -271,72 +269,104 @@ def train(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
-    latest = out / "latest.pt"
     torch.manual_seed(config.seed)
     model = build_model(config).to(dev)
     opt = torch.optim.SGD(
         model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
     )
     gen = torch.Generator().manual_seed(config.seed + 1)
-    history: list[dict[str, Any]] = []
-    start = 0
-    if latest.exists():
-        if not resume:
-            raise FileExistsError(f"{out} already holds a run; pass resume=True or a new folder.")
-        raw = torch.load(latest, map_location=dev, weights_only=True)
-        if raw["config"] != config.to_dict():
-            raise ParameterError(
-                f"{latest} was trained with a different config:\n{raw['config']}\nnot\n"
-                f"{config.to_dict()}\nUse a new out_dir or the same settings."
-            )
-        model.load_state_dict(raw["model"])
-        opt.load_state_dict(raw["optimizer"])
-        gen.set_state(raw["generator"].cpu())
-        history, start = list(raw["history"]), int(raw["epoch"])
+    history, start = _resume(out / "latest.pt", config, model, opt, gen, dev, resume)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    saver = _Checkpoints(out, config, _data_record(data), opt, gen, history)
+    callbacks: list[Callback] = [saver]
+    if log is not None:
+        callbacks.append(EpochLog(log, config.epochs))
 
-    def payload(epoch: int) -> dict[str, Any]:
+    def loss(idx: torch.Tensor) -> torch.Tensor:
+        return _step_loss(model, config, data.images[idx], data.labels[idx], gen, dev)
+
+    training_loop(
+        model,
+        opt,
+        loss,
+        lambda: _batches(len(data), config.batch_size, gen),
+        config.epochs,
+        start=start,
+        callbacks=callbacks,
+        progress=progress,
+        desc=f"{config.method} training",
+    )
+    return history
+
+
+def _resume(
+    latest: Path,
+    config: DeepTrainConfig,
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    device: torch.device,
+    resume: bool,
+) -> tuple[list[dict[str, Any]], int]:
+    """Load ``latest.pt`` into the model, optimiser and generator; its history and epoch."""
+    if not latest.exists():
+        return [], 0
+    if not resume:
+        raise FileWriteError(
+            f"{latest.parent} already holds a training run (latest.pt) and resume=False; "
+            "pass resume=True to continue it, or a new folder."
+        )
+    raw = torch.load(latest, map_location=device, weights_only=True)
+    if raw["config"] != config.to_dict():
+        raise ParameterError(
+            f"{latest} was trained with a different config:\n{raw['config']}\nnot\n"
+            f"{config.to_dict()}\nUse a new out_dir or the same settings."
+        )
+    model.load_state_dict(raw["model"])
+    opt.load_state_dict(raw["optimizer"])
+    gen.set_state(raw["generator"].cpu())
+    return list(raw["history"]), int(raw["epoch"])
+
+
+class _Checkpoints(Callback):
+    """Keeps ``epoch_XXXX.pt`` at the listed epochs, ``latest.pt`` and ``history.json``."""
+
+    def __init__(
+        self,
+        out: Path,
+        config: DeepTrainConfig,
+        data: dict[str, Any],
+        opt: torch.optim.Optimizer,
+        gen: torch.Generator,
+        history: list[dict[str, Any]],
+    ) -> None:
+        self.out, self.config, self.data = out, config, data
+        self.opt, self.gen, self.history = opt, gen, history
+
+    def _payload(self, model: nn.Module, epoch: int) -> dict[str, Any]:
         return {
             "format": _FORMAT,
-            "config": config.to_dict(),
+            "config": self.config.to_dict(),
             "epoch": epoch,
             "model": model.state_dict(),
-            "optimizer": opt.state_dict(),
-            "generator": gen.get_state(),
-            "history": history,
-            "data": _data_record(data),
+            "optimizer": self.opt.state_dict(),
+            "generator": self.gen.get_state(),
+            "history": self.history,
+            "data": self.data,
             **software_versions(),
         }
 
-    if start == 0 and 0 in config.checkpoints:
-        _save(out / "epoch_0000.pt", payload(0))
-    epochs = range(start + 1, config.epochs + 1)
-    for epoch in _progress(epochs, desc=f"{config.method} training", enabled=progress):
-        t0, losses = time.perf_counter(), []
-        model.train()
-        for idx in _batches(len(data), config.batch_size, gen):
-            loss = _step_loss(model, config, data.images[idx], data.labels[idx], gen, dev)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"loss became {value} in epoch {epoch}; lower lr={config.lr}."
-                )
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(value)
-        record = {"epoch": epoch, "loss": sum(losses) / max(1, len(losses))}
-        record["seconds"] = time.perf_counter() - t0
-        history.append(record)
-        state = payload(epoch)
-        if epoch in config.checkpoints:
-            _save(out / f"epoch_{epoch:04d}.pt", state)
-        _save(latest, state)
-        (out / "history.json").write_text(json.dumps(history, indent=2))
-        if log is not None:
-            loss_s, secs = f"{record['loss']:.4f}", f"{record['seconds']:.1f}"
-            log(f"epoch {epoch}/{config.epochs}  loss {loss_s}  {secs} s")
-    return history
+    def on_start(self, model: nn.Module, epoch: int) -> None:
+        if epoch == 0 and 0 in self.config.checkpoints:
+            _save(self.out / "epoch_0000.pt", self._payload(model, 0))
+
+    def on_epoch_end(self, model: nn.Module, record: EpochRecord) -> None:
+        self.history.append({"epoch": record.epoch, "loss": record.loss, "seconds": record.seconds})
+        state = self._payload(model, record.epoch)
+        if record.epoch in self.config.checkpoints:
+            _save(self.out / f"epoch_{record.epoch:04d}.pt", state)
+        _save(self.out / "latest.pt", state)
+        (self.out / "history.json").write_text(json.dumps(self.history, indent=2))
 
 
 @torch.no_grad()

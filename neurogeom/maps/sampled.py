@@ -144,6 +144,14 @@ class SampledResponseMap(ResponseMap):
         their dims instead.
     random_state : int
 
+    Notes
+    -----
+    Curvature (``ng.scalar_curvature``, ``ng.extrinsic_curvature``,
+    ``ng.geometry(..., curvature=True)``) needs ``estimator="local_quadratic"``: the
+    Jacobian and the Hessian come from one local quadratic fit (:meth:`layer_jets`), and
+    every product of them is bias-corrected (:meth:`layer_jet_grams`), with bootstrap
+    resamples for intervals (:meth:`layer_jet_gram_resamples`).
+
     Examples
     --------
     >>> import numpy as np
@@ -529,19 +537,110 @@ class SampledResponseMap(ResponseMap):
         return flags
 
     def layer_jets(self, x: Any, tangents: Any = None) -> dict[str, tuple[Any, Any]]:
-        """Not available yet for estimated maps: refused rather than left uncorrected.
+        """Estimated Jacobians ``(m, n, k)`` and Hessians ``(m, n, k, k)`` of the mean responses.
 
-        Differences of the estimated Jacobian field would give second derivatives without
-        the noise-bias correction that products of estimated derivatives need (the
-        curvature's Gauss equation takes such products), so curvature of a recording is
-        refused here until a bias-corrected local-quadratic estimate provides them.
+        The slope and quadratic coefficients of one local quadratic fit per query
+        (``estimator="local_quadratic"``; other estimators raise
+        :class:`~neurogeom.errors.InputTypeError`), NaN at invalid points. These are the
+        *uncorrected* derivative estimates: products of them (``ĴᵀĴ``, the Gauss equation's
+        ``⟨II, II⟩``, ``|H|²``) are biased upward by the noise, so curvature functions take
+        their scalars from :meth:`layer_jet_grams`, which corrects them.
         """
-        raise InputTypeError(
-            "curvature of a SampledResponseMap needs bias-corrected second derivatives of "
-            "the responses, which estimated maps do not provide yet; differences of the "
-            "estimated Jacobian would be biased by noise. Measure the metric and volume "
-            "element (ng.geometry without curvature), or the curvature of a model."
-        )
+        pts = self._points(x)
+        T = None if tangents is None else self._tangents(tangents)
+        valid = self._valid(pts)
+        W, k = self._jet_weights(pts[valid], T)
+        V = apply_weights(W, self.trials.mean(1))  # (m, n, k + k²)
+        m, n = len(V), V.shape[1]
+        J = self._fill(valid, V[:, :, :k], (n, k))
+        H = self._fill(valid, V[:, :, k:].reshape(m, n, k, k), (n, k, k))
+        return {self.layers[0]: (self._like(J, x), self._like(H, x))}
+
+    def layer_jet_grams(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, np.ndarray]:
+        r"""Bias-corrected Gram matrices of the jet, ``(m, k + k², k + k²)``, NaN where invalid.
+
+        With ``V̂ = [Ĵ, Ĥ]`` (the columns of :meth:`layer_jets`, second derivatives in
+        row-major order) estimated as ``V̂ = Σᵢ wᵢ r̄ᵢᵀ`` from the presentation means
+        ``r̄ᵢ``, noise of total variance ``τᵢ`` in row ``i`` inflates ``E[V̂ᵀV̂]`` by
+        ``Σᵢ wᵢwᵢᵀ τᵢ``; the same correction as the metric's (``correction``: analytic
+        subtraction, cross-fitting, or none; the metric is the ``k × k`` block) applied to
+        every product of estimated first and second derivatives. The Gauss equation and the
+        mean curvature are functions of this matrix alone
+        (:func:`~neurogeom.riemann.curvature.curvature_from_gram`). ``noise=None`` or a
+        constant covariance (whitened responses); Poisson-weighted metrics are refused.
+
+        Parameters
+        ----------
+        x : array, shape (m, d)
+        tangents : array, shape (k, d), optional
+        scale : {"none", "width"}
+
+        Returns
+        -------
+        dict of str to ndarray, each (m, k + k², k + k²)
+        """
+        G, _ = self._jet_grams(x, tangents, scale, 0)
+        return {self.layers[0]: G}
+
+    def layer_jet_gram_resamples(
+        self,
+        x: Any,
+        tangents: Any = None,
+        *,
+        scale: Scale = "none",
+        n_resamples: int | None = None,
+    ) -> dict[str, np.ndarray] | None:
+        """Bootstrap resamples of :meth:`layer_jet_grams`, each ``(B, m, p, p)``, or None.
+
+        Trials are resampled within presentations (repeated trials are needed) and the
+        resamples recentred on the corrected estimate, as :meth:`layer_metric_resamples`
+        does for the metric. None when ``n_bootstrap`` (or ``n_resamples``) is 0.
+        """
+        B = self.n_bootstrap if n_resamples is None else check_count(n_resamples, "n_resamples", 0)
+        if B <= 0:
+            return None
+        _, res = self._jet_grams(x, tangents, scale, B)
+        assert res is not None
+        return {self.layers[0]: res}
+
+    def _jet_weights(self, xs: np.ndarray, T: np.ndarray | None) -> tuple[np.ndarray, int]:
+        """Stacked weights of ``[Ĵ, Ĥ]`` along the tangents: ``(m, k + k², M)`` and ``k``."""
+        if isinstance(self.noise, str) and self.noise == "poisson":
+            raise InputTypeError(
+                "curvature of a SampledResponseMap with noise='poisson' is not available: "
+                "the Poisson Fisher metric is not the pullback of the estimated responses. "
+                "Use noise=None (the responses' own geometry) or a covariance."
+            )
+        C1, C2 = self.estimator.jet_weights(xs)
+        if T is not None:
+            C1 = np.einsum("ka,maM->mkM", T, C1)
+            C2 = np.einsum("ka,lb,mabM->mklM", T, T, C2)
+        m, k, M = C1.shape
+        return np.concatenate([C1, C2.reshape(m, k * k, M)], 1), k
+
+    def _jet_grams(
+        self, x: Any, tangents: Any, scale: Scale, B: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        check_scale(scale)
+        pts = self._points(x)
+        T = None if tangents is None else self._tangents(tangents)
+        valid = self._valid(pts)
+        xs = pts[valid]
+        W, k = self._jet_weights(xs, T)
+        p = k + k * k
+        G = self._metric(self.estimator, xs, self.trials, C=W)
+        out = self._fill(valid, self._project(G, None, scale), (p, p))
+        if B == 0:
+            return out, None
+        if self.n_repetitions < 2:
+            raise InsufficientSamplesError(
+                "bootstrap intervals of curvature resample trials within presentations; "
+                "these responses have one trial per presentation. Record repeated trials, "
+                "or build the map with n_bootstrap=0."
+            )
+        return out, self._resamples(xs, valid, G, W, None, None, scale, B)
 
     def layer_metrics(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"

@@ -2,12 +2,17 @@
 
 from .curvature import (
     Curvature,
+    Extrinsic,
     curvature_from_embedding,
+    curvature_from_gram,
     curvature_from_jets,
     embedding_curvature,
+    embedding_geometry,
     embedding_jet,
     embedding_jets,
+    extrinsic_from_embedding,
     field_curvature,
+    jet_gram,
     metric_jet,
     metric_jets,
 )
@@ -63,14 +68,19 @@ __all__ += [
 ]
 __all__ += [
     "Curvature",
+    "Extrinsic",
     "ShallowParameters",
     "activation_derivatives",
     "curvature_from_embedding",
+    "curvature_from_gram",
     "curvature_from_jets",
     "embedding_curvature",
+    "embedding_geometry",
     "embedding_jet",
     "embedding_jets",
+    "extrinsic_from_embedding",
     "field_curvature",
+    "jet_gram",
     "metric_jet",
     "metric_jets",
     "shallow_log_volume",

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+import numpy as np
 import torch
 
 from .._arrays import check_finite
@@ -46,14 +47,19 @@ from .volume import check_positive_semidefinite, check_symmetric, metric_toleran
 __all__ = [
     "Curvature",
     "Embedding",
+    "Extrinsic",
     "MetricField",
     "OnSingular",
     "curvature_from_embedding",
+    "curvature_from_gram",
     "curvature_from_jets",
     "embedding_curvature",
+    "embedding_geometry",
     "embedding_jet",
     "embedding_jets",
+    "extrinsic_from_embedding",
     "field_curvature",
+    "jet_gram",
     "metric_jet",
     "metric_jets",
     "singular_points",
@@ -487,6 +493,27 @@ def curvature_from_embedding(
     >>> float(curvature_from_embedding(*embedding_jets(sphere, c)).scalar[0])
     2.0
     """
+    frame = _embedding_frame(J, H, on_singular)
+    if frame.Q is None:
+        return _nan_curvature(frame, christoffel_only)
+    return _intrinsic(frame, christoffel_only)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """One QR of ``J`` and the projections every second-order quantity shares."""
+
+    g: torch.Tensor  # (m, k, k)
+    singular: torch.Tensor  # (m,)
+    H: torch.Tensor  # (m, n, k, k)
+    Q: torch.Tensor | None  # (m, n, k); None when n < k
+    Rf: torch.Tensor | None  # (m, k, k)
+    QtH: torch.Tensor | None  # (m, k, k, k)
+    Rinv: torch.Tensor | None  # (m, k, k): Rf⁻¹
+
+
+def _embedding_frame(J: torch.Tensor, H: torch.Tensor, on_singular: str) -> _Frame:
+    """Validate ``(J, H)``, find singular metrics and factor ``J = Q Rf`` once."""
     check_on_singular(on_singular)
     if J.ndim != 3 or tuple(H.shape) != (*J.shape, J.shape[-1]):
         raise ShapeError(
@@ -508,39 +535,65 @@ def curvature_from_embedding(
             "with a `singular` mask, or move the points to where the representation is regular."
         )
     if n < k:
-        nan = torch.full((m, k, k, k), torch.nan, dtype=J.dtype, device=J.device)
-        full = None if christoffel_only else nan.new_full((m, k, k, k, k), torch.nan)
-        return Curvature(
-            g.new_full(g.shape, torch.nan), nan, full,
-            None if christoffel_only else g.new_full(g.shape, torch.nan),
-            None if christoffel_only else g.new_full((m,), torch.nan), singular,
-        )  # fmt: skip
+        return _Frame(g, singular, H, None, None, None, None)
     dummy = torch.eye(n, k, dtype=J.dtype, device=J.device)
     Q, Rf = torch.linalg.qr(torch.where(singular[:, None, None], dummy, J))
     QtH = torch.einsum("mna,mnbc->mabc", Q, H)
+    eye = torch.eye(k, dtype=J.dtype, device=J.device).expand(m, k, k)
+    Rinv = torch.linalg.solve_triangular(Rf, eye, upper=True)
+    return _Frame(g, singular, H, Q, Rf, QtH, Rinv)
+
+
+def _nan_curvature(frame: _Frame, christoffel_only: bool) -> Curvature:
+    g, singular = frame.g, frame.singular
+    m, k = g.shape[0], g.shape[-1]
+    nan = g.new_full((m, k, k, k), torch.nan)
+    full = None if christoffel_only else g.new_full((m, k, k, k, k), torch.nan)
+    return Curvature(
+        g.new_full(g.shape, torch.nan), nan, full,
+        None if christoffel_only else g.new_full(g.shape, torch.nan),
+        None if christoffel_only else g.new_full((m,), torch.nan), singular,
+    )  # fmt: skip
+
+
+def _intrinsic(frame: _Frame, christoffel_only: bool, Nf: torch.Tensor | None = None) -> Curvature:
+    """Curvature from the frame; ``Nf`` (:func:`_orthonormal_form`) when already computed."""
+    assert frame.Q is not None and frame.Rf is not None and frame.QtH is not None
+    Rf, QtH, singular = frame.Rf, frame.QtH, frame.singular
+    m, k = Rf.shape[0], Rf.shape[-1]
     gamma = torch.linalg.solve_triangular(Rf, QtH.reshape(m, k, k * k), upper=True)
     gamma = gamma.reshape(m, k, k, k)
     riemann = ricci = scalar = None
     if not christoffel_only:
-        riemann, ricci, scalar = _gauss(H - torch.einsum("mna,mabc->mnbc", Q, QtH), Rf)
-    out = [_mask(t, singular) for t in (g, gamma, riemann, ricci, scalar)]
+        if Nf is None:
+            Nf = _orthonormal_form(_normal_part(frame), frame)
+        riemann, ricci, scalar = _gauss(Nf, frame)
+    out = [_mask(t, singular) for t in (frame.g, gamma, riemann, ricci, scalar)]
     return Curvature(out[0], out[1], out[2], out[3], out[4], singular)
 
 
-def _gauss(N: torch.Tensor, Rf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Riemann, Ricci and scalar from the second fundamental form ``N`` and ``J = Q Rf``."""
+def _normal_part(frame: _Frame) -> torch.Tensor:
+    """The second fundamental form ``N = (I − P) H``, ``(m, n, k, k)``."""
+    assert frame.Q is not None and frame.QtH is not None
+    return frame.H - torch.einsum("mna,mabc->mnbc", frame.Q, frame.QtH)
+
+
+def _orthonormal_form(N: torch.Tensor, frame: _Frame) -> torch.Tensor:
+    """``Rf⁻ᵀ N Rf⁻¹``: the second fundamental form in the orthonormal frame ``Q``."""
+    return torch.einsum("mai,mnab,mbj->mnij", frame.Rinv, N, frame.Rinv)
+
+
+def _gauss(Nf: torch.Tensor, fr: _Frame) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Riemann, Ricci and scalar from the orthonormal-frame form ``Nf`` and ``J = Q Rf``."""
+    assert fr.Rf is not None and fr.Rinv is not None
+    Rf, Rinv = fr.Rf, fr.Rinv
     m, k = Rf.shape[0], Rf.shape[-1]
     if k == 1:  # a curve: no intrinsic curvature, identically
-        zero = N.new_zeros(m, 1, 1)
-        return N.new_zeros(m, 1, 1, 1, 1), zero, zero[:, 0, 0]
-    Rb = Rf[:, None]
-    Y = torch.linalg.solve_triangular(Rb, N, upper=True, left=False)  # N Rf⁻¹
-    Nf = torch.linalg.solve_triangular(Rb, Y.mT, upper=True, left=False).mT  # Rf⁻ᵀ N Rf⁻¹
+        zero = Nf.new_zeros(m, 1, 1)
+        return Nf.new_zeros(m, 1, 1, 1, 1), zero, zero[:, 0, 0]
     frame = torch.einsum("mnik,mnjl->mijkl", Nf, Nf) - torch.einsum("mnil,mnjk->mijkl", Nf, Nf)
     ricci_frame = torch.einsum("mijil->mjl", frame)
     scalar = torch.einsum("mjj->m", ricci_frame)
-    eye = torch.eye(k, dtype=Rf.dtype, device=Rf.device).expand(m, k, k)
-    Rinv = torch.linalg.solve_triangular(Rf, eye, upper=True)
     riemann = torch.einsum("mai,mijkl,mjb,mkc,mld->mabcd", Rinv, frame, Rf, Rf, Rf)
     ricci = Rf.mT @ ricci_frame @ Rf
     return riemann, ricci, scalar
@@ -587,3 +640,297 @@ def embedding_curvature(
     return curvature_from_embedding(
         J, H, christoffel_only=christoffel_only, on_singular=on_singular
     )
+
+
+# -- extrinsic curvature: the second fundamental form ---------------------------------------------
+@dataclass(frozen=True)
+class Extrinsic:
+    r"""How a ``k``-dimensional response manifold bends inside response space, at ``m`` points.
+
+    Conventions (``g`` the pullback metric, ``P`` the projector onto the tangent space)::
+
+        II_ab = (I − P) ∂_a∂_b r                      second_fundamental_form[:, :, a, b]
+        H     = (1/k) gᵃᵇ II_ab   (trace / k)         mean_curvature[:, :]
+        κ₁ ≥ … ≥ κ_k  eigenvalues of S = g⁻¹ ⟨II, ν⟩  principal_curvatures[:, :]
+
+    along the unit normal ``ν = H / |H|``, so that ``Σκ = k |H| ≥ 0``: on a sphere of radius
+    ``a`` every ``κ = 1/a`` and ``|H| = 1/a``; for a hypersurface (codimension 1) these are
+    its principal curvatures, oriented so that their mean is ``≥ 0``. Where ``H`` vanishes
+    but ``II`` points along one normal only (a saddle, a hypersurface) ``ν`` is that normal,
+    oriented so that the curvature of largest magnitude is positive; where ``II`` vanishes
+    (a flat map) every ``κ`` is 0; where ``H`` vanishes and ``II`` spans several normals the
+    shape operator along ``H`` does not exist: ``κ`` is NaN there and
+    ``normal_undefined`` True. Every curvature has the unit 1 / response_unit: scaling the
+    responses by ``s`` divides it by ``s``; rotating them (``r ↦ Q r`` with orthonormal
+    columns, into as many neurons as one likes) changes ``|H|`` and ``κ`` not at all.
+
+    Attributes
+    ----------
+    second_fundamental_form : Tensor, shape (m, n, k, k) or None
+        ``II_ab``, a normal vector per pair of coordinates (symmetric in ``a, b``). None
+        when computed from inner products only (:func:`curvature_from_gram`).
+    mean_curvature : Tensor, shape (m, n) or None
+        The mean-curvature vector ``H`` (None from inner products only).
+    mean_curvature_norm : Tensor, shape (m,)
+        ``|H|``.
+    principal_curvatures : Tensor, shape (m, k)
+        ``κ``, largest first.
+    normal_undefined : Tensor of bool, shape (m,)
+        No normal direction for the shape operator (``κ`` is NaN there).
+    singular : Tensor of bool, shape (m,)
+        Singular metric: every field is NaN there.
+    """
+
+    second_fundamental_form: Any
+    mean_curvature: Any
+    mean_curvature_norm: Any
+    principal_curvatures: Any
+    normal_undefined: Any
+    singular: Any
+
+
+def _extrinsic(
+    frame: _Frame, N: torch.Tensor | None = None, Nf: torch.Tensor | None = None
+) -> Extrinsic:
+    """``II``, ``H``, ``|H|`` and ``κ`` from the shared frame of :func:`_embedding_frame`."""
+    g, singular, Hess = frame.g, frame.singular, frame.H
+    m, k = g.shape[0], g.shape[-1]
+    n = Hess.shape[1]
+    if frame.Q is None or frame.Rf is None:
+        nan = g.new_full((m,), torch.nan)
+        return Extrinsic(
+            Hess.new_full(Hess.shape, torch.nan), g.new_full((m, n), torch.nan), nan,
+            g.new_full((m, k), torch.nan), torch.zeros_like(singular), singular,
+        )  # fmt: skip
+    N = _normal_part(frame) if N is None else N
+    Nf = _orthonormal_form(N, frame) if Nf is None else Nf  # II in the orthonormal frame
+    Hvec = torch.diagonal(Nf, dim1=-2, dim2=-1).sum(-1) / k
+    Hnorm = torch.linalg.vector_norm(Hvec, dim=-1)
+    size = torch.linalg.vector_norm(Nf.reshape(m, -1), dim=-1)
+    rtol = torch.finfo(g.dtype).eps ** 0.5
+    flat = torch.linalg.vector_norm(N.reshape(m, -1), dim=-1) <= rtol * torch.linalg.vector_norm(
+        Hess.reshape(m, -1), dim=-1
+    )
+    along_h = (Hnorm > rtol * size) & ~flat
+    nu = Hvec / torch.where(along_h, Hnorm, torch.ones_like(Hnorm))[:, None]
+    undefined = torch.zeros_like(singular)
+    other = ~along_h & ~flat & ~singular
+    oriented = torch.zeros_like(singular)
+    if bool(other.any()):
+        idx = torch.nonzero(other)[:, 0]
+        U, S, _ = torch.linalg.svd(Nf[idx].reshape(len(idx), n, k * k), full_matrices=False)
+        one = (
+            S[:, 1] <= rtol * S[:, 0]
+            if S.shape[1] > 1
+            else torch.ones_like(S[:, 0], dtype=torch.bool)
+        )
+        nu[idx] = U[:, :, 0]
+        undefined[idx] = ~one
+        oriented[idx] = one
+    shape_op = torch.einsum("mnij,mn->mij", Nf, nu)
+    kappa = torch.linalg.eigvalsh(0.5 * (shape_op + shape_op.mT)).flip(-1)
+    if bool(oriented.any()):  # ν up to sign: the curvature of largest magnitude is positive
+        flip = oriented & (kappa[:, -1].abs() > kappa[:, 0].abs())
+        kappa = torch.where(flip[:, None], -kappa.flip(-1), kappa)
+    kappa = torch.where(flat[:, None], torch.zeros_like(kappa), kappa)
+    kappa = torch.where(undefined[:, None], torch.nan, kappa)
+    out = [_mask(t, singular) for t in (N, Hvec, Hnorm, kappa)]
+    return Extrinsic(out[0], out[1], out[2], out[3], undefined & ~singular, singular)
+
+
+def extrinsic_from_embedding(
+    J: torch.Tensor, H: torch.Tensor, *, on_singular: OnSingular = "raise"
+) -> Extrinsic:
+    r"""Second fundamental form, mean curvature and principal curvatures of an embedding.
+
+    ``II_ab = (I − P) ∂_a∂_b r`` with ``P`` the projector onto the columns of ``J``, from
+    the same QR factorisation of ``J`` that :func:`curvature_from_embedding` uses (see
+    :class:`Extrinsic` for the conventions: ``H`` is the trace over ``k``, ``κ`` the
+    eigenvalues of the shape operator along ``H``, largest first).
+
+    Parameters
+    ----------
+    J : Tensor, shape (m, n, k)
+        Jacobians ``∂_a r_i``.
+    H : Tensor, shape (m, n, k, k)
+        Hessians ``∂_b ∂_c r_i``.
+    on_singular : {"raise", "nan"}
+        Policy where ``g = JᵀJ`` has numerical rank below ``k`` (as
+        :func:`curvature_from_embedding`).
+
+    Returns
+    -------
+    Extrinsic
+
+    Examples
+    --------
+    Sphere of radius 2 at the equator: both principal curvatures are 1/2.
+
+    >>> import math, torch
+    >>> def sphere(c):
+    ...     th, ph = c[0], c[1]
+    ...     return 2 * torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()])
+    >>> c = torch.tensor([[math.pi / 2, 0.0]], dtype=torch.float64)
+    >>> ext = extrinsic_from_embedding(*embedding_jets(sphere, c))
+    >>> ext.principal_curvatures, float(ext.mean_curvature_norm[0])
+    (tensor([[0.5000, 0.5000]], dtype=torch.float64), 0.5)
+    """
+    return _extrinsic(_embedding_frame(J, H, on_singular))
+
+
+def embedding_geometry(
+    J: torch.Tensor, H: torch.Tensor, *, on_singular: OnSingular = "raise"
+) -> tuple[Curvature, Extrinsic]:
+    """Intrinsic and extrinsic curvature of an embedding from one QR factorisation of ``J``.
+
+    :func:`curvature_from_embedding` and :func:`extrinsic_from_embedding` at once: one
+    validation, one singular-metric test and one factorisation ``J = Q Rf`` feed the
+    Christoffel symbols, the Gauss equation and the second fundamental form.
+
+    Parameters
+    ----------
+    J : Tensor, shape (m, n, k)
+    H : Tensor, shape (m, n, k, k)
+    on_singular : {"raise", "nan"}
+
+    Returns
+    -------
+    (Curvature, Extrinsic)
+
+    Examples
+    --------
+    Gauss equation on the paraboloid ``z = x² + y²`` at its vertex: ``R = 2 κ₁ κ₂ = 8``.
+
+    >>> import torch
+    >>> para = lambda c: torch.cat([c, (c**2).sum()[None]])
+    >>> curv, ext = embedding_geometry(*embedding_jets(para, torch.zeros(1, 2, dtype=torch.float64)))
+    >>> float(curv.scalar[0]), ext.principal_curvatures.tolist()
+    (8.0, [[2.0, 2.0]])
+    """
+    frame = _embedding_frame(J, H, on_singular)
+    if frame.Q is None:
+        return _nan_curvature(frame, False), _extrinsic(frame)
+    N = _normal_part(frame)
+    Nf = _orthonormal_form(N, frame)
+    return _intrinsic(frame, False, Nf), _extrinsic(frame, N, Nf)
+
+
+def jet_gram(J: Any, H: Any) -> Any:
+    r"""Inner products of all first and second derivatives: the Gram matrix of the jet.
+
+    With ``V = [∂_1 r, …, ∂_k r, ∂_1∂_1 r, ∂_1∂_2 r, …, ∂_k∂_k r]`` (``p = k + k²``
+    columns, second derivatives in row-major order), ``G = VᵀV``. Every intrinsic and
+    extrinsic scalar (``g``, ``Γ``, the Riemann tensor, ``|H|``, ``κ``) is a function of
+    ``G`` alone (:func:`curvature_from_gram`), which is what makes an estimate of it
+    correctable for noise: the bias of ``V̂ᵀV̂`` is known where that of ``V̂`` is not.
+
+    Parameters
+    ----------
+    J : array, shape (m, n, k)
+    H : array, shape (m, n, k, k)
+
+    Returns
+    -------
+    array, shape (m, k + k², k + k²)
+        numpy or torch like ``J``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jet_gram(np.ones((1, 3, 1)), np.zeros((1, 3, 1, 1)))[0]
+    array([[3., 0.],
+           [0., 0.]])
+    """
+    m, n, k = J.shape
+    if isinstance(J, torch.Tensor):
+        V = torch.cat([J, H.reshape(m, n, k * k)], -1)
+        return V.mT @ V
+    W = np.concatenate([J, np.reshape(H, (m, n, k * k))], -1)
+    return np.einsum("mni,mnj->mij", W, W)
+
+
+def curvature_from_gram(
+    G: torch.Tensor, k: int, *, on_singular: OnSingular = "raise"
+) -> tuple[Curvature, Extrinsic]:
+    r"""Intrinsic and extrinsic curvature from the Gram matrix of the jet alone.
+
+    With ``G`` as :func:`jet_gram` builds it (``g = ⟨∂_a r, ∂_b r⟩``,
+    ``A_ebc = ⟨∂_e r, ∂_b∂_c r⟩``, ``B_abcd = ⟨∂_a∂_b r, ∂_c∂_d r⟩``)::
+
+        Γᵃ_bc = gᵃᵉ A_ebc,      ⟨II_ab, II_cd⟩ = B_abcd − A_eab gᵉᶠ A_fcd,
+        R_abcd = ⟨II_ac, II_bd⟩ − ⟨II_ad, II_bc⟩,   |H|² = gᵃᵇ gᶜᵈ ⟨II_ab, II_cd⟩ / k²,
+        κ = eigenvalues of g⁻¹ ⟨II, H⟩ / |H|,
+
+    the conventions of :func:`curvature_from_embedding` and :class:`Extrinsic`. Meant for
+    estimated (bias-corrected) Gram matrices, which may be indefinite: points with a
+    non-finite ``G`` or a metric block that is singular or indefinite are ``singular``
+    (NaN); where the estimate of ``|H|²`` is not positive the principal curvatures are
+    not identifiable (NaN, ``normal_undefined``). ``second_fundamental_form`` and
+    ``mean_curvature`` (vectors) are None: inner products do not give them.
+
+    Parameters
+    ----------
+    G : Tensor, shape (m, k + k², k + k²)
+    k : int
+        Number of coordinates.
+    on_singular : {"raise", "nan"}
+
+    Returns
+    -------
+    (Curvature, Extrinsic)
+
+    Examples
+    --------
+    >>> import torch
+    >>> para = lambda c: torch.cat([c, (c**2).sum()[None]])
+    >>> J, H = embedding_jets(para, torch.zeros(1, 2, dtype=torch.float64))
+    >>> curv, ext = curvature_from_gram(jet_gram(J, H), 2)
+    >>> float(curv.scalar[0]), float(ext.mean_curvature_norm[0])
+    (8.0, 2.0)
+    """
+    check_on_singular(on_singular)
+    p = k + k * k
+    if G.ndim != 3 or tuple(G.shape[1:]) != (p, p):
+        raise ShapeError(f"G has shape {tuple(G.shape)}; expected (m, {p}, {p}) for k = {k}.")
+    m = G.shape[0]
+    G = 0.5 * (G + G.mT)
+    finite = torch.isfinite(G).all(-1).all(-1)
+    eye = torch.eye(k, dtype=G.dtype, device=G.device)
+    g = torch.where(finite[:, None, None], G[:, :k, :k], eye)
+    eig = torch.linalg.eigvalsh(g)
+    singular = ~finite | (eig[:, 0] <= metric_tolerance(g, eig.abs()))
+    if on_singular == "raise" and bool(singular.any()):
+        idx = int(torch.nonzero(singular)[0, 0])
+        raise SingularMetricError(
+            f"the metric at point {idx} (of {m}) is singular, indefinite or not finite, so "
+            "its curvature is undefined. Pass on_singular='nan' to get NaN there with a "
+            "`singular` mask."
+        )
+    safe = torch.where(singular[:, None, None], eye, g)
+    G = torch.where(finite[:, None, None], G, torch.zeros_like(G))
+    ginv = torch.linalg.inv(safe)
+    A = G[:, :k, k:].reshape(m, k, k, k)
+    B = G[:, k:, k:].reshape(m, k, k, k, k)
+    NN = B - torch.einsum("meab,mef,mfcd->mabcd", A, ginv, A)
+    gamma = torch.einsum("mae,mebc->mabc", ginv, A)
+    if k == 1:
+        lower = G.new_zeros(m, 1, 1, 1, 1)
+    else:
+        lower = torch.einsum("macbd->mabcd", NN) - torch.einsum("madbc->mabcd", NN)
+    riemann = torch.einsum("mae,mebcd->mabcd", ginv, lower)
+    ricci = torch.einsum("mac,mabcd->mbd", ginv, lower)
+    scalar = torch.einsum("mbd,mbd->m", ginv, ricci)
+    trace = torch.einsum("mcd,mabcd->mab", ginv, NN) / k  # ⟨II_ab, H⟩
+    H2 = torch.einsum("mab,mab->m", ginv, trace) / k
+    undefined = ~(H2 > 0) & ~singular
+    Hnorm = torch.sqrt(H2.clamp_min(0))
+    Hnorm = torch.where(H2 < 0, torch.nan, Hnorm)
+    L = torch.linalg.cholesky(safe)
+    shape_op = trace / torch.where(H2 > 0, Hnorm, torch.ones_like(Hnorm))[:, None, None]
+    Y = torch.linalg.solve_triangular(L, shape_op, upper=False)
+    S = torch.linalg.solve_triangular(L, Y.mT, upper=False)  # L⁻¹ shape_op L⁻ᵀ
+    kappa = torch.linalg.eigvalsh(0.5 * (S + S.mT)).flip(-1)
+    kappa = torch.where(undefined[:, None], torch.nan, kappa)
+    out = [_mask(t, singular) for t in (g, gamma, riemann, ricci, scalar, Hnorm, kappa)]
+    curv = Curvature(out[0], out[1], out[2], out[3], out[4], singular)
+    return curv, Extrinsic(None, None, out[5], out[6], undefined, singular)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from neurogeom.data.cifar import synthetic_cifar10
+from neurogeom.errors import FileWriteError
 from neurogeom.experiments.train_deep import (
     DeepTrainConfig,
     build_model,
@@ -81,7 +82,7 @@ def test_resume_refuses_other_settings(tmp_path, data):
     train(config(epochs=1, checkpoints=(1,)), data, tmp_path, device="cpu", log=None)
     with pytest.raises(ValueError, match="different config"):
         train(config(epochs=1, checkpoints=(1,), lr=0.1), data, tmp_path, device="cpu", log=None)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileWriteError, match="resume=False"):
         train(
             config(epochs=1, checkpoints=(1,)), data, tmp_path, device="cpu", resume=False, log=None
         )
