@@ -33,7 +33,7 @@ from .curvature import (
     scalar_curvature,
     second_fundamental_form,
 )
-from .data.neural import Recording, read_arrays, read_netcdf, read_nwb
+from .data.neural import Recording, from_assembly, read_arrays, read_netcdf, read_nwb
 from .dataset import load, save
 from .errors import NeurogeomError
 from .estimators import available_estimators, get_estimator
@@ -81,6 +81,7 @@ __all__ = [
     "errors",
     "estimators",
     "extrinsic_curvature",
+    "from_assembly",
     "geometry",
     "get_estimator",
     "iterative_log_volume",

@@ -352,7 +352,9 @@ def build_dataset(
             arr.reshape(new_shape),
             variable_attrs(name, (attrs or {}).get(name)),
         )
-    coords: dict[str, Any] = {d: (d, where.coords[d]) for d in where.dims}
+    coords: dict[str, Any] = {
+        d: (d, where.coords[d], dict(where.coord_attrs.get(d, {}))) for d in where.dims
+    }
     for cname, (cdims, cval) in where.extra_coords.items():
         coords[cname] = (cdims, cval)
     if layers is not None:

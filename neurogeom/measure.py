@@ -187,6 +187,7 @@ def geometry(
         "layers": layers,
         "slice": sl.kind,
         "curvature": curvature,
+        **({"estimation": response_map.estimation} if hasattr(response_map, "estimation") else {}),
         **(config or {}),
     }
     var_attrs = {
@@ -203,6 +204,12 @@ def geometry(
         config=settings,
     )
     ds.attrs["space"] = label
+    estimation = getattr(response_map, "estimation", None)
+    if isinstance(estimation, dict) and "bandwidth" in estimation:
+        ds.attrs["bandwidth"] = ", ".join(
+            f"{k}: {v:.4g}" for k, v in estimation["bandwidth"].items()
+        )
+        ds.attrs["bandwidth_method"] = estimation["bandwidth_method"]
     return ds
 
 

@@ -84,6 +84,11 @@ def _feature_matrix(ds: xr.Dataset, features: tuple[str, ...], k: int) -> np.nda
     return np.concatenate(cols, axis=1)
 
 
+def _values_of(y: Any) -> np.ndarray:
+    """Numpy values of array-likes (DataArrays included), before validation."""
+    return np.asarray(getattr(y, "values", y))
+
+
 def _validated(estimator: BaseEstimator, *args: Any, **kwargs: Any) -> Any:
     """scikit-learn's ``validate_data`` with its refusals as NeurogeomErrors.
 
@@ -413,8 +418,9 @@ class SampledGeometry(_GeometryTransformer):
         ----------
         X : array, shape (n_samples, n_features)
             Stimuli, one per presentation.
-        y : array, shape (n_samples,) or (n_samples, n_neurons)
-            Responses (trial averages) per presentation.
+        y : array, shape (n_samples,), (n_samples, n_neurons) or (n_samples, T, n_neurons)
+            Responses per presentation: trial averages, or the trials themselves (then
+            their spread is the noise estimate, as in :class:`~neurogeom.SampledResponseMap`).
 
         Returns
         -------
@@ -422,10 +428,14 @@ class SampledGeometry(_GeometryTransformer):
         """
         from .maps.sampled import SampledResponseMap
 
+        trial_level = getattr(y, "ndim", None) == 3
+        if trial_level:  # (m, T, n): validated as rows, then given back their trials
+            shape = tuple(y.shape)
+            y = np.reshape(_values_of(y), (shape[0], -1))
         X, y = _validated(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._check_common(X.shape[1])
-        R = y.reshape(len(y), -1)
-        self.n_outputs_ = R.shape[1]
+        R = y.reshape(shape) if trial_level else y.reshape(len(y), -1)
+        self.n_outputs_ = R.shape[-1]
         params = dict(self.estimator_params or {})
         if self.bandwidth is not None:
             params["bandwidth"] = self.bandwidth

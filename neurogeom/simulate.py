@@ -43,6 +43,7 @@ __all__ = [
     "AffineSurface",
     "GridCells",
     "LinearPopulation",
+    "OrientationContrast",
     "PlaceFields",
     "Population",
     "QuadraticPopulation",
@@ -355,6 +356,93 @@ class VonMisesRing(Population):
 
     def _jacobian(self, x: np.ndarray) -> np.ndarray:
         return (-self.kappa * np.sin(x - self.preferred) * self._bump(x))[:, :, None]
+
+
+class OrientationContrast(Population):
+    r"""V1-like cells: von Mises orientation tuning (period π) × Naka–Rushton contrast response.
+
+    ``fᵢ(θ, c) = b + Aᵢ exp(κᵢ(cos 2(θ − φᵢ) − 1)) · cⁿⁱ/(cⁿⁱ + c₅₀,ᵢⁿⁱ)`` with random
+    preferred orientations φᵢ ∈ [0, π), amplitudes, widths κᵢ, semi-saturation contrasts
+    c₅₀,ᵢ and exponents nᵢ drawn from ``random_state``. Stimuli are ``(θ, c)`` with θ in
+    ``[0, π)`` (``period = (π, None)``) and c in ``contrast``.
+
+    Parameters
+    ----------
+    n_neurons : int
+    amplitude : (float, float)
+        Range of the peak rates Aᵢ (uniform).
+    kappa : (float, float)
+        Range of the orientation concentrations κᵢ (uniform).
+    c50 : (float, float)
+        Range of the semi-saturation contrasts (uniform).
+    exponent : (float, float)
+        Range of the Naka–Rushton exponents nᵢ (uniform).
+    baseline : float
+        Spontaneous rate b (positive for Poisson Fisher information).
+    contrast : (float, float)
+        Contrast bounds of the stimulus domain.
+    random_state : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pop = OrientationContrast(60, random_state=0)
+    >>> x = np.array([[0.3, 0.5]])
+    >>> bool(np.allclose(pop.mean(x), pop.mean(x + [np.pi, 0.0])))   # period π
+    True
+    >>> pop.jacobian(x).shape
+    (1, 60, 2)
+    """
+
+    def __init__(
+        self,
+        n_neurons: int,
+        amplitude: tuple[float, float] = (5.0, 20.0),
+        kappa: tuple[float, float] = (1.0, 3.0),
+        c50: tuple[float, float] = (0.15, 0.5),
+        exponent: tuple[float, float] = (1.5, 3.0),
+        baseline: float = 0.5,
+        contrast: tuple[float, float] = (0.05, 1.0),
+        random_state: int = 0,
+    ) -> None:
+        self.d = 2
+        self.n_neurons = n = check_count(n_neurons, "n_neurons", 1)
+        rng = np.random.default_rng(random_state)
+        draws = {}
+        for name, rng_range in (
+            ("amplitude", amplitude),
+            ("kappa", kappa),
+            ("c50", c50),
+            ("exponent", exponent),
+        ):
+            lo, hi = (_real(v, name, minimum=0) for v in rng_range)
+            draws[name] = rng.uniform(lo, hi, n)
+        self.amplitudes, self.kappas = draws["amplitude"], draws["kappa"]
+        self.c50s, self.exponents = draws["c50"], draws["exponent"]
+        self.preferred = rng.uniform(0.0, np.pi, n)
+        self.baseline = _real(baseline, "baseline")
+        lo, hi = (_real(v, "contrast", minimum=0) for v in contrast)
+        if not 0 < lo < hi:
+            raise ParameterError(f"contrast={contrast!r}; expected 0 < low < high.")
+        self.bounds = np.array([[0.0, np.pi], [lo, hi]])
+        self.period = (np.pi, None)
+
+    def _parts(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        dth = 2 * (x[:, :1] - self.preferred)
+        tune = self.amplitudes * np.exp(self.kappas * (np.cos(dth) - 1))
+        cn = np.clip(x[:, 1:], 1e-12, None) ** self.exponents
+        sn = self.c50s**self.exponents
+        nr = cn / (cn + sn)
+        dnr = self.exponents * cn * sn / (np.clip(x[:, 1:], 1e-12, None) * (cn + sn) ** 2)
+        return tune, -2 * self.kappas * np.sin(dth) * tune, nr, dnr
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        tune, _, nr, _ = self._parts(x)
+        return np.asarray(self.baseline + tune * nr)
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        tune, dtune, nr, dnr = self._parts(x)
+        return np.stack([dtune * nr, tune * dnr], axis=-1)
 
 
 class PlaceFields(Population):

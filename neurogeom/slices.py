@@ -43,12 +43,15 @@ class Slice:
         Names of the axes that the points fill, in C order.
     anchors : ndarray or None
         The stimuli that define the slice (a line's ends, a plane's three stimuli).
+    coord_attrs : dict of str to dict
+        Attributes (``units``) per coordinate, copied into Datasets.
     """
 
     tangents: np.ndarray | None
     coords: dict[str, np.ndarray]
     dims: tuple[str, ...]
     anchors: np.ndarray | None = None
+    coord_attrs: dict[str, dict[str, str]]
 
     def __init__(
         self,
@@ -63,6 +66,7 @@ class Slice:
         self.coords = coords
         self.dims = dims
         self.anchors = anchors
+        self.coord_attrs = {}
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -372,6 +376,9 @@ class Grid(Slice):
         Points per dimension (both bounds included).
     dims : sequence of str, optional
         Names of the grid axes; default ``("u", "v", "w")[:d]`` for ``d ≤ 3``.
+    units : sequence of str, optional
+        Units per axis (e.g. ``("rad", "")``); the ``units`` attribute of the coordinates
+        in a Dataset (and so of plot axes). Empty strings record none.
 
     Attributes
     ----------
@@ -392,6 +399,7 @@ class Grid(Slice):
         bounds: Sequence[tuple[float, float]],
         resolution: int | Sequence[int] = 80,
         dims: Sequence[str] | None = None,
+        units: Sequence[str] | None = None,
     ) -> None:
         b = as_bounds(bounds)
         d = len(b)
@@ -418,6 +426,11 @@ class Grid(Slice):
             raise ParameterError(f"dims={names!r}; need {d} distinct names (strings).")
         axes = [np.linspace(lo, hi, r) for (lo, hi), r in zip(b, res)]
         super().__init__((d,), None, dict(zip(names, axes)), names)
+        if units is not None:
+            u = (units,) if isinstance(units, str) else tuple(units)
+            if len(u) != d or not all(isinstance(x, str) for x in u):
+                raise ParameterError(f"units={units!r}; expected {d} strings, one per axis.")
+            self.coord_attrs = {n: {"units": x} for n, x in zip(names, u) if x}
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """Points ``start:stop`` in C order over the grid axes, ``(stop - start, d)``."""

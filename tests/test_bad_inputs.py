@@ -1086,9 +1086,9 @@ case(
 )
 case(
     "sampled/estimator-unknown",
-    lambda: ng.SampledResponseMap(*sampled_data(), estimator="local_cubic"),
+    lambda: ng.SampledResponseMap(*sampled_data(), estimator="local_quartic"),
     NeurogeomError,
-    "local_cubic",
+    "local_quartic",
 )
 case(
     "sampled/estimator-not-a-string",

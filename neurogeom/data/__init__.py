@@ -1,6 +1,7 @@
 """Readers of recordings (core) and the data sets of the seed's experiments (application).
 
-``neurogeom.data.neural`` (``Recording``, ``read_arrays``, ``read_netcdf``, ``read_nwb``)
+``neurogeom.data.neural`` (``Recording``, ``from_assembly``, ``read_arrays``, ``read_netcdf``,
+``read_nwb``)
 is part of the core and loaded by ``import neurogeom``. The image and toy data sets
 (``neurogeom.data.mnist``, ``neurogeom.data.cifar``, ``neurogeom.data.augment``,
 ``neurogeom.data.toy``) belong to the paper-reproduction application: their names are
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._lazy import forward
-from .neural import Recording, read_arrays, read_netcdf, read_nwb
+from .neural import Recording, from_assembly, read_arrays, read_netcdf, read_nwb
 
 #: Application names forwarded on demand: name -> submodule of neurogeom.data.
 APPLICATION_NAMES: dict[str, str] = {
@@ -77,6 +78,7 @@ __all__ = [
     "ImageData",
     "Recording",
     "denormalize",
+    "from_assembly",
     "load_cifar10",
     "load_digits",
     "load_image_data",

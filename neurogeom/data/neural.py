@@ -26,7 +26,7 @@ from ..errors import (
     VariableError,
 )
 
-__all__ = ["Recording", "read_arrays", "read_netcdf", "read_nwb"]
+__all__ = ["Recording", "from_assembly", "read_arrays", "read_netcdf", "read_nwb"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ class Recording:
         """
         from ..maps.sampled import SampledResponseMap
 
+        kwargs.setdefault("stimulus_names", self.stimulus_names)
         return SampledResponseMap(self.stimuli, self.responses, **kwargs)
 
 
@@ -103,6 +104,7 @@ def read_nwb(
     units: Sequence[Any] | None = None,
     rate: bool = False,
     group_repetitions: bool = False,
+    table: str = "trials",
 ) -> Recording:
     """Spike counts per trial and the trials' stimulus parameters from an NWB file.
 
@@ -122,6 +124,9 @@ def read_nwb(
     group_repetitions : bool
         Group trials with identical stimulus parameters into repetitions: responses
         ``(conditions, T, n)``; every condition must have the same number ``T`` of trials.
+    table : str
+        The intervals table whose rows are the presentations: ``"trials"`` (default),
+        ``"epochs"``, or the name of any table in the file's ``intervals``.
 
     Returns
     -------
@@ -134,6 +139,9 @@ def read_nwb(
     DataFormatError
         Not an NWB file, no trials or units table, a missing or non-numeric stimulus
         column, unequal repetitions.
+    ParameterError
+        Counting windows that overlap the next presentation's (a spike would be counted
+        twice).
 
     Examples
     --------
@@ -164,13 +172,22 @@ def read_nwb(
     except Exception as err:
         raise DataFormatError(f"{p} is not a readable NWB file ({err}).") from err
     try:
-        starts, stops, X = _trials(nwb, names, p)
+        starts, stops, X = _trials(nwb, names, p, table)
         ids, spikes = _units(nwb, units, p)
     finally:
         io.close()
     lo, hi = (starts, stops) if window is None else (starts + window[0], starts + window[1])
     if np.any(hi <= lo):
         raise ParameterError(f"empty counting windows in {p}: window={window!r}.")
+    order = np.argsort(lo, kind="stable")
+    overlap = np.flatnonzero(hi[order][:-1] > lo[order][1:])
+    if overlap.size:
+        i, j = order[overlap[0]], order[overlap[0] + 1]
+        raise ParameterError(
+            f"counting windows overlap in {p}: row {i}'s window ends at {hi[i]:.4g} s, after "
+            f"row {j}'s starts at {lo[j]:.4g} s ({overlap.size} overlaps with "
+            f"window={window!r}); spikes there would be counted for both. Shorten the window."
+        )
     counts = np.stack(
         [np.searchsorted(s, hi, "left") - np.searchsorted(s, lo, "left") for s in spikes],
         axis=1,
@@ -183,15 +200,30 @@ def read_nwb(
     return Recording(X, counts, names, ids, source=str(p), extra=extra)
 
 
-def _trials(nwb: Any, names: tuple[str, ...], p: Path) -> tuple[Any, Any, np.ndarray]:
-    trials = nwb.trials
+def _trials(
+    nwb: Any, names: tuple[str, ...], p: Path, table: str = "trials"
+) -> tuple[Any, Any, np.ndarray]:
+    if table == "trials":
+        trials = nwb.trials
+    elif table == "epochs":
+        trials = nwb.epochs
+    else:
+        available = sorted(nwb.intervals) if nwb.intervals else []
+        if table not in available:
+            raise DataFormatError(
+                f"{p} has no intervals table {table!r}; its intervals tables are {available}."
+            )
+        trials = nwb.intervals[table]
     if trials is None or len(trials) == 0:
-        raise DataFormatError(f"{p} has no trials table; add trials with NWBFile.add_trial.")
+        raise DataFormatError(
+            f"{p} has no {table} table; add rows with NWBFile.add_trial (or add_epoch, "
+            "add_time_intervals)."
+        )
     columns = list(trials.colnames)
     missing = [n for n in names if n not in columns]
     if missing:
         raise DataFormatError(
-            f"{p}: trials table has no column {missing[0]!r}; columns are {columns}."
+            f"{p}: {table} table has no column {missing[0]!r}; columns are {columns}."
         )
     X = []
     for n in names:
@@ -398,3 +430,80 @@ def read_netcdf(
     units = R["neuroid"].values if "neuroid" in R.coords else np.arange(R.sizes["neuroid"])
     values = np.asarray(R.transpose(*want).values, dtype=np.float64)
     return Recording(X, values, names, np.asarray(units), source=str(p))
+
+
+def from_assembly(
+    assembly: Any, stimulus: str | Sequence[str], *, time_bin: Any = None
+) -> Recording:
+    """A Recording from a Brain-Score-style xarray assembly.
+
+    Parameters
+    ----------
+    assembly : xarray.DataArray
+        Dims ``presentation × neuroid`` (and optionally ``time_bin``); the ``presentation``
+        dim carries the stimulus parameters as coordinates (``orientation``, ...) and
+        optionally a ``repetition`` coordinate. Presentations with equal stimulus
+        parameters are grouped into trials, ``(conditions, T, n)``, when every condition has
+        the same number of them (else they stay rows).
+    stimulus : str or sequence of str
+        The coordinates along ``presentation`` that are the stimulus parameters.
+    time_bin : optional
+        The ``time_bin`` value to take (by label) when the assembly has that dim; required
+        then (geometry per time bin: loop over ``assembly.time_bin`` and concatenate the
+        Datasets along a ``time_bin`` dim).
+
+    Returns
+    -------
+    Recording
+        ``stimulus_names`` the parameter names, ``unit_ids`` the ``neuroid`` coordinate's
+        ``neuroid_id`` (or its values, or positions).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> a = xr.DataArray(np.ones((6, 2)), dims=("presentation", "neuroid"),
+    ...     coords={"orientation": ("presentation", [0.0, 1.0, 2.0] * 2),
+    ...             "repetition": ("presentation", [0, 0, 0, 1, 1, 1])})
+    >>> rec = from_assembly(a, "orientation")
+    >>> rec.responses.shape, rec.stimulus_names
+    ((3, 2, 2), ('orientation',))
+    """
+    names = (stimulus,) if isinstance(stimulus, str) else tuple(stimulus)
+    dims = getattr(assembly, "dims", None)
+    if dims is None or "presentation" not in dims or "neuroid" not in dims:
+        raise DataFormatError(
+            f"an assembly needs an xarray DataArray with dims presentation × neuroid; got "
+            f"{'dims ' + str(dims) if dims is not None else type(assembly).__name__}."
+        )
+    if "time_bin" in dims:
+        if time_bin is None:
+            bins = assembly["time_bin"].values.tolist() if "time_bin" in assembly.coords else []
+            raise ParameterError(
+                f"the assembly has a time_bin dim ({assembly.sizes['time_bin']} bins {bins}); "
+                "pass time_bin= to take one (loop over the bins for geometry per bin)."
+            )
+        assembly = assembly.sel(time_bin=time_bin)
+    extra = [d for d in assembly.dims if d not in ("presentation", "neuroid")]
+    if extra:
+        raise DataFormatError(
+            f"the assembly has dims {assembly.dims}; expected presentation × neuroid "
+            "(and time_bin). Select the other dims first."
+        )
+    missing = [n for n in names if n not in assembly.coords]
+    if missing:
+        raise DataFormatError(
+            f"the assembly has no stimulus coordinate {missing[0]!r}; its coordinates are "
+            f"{sorted(str(c) for c in assembly.coords)}."
+        )
+    X = np.stack([_numeric(assembly[n].values, n, Path("assembly")) for n in names], axis=1)
+    R = np.asarray(assembly.transpose("presentation", "neuroid").values, dtype=np.float64)
+    if "neuroid_id" in assembly.coords:
+        ids = np.asarray(assembly["neuroid_id"].values)
+    elif "neuroid" in assembly.coords:
+        ids = np.asarray(assembly["neuroid"].values)
+    else:
+        ids = np.arange(R.shape[1])
+    _, counts = np.unique(X, axis=0, return_counts=True)
+    if counts.max() > 1 and counts.min() == counts.max():
+        X, R, _ = _group(X, R, Path("assembly"))
+    return Recording(X, R, names, ids, source="assembly")

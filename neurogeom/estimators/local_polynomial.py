@@ -1,45 +1,73 @@
-"""Local polynomial regression (degree 1 or 2), all neurons in one weighted least-squares solve."""
+"""Local polynomial regression (degree 1-3), all neurons in one weighted least-squares solve."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputTypeError, InsufficientSamplesError, ParameterError
+from .._arrays import as_array
+from ..errors import InputTypeError, InsufficientSamplesError, ParameterError, ShapeError
 from .base import JacobianEstimator, per_dimension, register_estimator
 
 __all__ = ["LocalPolynomial"]
 
+#: Data-driven bandwidth choices: cross-validation of the slope, or of the fitted responses.
+_METHODS = ("derivative", "cv", "gcv")
+_METHOD_NAMES = {
+    "derivative": "slope cross-validation on neighbouring conditions, per dimension",
+    "cv": "leave-one-condition-out cross-validation of the responses, per dimension",
+    "gcv": "generalised cross-validation of the responses, per dimension",
+}
 
+
+@register_estimator("local_cubic", degree=3)
 @register_estimator("local_quadratic", degree=2)
 @register_estimator("local_linear", degree=1)
 class LocalPolynomial(JacobianEstimator):
     """Local polynomial regression with a Gaussian product kernel; slopes are the Jacobian.
 
-    At a query ``x₀`` every neuron is regressed on ``[1, uₐ, (uₐu_b)]``, ``u = H⁻¹(xᵢ − x₀)``,
-    with weights ``wᵢ = exp(−|u|²/2)``; all neurons share the design, so one small ``p × p``
-    solve per query serves the whole population. The slope rows of
+    At a query ``x₀`` every neuron is regressed on ``[1, uₐ, (uₐu_b), …]``,
+    ``u = H⁻¹(xᵢ − x₀)``, with weights ``wᵢ = exp(−|u|²/2)``; all neurons share the design,
+    so one small ``p × p`` solve per query serves the whole population. The slope rows of
     ``(XᵀWX)⁻¹XᵀW`` are the linear weights ``C``, and ``S = C Cᵀ`` is the slope block of
     ``(XᵀWX)⁻¹XᵀW²X(XᵀWX)⁻¹``.
 
     Parameters
     ----------
-    degree : {1, 2}
-        Local linear or local quadratic (better at boundaries and on uneven designs).
-    bandwidth : "cv", "gcv", float or array (d,)
-        Kernel widths per stimulus dimension, or chosen by closed-form leave-one-out
-        cross-validation (``"cv"``) or generalised CV (``"gcv"``) of the fitted responses,
-        summed over neurons, as ``factor × scale`` over ``bandwidth_grid``.
+    degree : {1, 2, 3}
+        Local linear, quadratic or cubic: the polynomial whose bandwidth is chosen.
+    bandwidth : "derivative", "cv", "gcv", float or array (d,)
+        Kernel widths per stimulus dimension, or chosen per dimension from the data:
+        ``"derivative"`` (default) cross-validates the *slope* — differences of the
+        responses at neighbouring conditions against the estimated Jacobian at their
+        midpoint times their displacement; ``"cv"`` / ``"gcv"`` cross-validate the fitted
+        responses (closed-form leave-one-condition-out, or generalised CV). Repetitions of a
+        stimulus are merged first, so no criterion splits a condition. The search is over
+        ``factor × scale`` per dimension (the best shared factor, then two coordinate
+        sweeps).
+    bias_correction : "auto", bool
+        Estimate with degree ``degree + 2`` at the bandwidth chosen for ``degree`` (robust
+        bias correction in the spirit of Calonico, Cattaneo & Farrell, JASA 2018: the
+        smoothing bias of a degree-p slope is removed by the higher-order fit at the same
+        bandwidth, and the variance — the bootstrap's, the noise correction's — is that of
+        the corrected estimate). For slopes the correction must be p + 2: with a symmetric
+        kernel the interior bias of degree-p and degree-(p+1) slopes (p odd) is the same.
+        ``"auto"``: on when the bandwidth is data-chosen, off for fixed widths.
     bandwidth_grid : array, optional
-        Candidate factors; default 13 values from 0.02 to 1 (log-spaced).
+        Candidate factors; default 25 values from 0.02 to 2 (log-spaced), so the widest
+        candidate spans the sampled range.
     scale : array (d,), optional
-        Per-dimension scale multiplying the factors; default the stimuli's standard deviations.
+        Per-dimension scale multiplying the factors; default the stimuli's standard deviations
+        (at most P/√12 along a periodic dimension of period P).
     period : float, sequence of float/None, or None
-        Period of circular stimulus dimensions (e.g. ``2π`` for an angle); differences are
-        wrapped into ``(−P/2, P/2]``.
+        Period of circular stimulus dimensions per dimension, e.g. ``[np.pi, None]`` for
+        grating orientation × contrast; differences are wrapped into ``(−P/2, P/2]``. The
+        samples must span the period (no gap wider than half of it).
     cv_max_points : int
-        Leave-one-out residuals are evaluated at most at this many (random) samples.
+        The criteria are evaluated at most at this many (random) conditions or pairs.
     chunk_elements : int
         Memory bound: queries are processed in chunks of about this many ``M × p`` entries.
     random_state : int
@@ -48,8 +76,12 @@ class LocalPolynomial(JacobianEstimator):
     Attributes
     ----------
     bandwidth_ : array (d,)
-    cv_scores_ : array or None
-        CV criterion per candidate factor (None for a fixed bandwidth).
+    bandwidth_method_ : str
+        How ``bandwidth_`` was chosen ("fixed" or the criterion), for the record.
+    degree_ : int
+        Degree of the fitted polynomial (``degree + 2`` with the bias correction).
+    cv_scores_ : array (k, d + 1) or None
+        Every candidate tried: its widths and its criterion (None for a fixed bandwidth).
 
     Examples
     --------
@@ -63,11 +95,14 @@ class LocalPolynomial(JacobianEstimator):
     """
 
     supports_sample_weight = True
+    #: Whether :meth:`fit` takes ``noise_variance`` (the per-row noise behind the slope CV).
+    supports_noise_variance = True
 
     def __init__(
         self,
         degree: int = 1,
-        bandwidth: Any = "cv",
+        bandwidth: Any = "derivative",
+        bias_correction: Any = "auto",
         bandwidth_grid: Any = None,
         scale: Any = None,
         period: Any = None,
@@ -77,6 +112,7 @@ class LocalPolynomial(JacobianEstimator):
     ) -> None:
         self.degree = degree
         self.bandwidth = bandwidth
+        self.bias_correction = bias_correction
         self.bandwidth_grid = bandwidth_grid
         self.scale = scale
         self.period = period
@@ -85,68 +121,262 @@ class LocalPolynomial(JacobianEstimator):
         self.random_state = random_state
 
     # -- fitting -------------------------------------------------------------------------
+    def fit(
+        self, X: Any, R: Any, sample_weight: Any = None, noise_variance: Any = None
+    ) -> LocalPolynomial:
+        """Validate the samples and choose the bandwidth (see :meth:`JacobianEstimator.fit`).
+
+        Parameters
+        ----------
+        X : array, shape (M, d)
+        R : array, shape (M, n)
+        sample_weight : array, shape (M,), optional
+        noise_variance : array, shape (M,), optional
+            Noise variance of each response row summed over neurons (``tr Cov(rₖ)``; for a
+            trial mean the trial variance over T). With it the slope criterion uses every
+            condition and subtracts the noise covariance of target and prediction in closed
+            form (an unbiased risk estimate); without it each pair is held out of its fit.
+
+        Returns
+        -------
+        self
+        """
+        self.noise_variance_ = None
+        if noise_variance is not None:
+            v = np.asarray(as_array(noise_variance, "noise_variance"), dtype=np.float64)
+            M = int(np.shape(X)[0])
+            if v.shape != (M,) or not (np.isfinite(v).all() and (v >= 0).all()):
+                raise ShapeError(
+                    f"noise_variance has shape {v.shape}; expected ({M},) finite variances "
+                    ">= 0, one per response row."
+                )
+            self.noise_variance_ = v
+        super().fit(X, R, sample_weight)
+        return self
+
     def _fit(self, X: np.ndarray, R: np.ndarray, w: np.ndarray | None) -> None:
-        if self.degree not in (1, 2):
-            raise ParameterError(f"degree={self.degree!r}; use 1 (local linear) or 2 (quadratic).")
+        if self.degree not in (1, 2, 3):
+            raise ParameterError(
+                f"degree={self.degree!r}; use 1 (local linear), 2 (quadratic) or 3 (cubic)."
+            )
+        if self.bias_correction not in ("auto", True, False):
+            raise ParameterError(
+                f"bias_correction={self.bias_correction!r}; use 'auto', True or False."
+            )
         d = X.shape[1]
         self.X_ = X
         self.sample_weight_ = np.ones(len(X)) if w is None else w
         self.period_ = _periods(self.period, d)
+        _check_span(X, self.period_)
+        chosen = isinstance(self.bandwidth, str)
+        self.degree_ = int(self.degree)
         if len(X) < self.n_coefficients_for(d):
             raise InsufficientSamplesError(
                 f"{len(X)} samples cannot fit a degree-{self.degree} polynomial in {d} "
                 f"dimensions ({self.n_coefficients_for(d)} coefficients)."
             )
         self.cv_scores_: np.ndarray | None = None
-        if isinstance(self.bandwidth, str):
-            self.bandwidth_, self.cv_scores_ = self._select(X, R)
+        slope_cv = False
+        if chosen:
+            self.bandwidth_, self.cv_scores_, method = self._select(X, R)
+            self.bandwidth_method_ = _METHOD_NAMES[method]
+            slope_cv = method == "derivative"
         else:
             self.bandwidth_ = per_dimension(self.bandwidth, "bandwidth", d)
+            self.bandwidth_method_ = "fixed"
+        auto = self.bias_correction == "auto"
+        if self.bias_correction is True or (auto and slope_cv):
+            chosen_h = self.bandwidth_.copy()
+            self.degree_ = int(self.degree) + 2
+            try:
+                if len(np.unique(X, axis=0)) < self.n_coefficients_for(d):
+                    raise InsufficientSamplesError(
+                        f"{len(np.unique(X, axis=0))} distinct stimuli cannot fit the "
+                        f"bias-corrected degree-{self.degree_} polynomial in {d} dimensions "
+                        f"({self.n_coefficients_for(d)} coefficients); pass "
+                        "bias_correction=False."
+                    )
+                if chosen:
+                    self._widen_until_valid(self._merged(X, R))
+            except InsufficientSamplesError:
+                if not auto:
+                    raise
+                self.degree_, self.bandwidth_ = int(self.degree), chosen_h
+                self.bandwidth_method_ += (
+                    f"; degree {self.degree} (too few conditions for the bias-corrected fit)"
+                )
+            else:
+                self.bandwidth_method_ += f"; estimated with degree {self.degree_} (bias-corrected)"
+
+    def _widen_until_valid(self, merged: LocalPolynomial) -> None:
+        """Widen a data-chosen bandwidth (×2^¼ steps) until the corrected fit is valid.
+
+        The degree-(p+2) fit needs as many effective samples under the kernel as it has
+        coefficients; the bandwidth chosen for degree p may leave fewer at some sampled
+        condition. Every dimension is widened by the same factor. Effective samples count
+        distinct conditions (``merged``: repetitions merged), as a design's rank does.
+        """
+        need = self.n_coefficients()
+        for _ in range(40):
+            if (merged._neff(merged.X_, self.bandwidth_) >= need).all():
+                return
+            self.bandwidth_ = self.bandwidth_ * 2**0.25
+        raise InsufficientSamplesError(
+            f"no bandwidth leaves {need} effective samples under the kernel at every sampled "
+            f"condition for the bias-corrected degree-{self.degree_} fit; pass "
+            "bias_correction=False or record more conditions."
+        )
 
     def n_coefficients_for(self, d: int) -> int:
-        """Number of local coefficients ``p`` for ``d`` stimulus dimensions."""
-        return 1 + d + (d * (d + 1) // 2 if self.degree == 2 else 0)
+        """Number of local coefficients ``p`` of the fitted degree for ``d`` dimensions."""
+        return math.comb(d + getattr(self, "degree_", self.degree), d)
 
     def n_coefficients(self) -> int:
         return self.n_coefficients_for(self.X_.shape[1])
 
-    def _select(self, X: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.bandwidth not in ("cv", "gcv"):
-            raise ParameterError(f"bandwidth={self.bandwidth!r}; use 'cv', 'gcv' or a number.")
+    def _select(self, X: np.ndarray, R: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+        """Per-dimension bandwidth by a coordinate search over ``factor × scale`` candidates.
+
+        Repeated presentations of one stimulus are merged first (their weighted mean, with
+        their summed weight), so no criterion splits the repetitions of a condition. The
+        search starts from the best shared factor and then, dimension by dimension (two
+        sweeps), picks the factor that minimises the criterion with the others held fixed.
+        Returns the widths ``(d,)``, every candidate tried ``(k, d + 1)`` (widths, score)
+        and the criterion used: ``"derivative"`` needs the rows' noise variances (given, or
+        from conditions repeated as separate rows); without them it falls back to ``"cv"``
+        (neighbouring single trials differ mostly by noise, so their differences carry too
+        little of the slope to choose by).
+        """
+        if self.bandwidth not in _METHODS:
+            raise ParameterError(f"bandwidth={self.bandwidth!r}; use one of {_METHODS} or widths.")
+        d = X.shape[1]
         if self.scale is not None:
-            scale = per_dimension(self.scale, "scale", X.shape[1])
+            scale = per_dimension(self.scale, "scale", d)
         else:
             scale = np.std(X, axis=0)
+            periodic = np.isfinite(self.period_)
+            scale[periodic] = np.minimum(scale[periodic], self.period_[periodic] / np.sqrt(12))
         if not (scale > 0).all():
             raise ParameterError(
                 "stimuli do not vary along some dimension; give scale= or bandwidth=."
             )
-        grid = np.geomspace(0.02, 1.0, 13) if self.bandwidth_grid is None else self.bandwidth_grid
-        rng = np.random.default_rng(self.random_state)
-        k = min(len(X), int(self.cv_max_points))
-        idx = np.sort(rng.choice(len(X), size=k, replace=False))
-        scores = np.array([self._cv_score(X, R, idx, f * scale) for f in grid])
-        if not np.isfinite(scores).any():
+        grid = (
+            np.geomspace(0.02, 2.0, 25)
+            if self.bandwidth_grid is None
+            else np.sort(np.asarray(self.bandwidth_grid, dtype=np.float64).reshape(-1))
+        )
+        merged = self._merged(X, R)
+        method = str(self.bandwidth)
+        if method == "derivative" and merged.noise_variance_ is None:
+            method = "cv"
+        score = self._criterion(merged, scale, method)
+        tried: dict[tuple[float, ...], float] = {}
+
+        def at(factors: np.ndarray) -> float:
+            key = tuple(float(f) for f in factors)
+            if key not in tried:
+                tried[key] = score(factors * scale)
+            return tried[key]
+
+        shared = [at(np.full(d, f)) for f in grid]
+        if not np.isfinite(shared).any():
             raise InsufficientSamplesError(
-                "no candidate bandwidth leaves enough samples under the kernel at every "
+                f"no candidate bandwidth (factors {grid[0]:.3g}..{grid[-1]:.3g} × the "
+                f"stimulus spread {scale}) leaves enough samples under the kernel at every "
                 "sample; give more samples, a larger bandwidth_grid, or a fixed bandwidth."
             )
-        return np.asarray(grid[int(np.nanargmin(scores))] * scale, dtype=np.float64), scores
+        best = np.full(d, grid[int(np.nanargmin(shared))])
+        if d > 1:
+            for _ in range(2):
+                for a in range(d):
+                    trial = [at(np.r_[best[:a], f, best[a + 1 :]]) for f in grid]
+                    best[a] = grid[int(np.nanargmin(trial))]
+        scores = np.array([[*(np.array(k) * scale), v] for k, v in tried.items()])
+        return np.asarray(best * scale, dtype=np.float64), scores, method
 
-    def _cv_score(self, X: np.ndarray, R: np.ndarray, idx: np.ndarray, h: np.ndarray) -> float:
+    def _merged(self, X: np.ndarray, R: np.ndarray) -> LocalPolynomial:
+        """The degree-p fit to the distinct conditions (repetitions merged, weights summed)."""
+        Xu, inv = np.unique(X, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        w = np.bincount(inv, weights=self.sample_weight_, minlength=len(Xu))
+        Ru = np.zeros((len(Xu), R.shape[1]))
+        np.add.at(Ru, inv, R * self.sample_weight_[:, None])
+        keep = w > 0
+        Ru = Ru[keep] / w[keep, None]
+        tau: np.ndarray | None = None
+        if self.noise_variance_ is not None:  # variance of a weighted mean of independent rows
+            tau = np.bincount(inv, self.sample_weight_**2 * self.noise_variance_, len(Xu))
+            tau = tau[keep] / w[keep] ** 2
+        elif (np.bincount(inv) >= 2).all() and (self.sample_weight_ == 1).all():
+            # every condition repeated as separate rows: their spread is the noise
+            count = np.bincount(inv).astype(np.float64)
+            sq = np.zeros(len(Xu))
+            np.add.at(sq, inv, ((R - Ru[inv]) ** 2).sum(1))
+            tau = sq / (count - 1) / count
+        est = LocalPolynomial(
+            degree=self.degree,
+            bandwidth=1.0,
+            bias_correction=False,
+            period=self.period,
+            chunk_elements=self.chunk_elements,
+        )
+        est.fit(Xu[keep], Ru, sample_weight=w[keep], noise_variance=tau)
+        return est
+
+    def _criterion(self, est: LocalPolynomial, scale: np.ndarray, method: str) -> Any:
+        """The bandwidth criterion ``h ↦ score`` on the merged conditions ``est``."""
+        X, R = est.X_, est.responses_
+        rng = np.random.default_rng(self.random_state)
+        if method in ("cv", "gcv"):
+            k = min(len(X), int(self.cv_max_points))
+            idx = np.sort(rng.choice(len(X), size=k, replace=False))
+            return lambda h: est._cv_score(R, idx, h, method == "gcv")
+        pairs = _neighbour_pairs(X, scale, est.period_)
+        if len(pairs) > self.cv_max_points:
+            pairs = pairs[np.sort(rng.choice(len(pairs), self.cv_max_points, replace=False))]
+        return lambda h: est._derivative_score(pairs, h)
+
+    def _cv_score(self, R: np.ndarray, idx: np.ndarray, h: np.ndarray, gcv: bool) -> float:
+        """Leave-one-condition-out (or generalised) CV of the fitted responses at widths h."""
         try:
-            L, _ = self._rows(X[idx], h, intercept=True)
+            L, _ = self._rows(self.X_[idx], h, intercept=True)
         except InsufficientSamplesError:
             return np.inf
         L = L[:, 0, :]
         resid = R[idx] - L @ R
         hii = L[np.arange(len(idx)), idx]
-        if self.bandwidth == "gcv":
+        w = self.sample_weight_[idx, None]
+        if gcv:
             denom = (1 - hii.mean()) ** 2
-            return float((resid**2).sum() / denom) if denom > 0 else np.inf
+            return float((w * resid**2).sum() / denom) if denom > 0 else np.inf
         if (hii >= 1 - 1e-10).any():
             return np.inf
-        return float(((resid / (1 - hii)[:, None]) ** 2).sum())
+        return float((w * (resid / (1 - hii)[:, None]) ** 2).sum())
+
+    def _derivative_score(self, pairs: np.ndarray, h: np.ndarray) -> float:
+        """Risk of the slope: neighbour differences ``ȳ_l − ȳ_k`` against ``Ĵ(m)·Δx``.
+
+        With m the midpoint and Δx = x_l − x_k, ``E[ȳ_l − ȳ_k] = J(m)Δx + O(|Δx|³)``, so
+        ``‖ȳ_l − ȳ_k − Ĵ(m)Δx‖²`` tracks ``E‖(J(m) − Ĵ(m))Δx‖²`` — the error of the
+        derivative, not of the response — up to a constant. Every row enters the
+        prediction; the noise covariance of target and prediction, ``c_l τ_l − c_k τ_k``
+        (c: the prediction's weights, τ: the rows' noise variances), is added back twice,
+        which makes the score an unbiased risk estimate (as Mallows' C_p).
+        """
+        X, R, tau = self.X_, self.responses_, self.noise_variance_
+        assert tau is not None
+        delta = _wrapped(X[pairs[:, 1]] - X[pairs[:, 0]], self.period_)
+        try:
+            with np.errstate(invalid="ignore", over="ignore"):
+                C, _ = self._rows(X[pairs[:, 0]] + delta / 2, h, intercept=False)
+        except InsufficientSamplesError:
+            return np.inf
+        c = np.einsum("qa,qaM->qM", delta, C)
+        a, b = pairs[:, 0], pairs[:, 1]
+        q = np.arange(len(a))
+        total = ((R[b] - R[a] - c @ R) ** 2).sum()
+        total += 2 * (c[q, b] * tau[b] - c[q, a] * tau[a]).sum()
+        return float(total) if np.isfinite(total) else np.inf
 
     # -- local fits ----------------------------------------------------------------------
     def _rows(
@@ -171,7 +401,7 @@ class LocalPolynomial(JacobianEstimator):
         p = self.n_coefficients_for(d)
         slopes = (not intercept) if slopes is None else slopes
         sel = ([0] if intercept else []) + (list(range(1, d + 1)) if slopes else [])
-        sel += list(range(d + 1, p)) if second else []
+        sel += list(range(d + 1, d + 1 + d * (d + 1) // 2)) if second else []
         step = max(1, int(self.chunk_elements) // (M * p))
         out = np.empty((len(Xq), len(sel), M))
         neff = np.empty(len(Xq))
@@ -186,10 +416,10 @@ class LocalPolynomial(JacobianEstimator):
                 bad = s + int(np.argmax(ne < p))
                 raise InsufficientSamplesError(
                     f"query point {bad} ({Xq[bad]}) has {ne[bad - s]:.2f} effective samples "
-                    f"under the kernel (bandwidth {h}); a degree-{self.degree} fit needs at "
+                    f"under the kernel (bandwidth {h}); a degree-{self.degree_} fit needs at "
                     f"least {p}. Widen the bandwidth, add samples there, or drop the point."
                 )
-            D = _design(u, self.degree)  # (c, p, M)
+            D = _design(u, self.degree_)  # (c, p, M)
             Dw = D * w[:, None, :]
             G = Dw @ np.swapaxes(D, 1, 2)
             try:
@@ -260,11 +490,13 @@ class LocalPolynomial(JacobianEstimator):
 
     def effective_samples(self, Xq: Any) -> np.ndarray:
         """Kish effective sample size ``(Σw)²/Σw²`` under the kernel at each query, ``(m,)``."""
-        Xq = self._query(Xq)
+        return self._neff(self._query(Xq), self.bandwidth_)
+
+    def _neff(self, Xq: np.ndarray, h: np.ndarray) -> np.ndarray:
         step = max(1, int(self.chunk_elements) // len(self.X_))
         return np.concatenate(
             [
-                _kish(self._weights(self._scaled_diff(Xq[s : s + step], self.bandwidth_)))
+                _kish(self._weights(self._scaled_diff(Xq[s : s + step], h)))
                 for s in range(0, len(Xq), step)
             ]
         )
@@ -286,9 +518,53 @@ class LocalPolynomial(JacobianEstimator):
     def frozen(self) -> LocalPolynomial:
         """Unfitted copy with ``bandwidth`` fixed at ``bandwidth_``."""
         est = super().frozen()
-        est.set_params(bandwidth=self.bandwidth_.copy())
+        est.set_params(
+            bandwidth=self.bandwidth_.copy(), bias_correction=self.degree_ != self.degree
+        )
         assert isinstance(est, LocalPolynomial)
         return est
+
+
+def _wrapped(diff: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """Differences wrapped into ``(−P/2, P/2]`` along periodic dimensions."""
+    P = np.where(np.isfinite(period), period, 1.0)
+    return np.asarray(np.where(np.isfinite(period), diff - P * np.round(diff / P), diff))
+
+
+def _neighbour_pairs(X: np.ndarray, scale: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """For each condition and dimension, its nearest neighbour along that dimension, ``(k, 2)``.
+
+    "Along dimension a": the scaled displacement's largest component is a (on a product
+    grid, the next node on that axis). Pairs are unordered and listed once.
+    """
+    out = set()
+    for k in range(len(X)):
+        u = _wrapped(X - X[k], period) / scale
+        dist = np.sqrt((u * u).sum(1))
+        dist[k] = np.inf
+        dist[dist == 0] = np.inf
+        axis = np.argmax(np.abs(u), axis=1)
+        for a in range(X.shape[1]):
+            cand = np.where(axis == a, dist, np.inf)
+            j = int(np.argmin(cand))
+            if np.isfinite(cand[j]):
+                out.add((min(k, j), max(k, j)))
+    return np.array(sorted(out), dtype=np.intp).reshape(-1, 2)
+
+
+def _check_span(X: np.ndarray, period: np.ndarray) -> None:
+    """Refuse periodic dimensions whose samples leave a gap wider than half the period."""
+    for a in np.flatnonzero(np.isfinite(period)):
+        P = period[a]
+        v = np.sort(np.unique(np.mod(X[:, a], P)))
+        gaps = np.diff(np.r_[v, v[0] + P])
+        if gaps.max() > P / 2:
+            raise ParameterError(
+                f"stimulus dimension {a} is declared periodic with period {P:.4g}, but its "
+                f"samples (mod {P:.4g}) leave a gap of {gaps.max():.4g} > half the period: "
+                "they do not span it. Check the period (grating orientation has period π, "
+                "direction 2π) or do not declare the dimension periodic."
+            )
 
 
 def _periods(period: Any, d: int) -> np.ndarray:
@@ -307,9 +583,12 @@ def _kish(w: np.ndarray) -> np.ndarray:
 
 
 def _design(u: list[np.ndarray], degree: int) -> np.ndarray:
-    """Local design ``[1, uₐ, uₐu_b (a ≤ b)]`` of shape ``(c, p, M)``."""
+    """Local design ``[1, uₐ, uₐu_b (a ≤ b), …]`` up to ``degree``, shape ``(c, p, M)``."""
     cols = [np.ones_like(u[0]), *u]
-    if degree == 2:
-        d = len(u)
-        cols += [u[a] * u[b] for a in range(d) for b in range(a, d)]
+    for k in range(2, degree + 1):
+        for idx in itertools.combinations_with_replacement(range(len(u)), k):
+            col = u[idx[0]]
+            for a in idx[1:]:
+                col = col * u[a]
+            cols.append(col)
     return np.stack(cols, axis=1)

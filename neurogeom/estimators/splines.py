@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy.interpolate import RectBivariateSpline, make_smoothing_spline
 
-from ..errors import InsufficientSamplesError, OutOfDomainError, ShapeError
+from ..errors import InsufficientSamplesError, OutOfDomainError, ParameterError, ShapeError
 from .base import JacobianEstimator, register_estimator
 
 __all__ = ["GridSpline2D", "SmoothingSpline"]
@@ -153,9 +153,17 @@ class GridSpline2D(JacobianEstimator):
         else:
             s = np.full(R.shape[1], float(self.s))
         self.s_ = s
-        self.splines_ = [
-            RectBivariateSpline(u, v, Z[:, :, i], s=float(s[i])) for i in range(R.shape[1])
-        ]
+        self.splines_ = []
+        for i in range(R.shape[1]):
+            try:
+                self.splines_.append(RectBivariateSpline(u, v, Z[:, :, i], s=float(s[i])))
+            except ValueError as err:  # fitpack: no spline with that residual within maxit
+                raise ParameterError(
+                    f"GridSpline2D: no bicubic spline for neuron {i} reaches the smoothing "
+                    f"target s={float(s[i]):.4g} on this {len(u)} x {len(v)} grid (scipy: "
+                    f"{str(err).strip().splitlines()[0]}). Pass a larger s, or leave s=None "
+                    "(each fit estimates its own noise)."
+                ) from None
         self.bounds_ = np.array([[u[0], u[-1]], [v[0], v[-1]]])
 
     def jacobian(self, Xq: Any) -> np.ndarray:
@@ -179,8 +187,13 @@ class GridSpline2D(JacobianEstimator):
         return np.stack([sp.ev(Xq[:, 0], Xq[:, 1]) for sp in self.splines_], axis=1)
 
     def frozen(self) -> GridSpline2D:
-        """Unfitted copy with per-neuron smoothing fixed (their mean, as one ``s``)."""
+        """Unfitted copy with the same smoothing rule.
+
+        With ``s=None`` each refit (a cross-fitting half, a bootstrap draw) sets its own
+        per-neuron ``s = M σ̂²`` from its own data: a half of the trials is noisier than
+        their mean, and one shared ``s`` (e.g. the mean of the full fit's) is below what
+        fitpack can reach for the noisiest neurons.
+        """
         est = super().frozen()
-        est.set_params(s=float(np.mean(self.s_)))
         assert isinstance(est, GridSpline2D)
         return est

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from scipy.spatial import Delaunay, QhullError
+from scipy.spatial import ConvexHull, QhullError
 from sklearn.covariance import ledoit_wolf
 
 from .._arrays import as_array, check_count, check_finite, is_torch, to_tensor
@@ -22,6 +22,7 @@ from ..errors import (
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
 from ..riemann.intervals import bootstrap_intervals
 from ..riemann.metric import Scale, check_scale
+from ..riemann.volume import relative_zero
 from .base import Measurement, ResponseMap
 
 __all__ = ["SampledResponseMap"]
@@ -46,8 +47,23 @@ def _values(a: Any, name: str, dims: tuple[str, ...] | None = None) -> np.ndarra
     return np.asarray(arr, dtype=np.float64)
 
 
-def _trials(responses: Any) -> np.ndarray:
+LAYOUTS = ("condition,trial,neuron", "condition,neuron,trial")
+
+
+def _labels(value: Any, d: int, what: str, prefix: str) -> tuple[str, ...]:
+    """One string per stimulus dimension (default ``prefix`` + index, or empty)."""
+    if value is None:
+        return tuple(f"{prefix}{i}" if prefix else "" for i in range(d))
+    labels = (value,) if isinstance(value, str) else tuple(value)
+    if len(labels) != d or not all(isinstance(v, str) for v in labels):
+        raise ParameterError(f"{what}={value!r}; expected {d} strings, one per stimulus dimension.")
+    return labels
+
+
+def _trials(responses: Any, layout: str | None = None) -> np.ndarray:
     """Responses as ``(presentation, repetition, neuroid)``."""
+    if layout is not None and layout not in LAYOUTS:
+        raise ParameterError(f"layout={layout!r}; use one of {LAYOUTS}.")
     dims = getattr(responses, "dims", None)
     if dims is not None:
         want = ("presentation", "repetition", "neuroid")
@@ -62,6 +78,8 @@ def _trials(responses: Any) -> np.ndarray:
         R = _values(responses, "responses")
     if R.ndim == 2:
         R = R[:, None, :]
+    elif R.ndim == 3 and layout == LAYOUTS[1]:
+        R = np.ascontiguousarray(R.transpose(0, 2, 1))
     if R.ndim != 3:
         raise ShapeError(
             f"responses have shape {R.shape}; expected (presentations, neurons) or "
@@ -76,7 +94,8 @@ class SampledResponseMap(ResponseMap):
     Parameters
     ----------
     stimuli : array or DataArray, shape (P, d)
-        One stimulus per presentation (a 1-D array is one stimulus dimension).
+        One stimulus per presentation (a 1-D array is one stimulus dimension). Single-trial
+        rows that repeat stimuli equally often are grouped into conditions × trials.
     responses : array or DataArray, shape (P, n) or (P, T, n)
         Responses per presentation (and repetition); DataArray dims ``presentation``,
         (``repetition``,) ``neuroid``. Trials are averaged per presentation before the
@@ -112,6 +131,17 @@ class SampledResponseMap(ResponseMap):
         left out of the Fisher sum there (their count is in :meth:`point_flags`).
     name : str
         Layer name of the population.
+    stimulus_names : sequence of str, optional
+        Names of the stimulus dimensions (e.g. ``("orientation", "contrast")``; default
+        ``stimulus_0``, …): the dims of :meth:`grid` and the labels of the bandwidths in a
+        Dataset's attrs.
+    stimulus_units : sequence of str, optional
+        Units per stimulus dimension (e.g. ``("rad", "")``), carried to :meth:`grid`'s
+        coordinates and so to Datasets and plot axes.
+    layout : str, optional
+        Axis order of 3-D numpy responses: ``"condition,trial,neuron"`` (the default
+        reading) or ``"condition,neuron,trial"`` (transposed on intake). DataArrays name
+        their dims instead.
     random_state : int
 
     Notes
@@ -150,6 +180,9 @@ class SampledResponseMap(ResponseMap):
         min_rate: float = 0.0,
         name: str = "responses",
         random_state: int = 0,
+        stimulus_names: Any = None,
+        stimulus_units: Any = None,
+        layout: str | None = None,
     ) -> None:
         if correction not in CORRECTIONS:
             raise ParameterError(f"correction={correction!r}; use one of {CORRECTIONS}.")
@@ -162,7 +195,7 @@ class SampledResponseMap(ResponseMap):
             raise ParameterError(f"min_rate={min_rate!r}; expected a finite number (a rate).")
         X = _values(stimuli, "stimuli")
         X = X[:, None] if X.ndim == 1 else X
-        trials = _trials(responses)
+        trials = _trials(responses, layout)
         if X.ndim != 2 or X.shape[0] != trials.shape[0]:
             raise ShapeError(
                 f"stimuli have shape {X.shape} and responses {trials.shape}; expected "
@@ -174,15 +207,22 @@ class SampledResponseMap(ResponseMap):
                 what,
                 hint="Drop those presentations (or trials) before estimating geometry.",
             )
+        X, trials = _group_repeats(X, trials)
         self.stimuli, self.trials = X, trials
         self.noise, self.correction = noise, correction
         self.domain, self.on_invalid = domain, on_invalid
         self.n_bootstrap, self.min_rate = int(n_bootstrap), float(min_rate)
         self.random_state = random_state
         self.layers, self.returns_dict = (name,), False
+        self.stimulus_names = _labels(stimulus_names, X.shape[1], "stimulus_names", "stimulus_")
+        self.stimulus_units = _labels(stimulus_units, X.shape[1], "stimulus_units", "")
         self.estimator = get_estimator(estimator, **(estimator_params or {}))
-        self.estimator.fit(X, trials.mean(axis=1))
+        fit_kw: dict[str, Any] = {}
+        if trials.shape[1] >= 2 and getattr(self.estimator, "supports_noise_variance", False):
+            fit_kw["noise_variance"] = trials.var(axis=1, ddof=1).sum(-1) / trials.shape[1]
+        self.estimator.fit(X, trials.mean(axis=1), **fit_kw)
         self._setup_noise()
+        self.single_trial_variances_ = self._single_trial_variances()
         if correction == "analytic" and not self.estimator.linear:
             raise ParameterError(
                 f"{type(self.estimator).__name__} is not linear, so the analytic correction "
@@ -197,6 +237,59 @@ class SampledResponseMap(ResponseMap):
             f"estimator={type(self.estimator).__name__}, noise={_noise_name(self.noise)}, "
             f"correction={self.correction!r})"
         )
+
+    @property
+    def estimation(self) -> dict[str, Any]:
+        """How the geometry is estimated, for a Dataset's record.
+
+        ``estimator``, ``bandwidth`` (per named stimulus dimension, where the estimator has
+        one), ``bandwidth_method``, ``correction``, ``noise``, ``n_bootstrap``.
+        """
+        est = self.estimator
+        out: dict[str, Any] = {
+            "estimator": type(est).__name__,
+            "correction": self.correction,
+            "noise": _noise_name(self.noise),
+            "n_bootstrap": self.n_bootstrap,
+        }
+        h = getattr(est, "bandwidth_", None)
+        if h is not None:
+            out["bandwidth"] = {n: float(v) for n, v in zip(self.stimulus_names, h)}
+            out["bandwidth_method"] = getattr(est, "bandwidth_method_", "")
+        return out
+
+    def grid(self, resolution: Any = 12, margin: float = 0.0) -> Any:
+        """A :class:`~neurogeom.Grid` over the sampled stimulus range, named and with units.
+
+        Parameters
+        ----------
+        resolution : int or sequence of int
+            Points per dimension.
+        margin : float
+            Fraction of each non-periodic range left out at both ends (0 ≤ margin < 0.5).
+            A periodic dimension spans one period, without its repeated end point.
+
+        Returns
+        -------
+        Grid
+            dims ``stimulus_names``, units ``stimulus_units``.
+        """
+        from ..slices import Grid
+
+        if not 0 <= margin < 0.5:
+            raise ParameterError(f"margin={margin!r}; expected a fraction in [0, 0.5).")
+        d = self.stimuli.shape[1]
+        res = [int(resolution)] * d if np.ndim(resolution) == 0 else list(resolution)
+        period = getattr(self.estimator, "period_", np.full(d, np.inf))
+        bounds = []
+        for a in range(d):
+            lo, hi = float(self.stimuli[:, a].min()), float(self.stimuli[:, a].max())
+            if np.isfinite(period[a]):
+                lo, hi = lo, lo + float(period[a]) * (1 - 1 / max(res[a], 2))
+            else:
+                lo, hi = lo + margin * (hi - lo), hi - margin * (hi - lo)
+            bounds.append((lo, hi))
+        return Grid(bounds, res, dims=self.stimulus_names, units=self.stimulus_units)
 
     # -- noise ---------------------------------------------------------------------------
     @property
@@ -249,22 +342,40 @@ class SampledResponseMap(ResponseMap):
         self.whitener_ = L
         self.whitened_row_variance_ = trace_ratio / T
 
-    @staticmethod
-    def _row_variances(est: JacobianEstimator, trials: np.ndarray) -> np.ndarray:
-        """Total noise variance of each presentation mean (sum over neurons), ``(P,)``.
+    def _single_trial_variances(self) -> np.ndarray | None:
+        """Residual noise variances of single-trial presentations under the map's own fit.
 
-        Single-trial data take the residual variances of ``est``, the estimator fitted to
-        these trials (the map's own, or a bootstrap refit).
+        Needed by the analytic correction with ``noise=None`` when each stimulus was shown
+        once; the same variances serve every bootstrap resample (a resample changes which
+        presentations are drawn, not their noise).
         """
+        est = self.estimator
+        if self.trials.shape[1] >= 2 or self.correction != "analytic" or self.noise is not None:
+            return None
+        if not hasattr(est, "residual_variances"):
+            raise InsufficientSamplesError(
+                "the analytic correction with noise=None needs repeated trials or an "
+                "estimator with residual_variances (local polynomial); use "
+                "correction='crossfit'."
+            )
+        try:
+            return np.asarray(est.residual_variances())
+        except InsufficientSamplesError as err:
+            raise InsufficientSamplesError(
+                "single-trial data: the analytic correction estimates each presentation's "
+                "noise from the residuals of the fit at every training stimulus, and at "
+                f"bandwidth {getattr(est, 'bandwidth_', '?')} some have too few samples "
+                f"under the kernel ({err}). Widen the bandwidth (estimator_params="
+                "{'bandwidth': ...}), record repeated trials, or pass correction='crossfit'."
+            ) from None
+
+    def _row_variances(self, trials: np.ndarray) -> np.ndarray:
+        """Total noise variance of each presentation mean (sum over neurons), ``(P,)``."""
         T = trials.shape[1]
         if T >= 2:
             return np.asarray(trials.var(axis=1, ddof=1).sum(-1) / T)
-        if hasattr(est, "residual_variances"):
-            return np.asarray(est.residual_variances())
-        raise InsufficientSamplesError(
-            "the analytic correction with noise=None needs repeated trials or an estimator "
-            "with residual_variances (local polynomial); use correction='crossfit'."
-        )
+        assert self.single_trial_variances_ is not None
+        return self.single_trial_variances_
 
     # -- validation ----------------------------------------------------------------------
     def _points(self, x: Any) -> np.ndarray:
@@ -287,7 +398,8 @@ class SampledResponseMap(ResponseMap):
         lo, hi = self.stimuli.min(0), self.stimuli.max(0)
         out = (((x < lo) | (x > hi)) & ~per).any(1)
         if self._hull is not None and not per.any():
-            out |= self._hull.find_simplex(x, tol=1e-9) < 0
+            A, b, tol = self._hull
+            out |= ((x @ A.T + b) > tol).any(1)
         return np.asarray(out)
 
     def _sparse(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -620,7 +732,7 @@ class SampledResponseMap(ResponseMap):
             assert self.whitened_row_variance_ is not None
             tau = np.full(len(means), self.whitened_row_variance_)
         else:
-            tau = self._row_variances(est, trials)
+            tau = self._row_variances(trials)
         if weights is not None:  # a row drawn w times counts w times, each with full noise
             tau = tau / np.where(weights > 0, weights, 1.0)
         return np.asarray(tau)
@@ -653,8 +765,16 @@ class SampledResponseMap(ResponseMap):
             perm = rng.permutation(P)
             a, b = np.sort(perm[: P // 2]), np.sort(perm[P // 2 :])
             means = trials.mean(1)
-            JA = est.frozen().fit(self.stimuli[a], means[a]).jacobian(x)
-            JB = est.frozen().fit(self.stimuli[b], means[b]).jacobian(x)
+            try:
+                JA = est.frozen().fit(self.stimuli[a], means[a]).jacobian(x)
+                JB = est.frozen().fit(self.stimuli[b], means[b]).jacobian(x)
+            except ShapeError as err:
+                raise ParameterError(
+                    "correction='crossfit' with one trial per stimulus fits two halves of "
+                    f"the presentations, which {type(est).__name__} cannot take ({err}). "
+                    "Record repeated trials (the halves are then halves of the trials), or "
+                    "use correction='analytic' with a linear estimator."
+                ) from None
         WA, WB = self._weighted(JA, kind, inv_rate), self._weighted(JB, kind, inv_rate)
         g = 0.5 * (np.einsum("mna,mnb->mab", WA, WB) + np.einsum("mna,mnb->mab", WB, WA))
         return np.asarray(g * self.wishart_factor_)
@@ -724,7 +844,8 @@ class SampledResponseMap(ResponseMap):
         # The bootstrap world's truth is the plug-in estimate of the full data (its means
         # are the observed means), so resampled corrected estimates scatter around the
         # naive estimate: recentre them on the corrected point estimate.
-        shift = g - self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
+        naive = self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
+        root = _positive_root(g)
         out = []
         for _ in range(B):
             if n_trials >= 2:
@@ -733,7 +854,7 @@ class SampledResponseMap(ResponseMap):
                 gb = self._metric(est, xs, resampled, C=C, rates=rates)
             else:
                 gb = self._resample_presentations(xs, rng)
-            gb = self._project(gb + shift, T, scale)
+            gb = self._project(_recentred(g, root, gb - naive), T, scale)
             out.append(self._fill(valid, gb, gb.shape[1:]))
         return np.stack(out)
 
@@ -774,18 +895,82 @@ class SampledResponseMap(ResponseMap):
                 "weights, which it does not support; record repeated trials."
             )
         est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
-        C = est.linear_weights(x) if est.linear else None
+        try:
+            C = est.linear_weights(x) if est.linear else None
+        except InsufficientSamplesError as err:
+            raise InsufficientSamplesError(
+                "bootstrapping single-trial data draws presentations with replacement; in "
+                f"one draw a query point has too few samples under the kernel ({err}). "
+                "Widen the bandwidth (estimator_params={'bandwidth': ...}), record repeated "
+                "trials (then trials are resampled instead), or pass n_bootstrap=0."
+            ) from None
         return self._metric(est, x, self.trials, weights=counts, C=C)
 
 
-def _hull(X: np.ndarray) -> Delaunay | None:
-    """Delaunay triangulation for the convex-hull test (2 ≤ d ≤ 3; else the box is used)."""
+def _group_repeats(X: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single-trial rows that repeat stimuli, as conditions × trials (equal counts only).
+
+    A recording listed trial by trial shows each stimulus several times; those rows are
+    repetitions of one condition, so they become its trials (noise from their spread,
+    bootstraps resample them, estimators on grids see every node once). Unequal counts are
+    left as rows (the estimators merge repeated stimuli when choosing bandwidths).
+    """
+    if trials.shape[1] != 1:
+        return X, trials
+    conditions, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+    if len(conditions) == len(X) or counts.min() != counts.max():
+        return X, trials
+    order = np.argsort(inverse.reshape(-1), kind="stable")
+    return conditions, trials[order, 0].reshape(len(conditions), int(counts[0]), -1)
+
+
+def _positive_root(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``g^{1/2}``, ``g^{-1/2}`` and a mask of the positive-definite points of ``g`` (m, d, d)."""
+    ev, V = np.linalg.eigh(g)
+    pd = ev[:, 0] > relative_zero(g.shape[-1]) * np.abs(ev[:, -1])
+    s = np.sqrt(np.where(pd[:, None], ev, 1.0))
+    root = np.einsum("mab,mb,mcb->mac", V, s, V)
+    inv_root = np.einsum("mab,mb,mcb->mac", V, 1 / s, V)
+    return root, inv_root, pd
+
+
+def _recentred(
+    g: np.ndarray, root: tuple[np.ndarray, np.ndarray, np.ndarray], delta: np.ndarray
+) -> np.ndarray:
+    """A resample's fluctuation ``delta`` applied to the estimate ``g``, staying PD where g is.
+
+    ``g^{1/2} exp(g^{-1/2} Δ g^{-1/2}) g^{1/2}`` equals ``g + Δ`` to first order, is positive
+    definite whenever ``g`` is, and has ``½ log det = ½ log det g + ½ tr(g⁻¹Δ)`` (the
+    delta-method log-volume): intervals stay bounded wherever the estimate is finite.
+    Where ``g`` is not positive definite the additive ``g + Δ`` is kept.
+    """
+    sq, inv, pd = root
+    out = g + delta
+    if pd.any():
+        W = inv[pd] @ delta[pd] @ inv[pd]
+        ev, V = np.linalg.eigh(0.5 * (W + np.swapaxes(W, 1, 2)))
+        # capped where a fluctuation dwarfs the estimate: e^±300 keeps g·e^W finite
+        E = np.einsum("mab,mb,mcb->mac", V, np.exp(np.clip(ev, -300, 300)), V)
+        out[pd] = sq[pd] @ E @ sq[pd]
+    return out
+
+
+def _hull(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Facet half-spaces ``A x + b ≤ tol`` of the stimuli's convex hull (2 ≤ d ≤ 3).
+
+    Outside 2-3 dimensions, or for degenerate designs (e.g. collinear stimuli), None: the
+    bounding box still applies. (A half-space test is O(facets) per query; Delaunay's
+    ``find_simplex`` with a tolerance searched every simplex, seconds for 3000 stimuli.)
+    """
     if not 2 <= X.shape[1] <= 3:
         return None
     try:
-        return Delaunay(X)
-    except QhullError:  # degenerate designs (e.g. collinear stimuli): the box still applies
+        hull = ConvexHull(X)
+    except QhullError:
         return None
+    eq = hull.equations
+    tol = 1e-9 * max(1.0, float(np.abs(X).max()))
+    return eq[:, :-1], eq[:, -1], tol
 
 
 def _noise_name(noise: Any) -> str:
