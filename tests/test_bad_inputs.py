@@ -1086,9 +1086,9 @@ case(
 )
 case(
     "sampled/estimator-unknown",
-    lambda: ng.SampledResponseMap(*sampled_data(), estimator="local_quartic"),
+    lambda: ng.SampledResponseMap(*sampled_data(), estimator="local_quintic"),
     NeurogeomError,
-    "local_quartic",
+    "local_quintic",
 )
 case(
     "sampled/estimator-not-a-string",
