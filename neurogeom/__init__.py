@@ -27,6 +27,12 @@ from .data.neural import Recording, read_arrays, read_netcdf, read_nwb
 from .dataset import load, save
 from .errors import NeurogeomError
 from .estimators import available_estimators, get_estimator
+from .geodesics import (
+    discrimination_thresholds,
+    geodesic,
+    geodesic_distance,
+    geodesic_distances,
+)
 from .maps import Measurement, ResponseMap, SampledResponseMap, TorchResponseMap
 from .measure import geometry
 from .pipeline import NetworkGeometry, SampledGeometry
@@ -67,8 +73,12 @@ __all__ = [
     "comparison",
     "correlation_test",
     "curvature_tensors",
+    "discrimination_thresholds",
     "errors",
     "estimators",
+    "geodesic",
+    "geodesic_distance",
+    "geodesic_distances",
     "geometry",
     "get_estimator",
     "iterative_log_volume",

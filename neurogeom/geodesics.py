@@ -329,6 +329,7 @@ def _solve(
     method: Method,
     noise: Any,
     nodes: int,
+    max_nodes: int,
     starts: int,
     tol: float,
     max_iter: int,
@@ -372,6 +373,7 @@ def _solve(
         torch.as_tensor(np.tile(cb, (S, 1))),
         init=torch.as_tensor(inits.reshape(S * p, len(t), k)),
         nodes=nodes,
+        max_nodes=max_nodes,
         tol=tol,
         max_iter=max_iter,
         on_singular="mark",
@@ -402,11 +404,12 @@ def _solve(
             for j in range(p)
         ]
     )
-    w = chebyshev_collocation(nodes)[2]
-    D = chebyshev_collocation(nodes)[1]
-    straight_c = torch.as_tensor(inits[0])
-    g0 = field.metric(straight_c.reshape(-1, k)).reshape(p, len(t), k, k)
-    straight = path_length(g0, D @ straight_c, w).numpy()
+    t = sol.t.numpy()
+    w = chebyshev_collocation(len(t) - 1)[2]
+    ts, Ds, ws = chebyshev_collocation(64)  # the straight segment, for contrast
+    straight_c = torch.as_tensor(ca[:, None] + ts.numpy()[None, :, None] * (cb - ca)[:, None])
+    g0 = field.metric(straight_c.reshape(-1, k)).reshape(p, len(ts), k, k)
+    straight = path_length(g0, Ds @ straight_c, ws).numpy()
     path_c = sol.path[pick].numpy()
     return {
         "solution": sol,
@@ -470,10 +473,11 @@ def geodesic(
     layer: str | None = None,
     method: Method = "auto",
     noise: Any = None,
-    nodes: int = 32,
+    nodes: int = 16,
+    max_nodes: int = 256,
     starts: int = 3,
-    tol: float = 1e-11,
-    max_iter: int = 40,
+    tol: float = 1e-9,
+    max_iter: int = 100,
     level: float = 0.95,
 ) -> xr.Dataset:
     r"""The shortest paths between paired stimuli under a response map's metric.
@@ -504,7 +508,11 @@ def geodesic(
         ``Jᵀ Σ⁻¹ J`` (Gaussian noise of covariance ``Σ``), and the length is an
         accumulated d′. An estimated map's noise model is the one it was made with.
     nodes : int
-        Polynomial degree ``N`` of the path (``N + 1`` Chebyshev nodes in ``t``).
+        Initial polynomial degree ``N`` of the path (``N + 1`` Chebyshev nodes in ``t``);
+        doubled where the path is under-resolved (its last Chebyshev coefficients above
+        1e-7 relative) up to ``max_nodes``.
+    max_nodes : int
+        The largest degree; a path still under-resolved there is not converged.
     starts : int
         Initial paths: the straight segment and ``starts − 1`` bent ones (a half sine
         of amplitude ``‖b − a‖/2`` in directions perpendicular to ``b − a``); the shortest
@@ -562,6 +570,7 @@ def geodesic(
         method=method,
         noise=noise,
         nodes=nodes,
+        max_nodes=max_nodes,
         starts=starts,
         tol=tol,
         max_iter=max_iter,
@@ -597,6 +606,7 @@ def geodesic(
         "method": res["method"],
         "noise": None if noise is None or isinstance(noise, str) else "covariance",
         "nodes": nodes,
+        "max_nodes": max_nodes,
         "starts": starts,
         "tol": tol,
         "within": res["chart"].kind,
@@ -644,7 +654,9 @@ def geodesic_distance(
     """
     if on_failure not in ("raise", "nan"):
         raise ParameterError(f"on_failure={on_failure!r}; use 'raise' or 'nan'.")
-    allowed = {"within", "layer", "method", "noise", "nodes", "starts", "tol", "max_iter"}
+    allowed = {
+        "within", "layer", "method", "noise", "nodes", "max_nodes", "starts", "tol", "max_iter"
+    }
     unknown = set(options) - allowed
     if unknown:
         raise ParameterError(
@@ -655,10 +667,11 @@ def geodesic_distance(
         "layer": None,
         "method": "auto",
         "noise": None,
-        "nodes": 32,
+        "nodes": 16,
+        "max_nodes": 256,
         "starts": 3,
-        "tol": 1e-11,
-        "max_iter": 40,
+        "tol": 1e-9,
+        "max_iter": 100,
     }
     res = _solve(response_map, a, b, **{**defaults, **options})
     length = np.asarray(res["length"], dtype=np.float64)
