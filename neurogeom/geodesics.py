@@ -47,7 +47,6 @@ from .errors import (
 from .maps.base import ResponseMap
 from .riemann.curvature import curvature_from_embedding
 from .riemann.geodesic import (
-    GeodesicSolution,
     chebyshev_collocation,
     christoffel_from_metric_derivatives,
     path_length,
@@ -96,7 +95,8 @@ class _Chart:
         self.stim = stim
         d = int(np.prod(stim))
         self.kind = "space"
-        self.low = self.high = None
+        self.low: np.ndarray | None = None
+        self.high: np.ndarray | None = None
         if within is None or isinstance(within, Grid):
             if isinstance(within, Grid):
                 if tuple(within.stimulus_shape) != stim:
@@ -134,7 +134,7 @@ class _Chart:
     def to_coords(self, x: np.ndarray, name: str) -> np.ndarray:
         flat = x.reshape(len(x), -1) - self.origin
         if self.T is None:
-            if self.low is not None:
+            if self.low is not None and self.high is not None:
                 out = (flat < self.low - 1e-12) | (flat > self.high + 1e-12)
                 if out.any():
                     i = int(np.nonzero(out.any(1))[0][0])
@@ -207,9 +207,7 @@ def _noise_weights(noise: Any, n: int) -> tuple[str, np.ndarray | None]:
 class _Field:
     """The metric (and Christoffel symbols) of one layer at chart coordinates."""
 
-    def __init__(
-        self, rm: ResponseMap, layer: str, chart: _Chart, method: str, noise: Any
-    ) -> None:
+    def __init__(self, rm: ResponseMap, layer: str, chart: _Chart, method: str, noise: Any) -> None:
         self.rm, self.layer, self.chart = rm, layer, chart
         self.T = chart.tangents()
         with_dtype = getattr(rm, "with_dtype", None)
@@ -282,7 +280,9 @@ class _Field:
         shifts = torch.eye(k, dtype=c.dtype)[:, None, :] * h[None, :, None]
         g_all = self.metric(torch.cat([c[None], c[None] + shifts, c[None] - shifts]).reshape(-1, k))
         g_all = g_all.reshape(2 * k + 1, len(c), k, k)
-        dg = ((g_all[1 : k + 1] - g_all[k + 1 :]) / (2 * h[None, :, None, None])).permute(1, 0, 2, 3)
+        dg = ((g_all[1 : k + 1] - g_all[k + 1 :]) / (2 * h[None, :, None, None])).permute(
+            1, 0, 2, 3
+        )
         return g_all[0], christoffel_from_metric_derivatives(g_all[0], dg)
 
 
@@ -398,12 +398,7 @@ def _solve(
     resid = sol.residual.reshape(S, p).numpy()
     best = np.where(conv.any(0), best, np.nanargmin(np.where(np.isnan(resid), np.inf, resid), 0))
     pick = best * p + np.arange(p)
-    found = np.array(
-        [
-            len(_distinct(cand[:, j][conv[:, j]], length[best[j], j]))
-            for j in range(p)
-        ]
-    )
+    found = np.array([len(_distinct(cand[:, j][conv[:, j]], length[best[j], j])) for j in range(p)])
     t = sol.t.numpy()
     w = chebyshev_collocation(len(t) - 1)[2]
     ts, Ds, ws = chebyshev_collocation(64)  # the straight segment, for contrast
@@ -655,7 +650,15 @@ def geodesic_distance(
     if on_failure not in ("raise", "nan"):
         raise ParameterError(f"on_failure={on_failure!r}; use 'raise' or 'nan'.")
     allowed = {
-        "within", "layer", "method", "noise", "nodes", "max_nodes", "starts", "tol", "max_iter"
+        "within",
+        "layer",
+        "method",
+        "noise",
+        "nodes",
+        "max_nodes",
+        "starts",
+        "tol",
+        "max_iter",
     }
     unknown = set(options) - allowed
     if unknown:
@@ -778,17 +781,15 @@ def discrimination_thresholds(
     array([[0.63245553]])
     """
     if not isinstance(response_map, ResponseMap):
-        raise InputTypeError(
-            f"thresholds need a ResponseMap; got {type(response_map).__name__}."
-        )
-    if isinstance(d_prime, bool) or not isinstance(d_prime, (int, float, np.number)) or not (
-        np.isfinite(d_prime) and d_prime > 0
+        raise InputTypeError(f"thresholds need a ResponseMap; got {type(response_map).__name__}.")
+    if (
+        isinstance(d_prime, bool)
+        or not isinstance(d_prime, (int, float, np.number))
+        or not (np.isfinite(d_prime) and d_prime > 0)
     ):
         raise ParameterError(f"d_prime={d_prime!r}; expected a positive number.")
     if within is not None and not isinstance(within, (Line, Plane)):
-        raise InputTypeError(
-            f"within= must be a Line or Plane; got {type(within).__name__}."
-        )
+        raise InputTypeError(f"within= must be a Line or Plane; got {type(within).__name__}.")
     X = as_points(x, dtype=torch.float64).cpu().numpy()
     name = _layer(response_map, layer)
     chart = _Chart(tuple(X.shape[1:]), within)
@@ -843,4 +844,3 @@ def discrimination_thresholds(
             thr = np.where(quad > 0, d_prime / np.sqrt(np.clip(quad, 1e-300, None)), np.inf)
         ds = xr.Dataset({"threshold": (("point", "direction"), thr, variable_attrs("threshold"))})
     return stamp_provenance(ds, {"d_prime": float(d_prime), "layer": name}, kind="thresholds")
-

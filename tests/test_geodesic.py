@@ -74,7 +74,9 @@ def test_torus_meridian() -> None:
 
     def torus(x: torch.Tensor) -> torch.Tensor:
         u, v = x[:, 0], x[:, 1]
-        return torch.stack([(R + r * v.cos()) * u.cos(), (R + r * v.cos()) * u.sin(), r * v.sin()], 1)
+        return torch.stack(
+            [(R + r * v.cos()) * u.cos(), (R + r * v.cos()) * u.sin(), r * v.sin()], 1
+        )
 
     rm = ng.TorchResponseMap(torus, dtype=torch.float64)
     a = np.array([[0.3, -0.8], [1.0, -0.4], [2.0, 0.1]])
@@ -114,7 +116,7 @@ def test_reparametrisation_invariance() -> None:
     )
 
 
-def _sphere_fn(radius: float):  # noqa: ANN202
+def _sphere_fn(radius: float):
     def f(x: torch.Tensor) -> torch.Tensor:
         th, ph = x[:, 0], x[:, 1]
         return radius * torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], 1)
@@ -175,11 +177,18 @@ def _bvp_reference(
         sol = solve_bvp(rhs, bc, t, np.vstack([x0, v0]), tol=1e-8, max_nodes=5000)
         if not sol.success:
             continue
-        speed = lambda s: float(  # noqa: E731
-            np.sqrt(sol.sol(s)[2:] @ metric(torch.as_tensor(sol.sol(s)[:2])).detach().numpy() @ sol.sol(s)[2:])
+        lengths.append(
+            quad(_speed(sol.sol, metric), 0, 1, epsabs=1e-13, epsrel=1e-12, limit=200)[0]
         )
-        lengths.append(quad(speed, 0, 1, epsabs=1e-13, epsrel=1e-12, limit=200)[0])
     return lengths
+
+
+def _speed(path, metric):
+    def speed(s: float) -> float:
+        y = path(s)
+        return float(np.sqrt(y[2:] @ metric(torch.as_tensor(y[:2])).detach().numpy() @ y[2:]))
+
+    return speed
 
 
 MLP_A = np.array([0.17449996586169148, 1.740289695151073])
@@ -204,7 +213,9 @@ def test_mlp_minimising_geodesic_of_two() -> None:
 @pytest.mark.slow
 def test_mlp_matches_scipy_bvp() -> None:
     ref = _bvp_reference(_mlp(), MLP_A, MLP_B, bends=(0.5, -0.5))
-    d = ng.geodesic_distance(ng.TorchResponseMap(_mlp(), dtype=torch.float64), MLP_A[None], MLP_B[None])
+    d = ng.geodesic_distance(
+        ng.TorchResponseMap(_mlp(), dtype=torch.float64), MLP_A[None], MLP_B[None]
+    )
     assert abs(float(d[0]) / min(ref) - 1) < 1e-8
 
 
@@ -271,7 +282,9 @@ def test_distance_matrix_symmetric_and_consistent() -> None:
 def test_singular_metric_on_path_is_named() -> None:
     """The chart (θ, φ) degenerates at the pole θ = 0; a straight path through it is refused."""
     with pytest.raises(SingularMetricError, match="pair 1.*t = 0.5"):
-        ng.geodesic(_sphere(1.0), np.array([[1.0, 0.0], [-0.5, 0.3]]), np.array([[1.2, 0.1], [0.5, 0.3]]))
+        ng.geodesic(
+            _sphere(1.0), np.array([[1.0, 0.0], [-0.5, 0.3]]), np.array([[1.2, 0.1], [0.5, 0.3]])
+        )
 
 
 def test_bad_inputs() -> None:
@@ -306,6 +319,7 @@ def test_discrimination_thresholds_gaussian_and_poisson() -> None:
     ell = ng.discrimination_thresholds(rm, np.zeros((1, 2)), noise=cov)
     lam = np.linalg.eigvalsh(F)[::-1]
     np.testing.assert_allclose(ell.axis_length.values[0], 1 / np.sqrt(lam), rtol=1e-12)
+
     # Poisson on positive rates λ = softplus(Wx) + 1
     def rates(x: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.softplus(x @ torch.as_tensor(W).T) + 1.0

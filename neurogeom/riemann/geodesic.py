@@ -164,9 +164,7 @@ def geodesic_residual(
     return acceleration + torch.einsum("...abc,...b,...c->...a", christoffel, velocity, velocity)
 
 
-def path_length(
-    metrics: Any, velocity: Any, weights: Any, *, energy: bool = False
-) -> torch.Tensor:
+def path_length(metrics: Any, velocity: Any, weights: Any, *, energy: bool = False) -> torch.Tensor:
     """Length ``∫ ‖ċ‖_g dt`` (or energy ``∫ ‖ċ‖²_g dt``) of paths by a quadrature rule.
 
     Parameters
