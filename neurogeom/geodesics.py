@@ -750,7 +750,7 @@ def discrimination_thresholds(
     ----------
     response_map : ResponseMap
     x : array, shape (m, *stimulus_shape)
-    directions : array, shape (q, *stimulus_shape), or (q, k) with ``within``, optional
+    directions : array, shape ``(q, *stimulus_shape)``, or ``(q, k)`` with ``within``, optional
         Directions (normalised here; zero ones raise).
     d_prime : float
         The criterion d′ (positive).

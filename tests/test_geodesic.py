@@ -335,3 +335,23 @@ def test_discrimination_thresholds_gaussian_and_poisson() -> None:
     # ∫ √F dt, compared with quadrature on the closed form
     with pytest.raises(ParameterError, match="positive rates"):
         ng.discrimination_thresholds(rm, np.ones((1, 2)) * -5, noise="poisson")
+
+
+def test_plots_draw_paths_and_matrix() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from neurogeom.plot import distance_matrix, geodesic_paths
+
+    rm = _sphere(1.0)
+    plane = ng.Plane(np.array([1.0, 0.0]), np.array([2.0, 0.0]), np.array([1.0, 1.0]))
+    a, b = _pairs(3, seed=2)
+    ds = ng.geodesic(rm, a, b, within=plane)
+    ax = geodesic_paths(ds, plane=plane)
+    assert len(ax.lines) == 6  # a geodesic and a dashed straight segment per pair
+    uv = np.stack(ax.lines[0].get_data(), 1)
+    np.testing.assert_allclose(plane.to_stimulus(uv), ds.path.values[0], atol=1e-12)
+    ax = distance_matrix(ng.geodesic_distances(rm, a), labels=[1, 0, 1])
+    assert len(ax.images) == 1 and len(ax.lines) == 2  # one class boundary each way
+    with pytest.raises(ParameterError, match="square"):
+        distance_matrix(np.zeros((2, 3)))

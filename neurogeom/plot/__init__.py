@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from .._lazy import forward
 from ._common import log10_volume
-from .maps import compare_fields, volume_map
+from .maps import compare_fields, distance_matrix, geodesic_paths, volume_map
 
 #: Application names forwarded on demand: name -> submodule of neurogeom.plot.
 APPLICATION_NAMES: dict[str, str] = {
@@ -50,6 +50,8 @@ __all__ = [
     "checkpoint_plane_panels",
     "claim_progression",
     "compare_fields",
+    "distance_matrix",
+    "geodesic_paths",
     "interpolation_panels",
     "line_plot",
     "log10_volume",

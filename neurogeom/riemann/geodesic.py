@@ -6,7 +6,7 @@ Pure math on arrays and on callables of arrays (no response maps). A path ``c(t)
 .. math:: \ddot c^a + \Gamma^a_{bc}(c)\, \dot c^b \dot c^c = 0,
 
 with the Christoffel symbols ``Γᵃ_bc`` at ``[..., a, b, c]`` (the convention of
-:mod:`neurogeom.riemann.curvature`). :func:`solve_geodesic_bvp` solves the boundary-value
+``neurogeom.riemann.curvature``). :func:`solve_geodesic_bvp` solves the boundary-value
 problem ``c(0) = a``, ``c(1) = b`` by Chebyshev collocation (spectral accuracy for smooth
 metrics) and a damped Newton iteration, for many pairs at once: every evaluation of the
 metric field is one batched call over all pairs and nodes. Its Jacobian takes the
