@@ -341,7 +341,7 @@ def test_plots_draw_paths_and_matrix() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from neurogeom.plot import distance_matrix, geodesic_paths
+    from neurogeom.plot import distance_matrix, geodesic_paths, threshold_ellipses
 
     rm = _sphere(1.0)
     plane = ng.Plane(np.array([1.0, 0.0]), np.array([2.0, 0.0]), np.array([1.0, 1.0]))
@@ -355,3 +355,9 @@ def test_plots_draw_paths_and_matrix() -> None:
     assert len(ax.images) == 1 and len(ax.lines) == 2  # one class boundary each way
     with pytest.raises(ParameterError, match="square"):
         distance_matrix(np.zeros((2, 3)))
+    # ellipses: half-lengths 1/√λ of g = diag(1, sin²θ) on the unit sphere, at two points
+    x = np.array([[np.pi / 2, 0.0], [np.pi / 6, 0.5]])
+    ax = threshold_ellipses(ng.discrimination_thresholds(rm, x), x, scale=0.1)
+    sizes = sorted((p.width, p.height) for p in ax.patches)
+    np.testing.assert_allclose(sizes[0], [0.2, 0.2], rtol=1e-9)  # equator: a circle
+    np.testing.assert_allclose(sorted(sizes[1]), [0.2, 0.4], rtol=1e-9)  # sin(π/6) = 1/2

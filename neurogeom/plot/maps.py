@@ -11,7 +11,13 @@ from matplotlib.axes import Axes
 from ..errors import ParameterError
 from ._common import axes_or_new, log10_volume
 
-__all__ = ["compare_fields", "distance_matrix", "geodesic_paths", "volume_map"]
+__all__ = [
+    "compare_fields",
+    "distance_matrix",
+    "geodesic_paths",
+    "threshold_ellipses",
+    "volume_map",
+]
 
 
 def volume_map(
@@ -368,4 +374,64 @@ def distance_matrix(
     fig = ax.get_figure()
     if fig is not None:
         fig.colorbar(im, ax=ax, label="geodesic distance")
+    return ax
+
+
+def threshold_ellipses(
+    ds: xr.Dataset, centers: Any, ax: Axes | None = None, *, scale: float = 1.0, color: str = "w"
+) -> Axes:
+    """Threshold ellipses of :func:`neurogeom.discrimination_thresholds` at their points.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Without directions (``axis_length`` ``(point, axis)``, ``axis``
+        ``(point, axis, component)``), in a 2-D space: a 2-D stimulus or a plane's
+        orthonormal coordinates.
+    centers : array, shape (m, 2)
+        Where to draw them (the points, in the same coordinates as the axes).
+    ax : matplotlib Axes, optional
+    scale : float
+        Magnify the ellipses (thresholds are often small on the map's scale).
+    color : str
+
+    Returns
+    -------
+    matplotlib Axes
+        One ellipse patch per point (infinite half-lengths are not drawn).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, torch, neurogeom as ng
+    >>> rm = ng.TorchResponseMap(lambda x: x * torch.tensor([2.0, 1.0]))
+    >>> x = np.zeros((1, 2))
+    >>> ax = threshold_ellipses(ng.discrimination_thresholds(rm, x), x)
+    >>> [round(float(v), 6) for v in (ax.patches[0].width, ax.patches[0].height)]
+    [1.0, 2.0]
+    """
+    from matplotlib.patches import Ellipse
+
+    if "axis_length" not in ds or ds["axis"].shape[-1] != 2:
+        raise ParameterError(
+            "ds must be the thresholds without directions (axis_length, axis) in two "
+            "dimensions; call neurogeom.discrimination_thresholds(rm, x) on 2-D stimuli or "
+            "within=a Plane."
+        )
+    c = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
+    half, axes = ds["axis_length"].values, ds["axis"].values
+    if len(c) != len(half):
+        raise ParameterError(f"{len(c)} centers for {len(half)} points; pass one per point.")
+    ax = axes_or_new(ax)
+    for centre, h, v in zip(c, half, axes):
+        if not np.isfinite(h).all():
+            continue
+        angle = float(np.degrees(np.arctan2(v[0, 1], v[0, 0])))
+        ax.add_patch(
+            Ellipse(
+                (float(centre[0]), float(centre[1])), 2 * scale * h[0], 2 * scale * h[1],
+                angle=angle, fill=False, color=color,
+            )
+        )  # fmt: skip
+    ax.autoscale_view()
     return ax
