@@ -17,6 +17,7 @@ API_MODULES = [
     "neurogeom",
     "neurogeom.riemann",
     "neurogeom.riemann.iterative",
+    "neurogeom.riemann.geodesic",
     "neurogeom.maps",
     "neurogeom.estimators",
     "neurogeom.simulate",

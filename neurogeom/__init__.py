@@ -37,6 +37,12 @@ from .data.neural import Recording, from_assembly, read_arrays, read_netcdf, rea
 from .dataset import load, save
 from .errors import NeurogeomError
 from .estimators import available_estimators, get_estimator
+from .geodesics import (
+    discrimination_thresholds,
+    geodesic,
+    geodesic_distance,
+    geodesic_distances,
+)
 from .maps import Measurement, ResponseMap, SampledResponseMap, TorchResponseMap
 from .measure import geometry
 from .pipeline import NetworkGeometry, SampledGeometry
@@ -78,10 +84,14 @@ __all__ = [
     "correlation_test",
     "curvature_intervals",
     "curvature_tensors",
+    "discrimination_thresholds",
     "errors",
     "estimators",
     "extrinsic_curvature",
     "from_assembly",
+    "geodesic",
+    "geodesic_distance",
+    "geodesic_distances",
     "geometry",
     "get_estimator",
     "iterative_log_volume",

@@ -10,6 +10,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = [
     "ConfigError",
+    "ConvergenceError",
     "DataFormatError",
     "DataNotFoundError",
     "FileWriteError",
@@ -100,6 +101,10 @@ class ParameterError(NeurogeomError, ValueError):
 
 class InputTypeError(NeurogeomError, TypeError):
     """An argument is of a type that cannot be used (e.g. complex data, a non-callable)."""
+
+
+class ConvergenceError(NeurogeomError, RuntimeError):
+    """An iterative solver (e.g. a geodesic's Newton iteration) did not converge."""
 
 
 class ModelError(NeurogeomError, RuntimeError):

@@ -3,7 +3,8 @@
 Every function takes a Dataset (and ``ax=None`` or returns a new figure); colour bars are
 labelled from the variables' ``long_name`` attributes.
 
-The generic plots (``neurogeom.plot.maps``: ``volume_map``, ``compare_fields``;
+The generic plots (``neurogeom.plot.maps``: ``volume_map``, ``compare_fields``,
+``geodesic_paths``, ``threshold_ellipses``, ``distance_matrix``;
 ``log10_volume``) are part of the core. The paper's figures (``neurogeom.plot.experiments``,
 ``neurogeom.plot.deep``) belong to the application: their names are importable from here,
 but their modules are imported only when a name is first used (see ``docs/architecture.md``).
@@ -15,7 +16,13 @@ from typing import TYPE_CHECKING
 
 from .._lazy import forward
 from ._common import log10_volume
-from .maps import compare_fields, volume_map
+from .maps import (
+    compare_fields,
+    distance_matrix,
+    geodesic_paths,
+    threshold_ellipses,
+    volume_map,
+)
 
 #: Application names forwarded on demand: name -> submodule of neurogeom.plot.
 APPLICATION_NAMES: dict[str, str] = {
@@ -50,6 +57,8 @@ __all__ = [
     "checkpoint_plane_panels",
     "claim_progression",
     "compare_fields",
+    "distance_matrix",
+    "geodesic_paths",
     "interpolation_panels",
     "line_plot",
     "log10_volume",
@@ -57,6 +66,7 @@ __all__ = [
     "plane_panels",
     "stage_panels",
     "ternary_plot",
+    "threshold_ellipses",
     "volume_map",
     "volume_panels",
 ]

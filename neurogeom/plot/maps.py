@@ -11,7 +11,13 @@ from matplotlib.axes import Axes
 from ..errors import ParameterError
 from ._common import axes_or_new, log10_volume
 
-__all__ = ["compare_fields", "volume_map"]
+__all__ = [
+    "compare_fields",
+    "distance_matrix",
+    "geodesic_paths",
+    "threshold_ellipses",
+    "volume_map",
+]
 
 
 def volume_map(
@@ -261,3 +267,171 @@ def _label_map_axes(ax: Axes, ds: xr.Dataset, x: str, y: str, *, equal: bool = T
     same = ux == uy if (ux or uy) else {x, y} == {"u", "v"}
     if equal and same:
         ax.set_aspect("equal")
+
+
+def geodesic_paths(
+    ds: xr.Dataset,
+    ax: Axes | None = None,
+    *,
+    plane: Any = None,
+    straight: bool = True,
+    color: str = "white",
+) -> Axes:
+    """Geodesics of :func:`neurogeom.geodesic` as lines, with the straight segments dashed.
+
+    Draw them over :func:`volume_map` of the same plane (pass its axes as ``ax``).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`neurogeom.geodesic` (a ``path`` with dims ``pair``, ``t``, stimulus).
+    ax : matplotlib Axes, optional
+    plane : Plane, optional
+        Draw in the plane's triangle coordinates ``(u, v)`` (those of a volume map over
+        it); the path must lie on it (``within=plane``). Default: the first two stimulus
+        coordinates.
+    straight : bool
+        Also draw the straight segments between the end points (dashed).
+    color : str
+
+    Returns
+    -------
+    matplotlib Axes
+        One solid line per pair (and one dashed line per pair with ``straight``).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, torch, neurogeom as ng
+    >>> rm = ng.TorchResponseMap(lambda x: torch.stack([x[:, 0], x[:, 1], x[:, 0] * x[:, 1]], 1))
+    >>> ds = ng.geodesic(rm, np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))
+    >>> len(geodesic_paths(ds).lines)
+    2
+    """
+    if "path" not in ds:
+        raise ParameterError("ds has no 'path'; pass the Dataset of neurogeom.geodesic.")
+    ax = axes_or_new(ax)
+    path = ds["path"].values
+    flat = path.reshape(path.shape[0], path.shape[1], -1)
+    if plane is not None:
+        origin = plane.to_stimulus(np.zeros(2)).reshape(-1)
+        axes = np.stack([plane.to_stimulus(np.eye(2)[i]).reshape(-1) - origin for i in range(2)], 1)
+        xy = np.linalg.lstsq(axes, (flat - origin).reshape(-1, flat.shape[-1]).T, rcond=None)[0]
+        xy = xy.T.reshape(flat.shape[0], flat.shape[1], 2)
+    else:
+        if flat.shape[-1] < 2:
+            raise ParameterError("paths in a 1-D stimulus space have no 2-D picture.")
+        xy = flat[..., :2]
+    for curve in xy:
+        ax.plot(curve[:, 0], curve[:, 1], color=color, lw=1.5)
+        if straight:
+            ends = curve[[0, -1]]
+            ax.plot(ends[:, 0], ends[:, 1], color=color, lw=1.0, ls="--")
+    return ax
+
+
+def distance_matrix(
+    distances: Any, ax: Axes | None = None, *, labels: Any = None, cmap: str = "magma"
+) -> Axes:
+    """A panel of a geodesic distance matrix (:func:`neurogeom.geodesic_distances`).
+
+    Parameters
+    ----------
+    distances : array, shape (m, m)
+    ax : matplotlib Axes, optional
+    labels : sequence of m labels, optional
+        Class labels: the points are sorted by them and the class blocks outlined, so
+        distances within and across classes can be compared.
+    cmap : str
+
+    Returns
+    -------
+    matplotlib Axes
+        With one image (and a colour bar).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> len(distance_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]), labels=[0, 1]).images)
+    1
+    """
+    D = np.asarray(distances, dtype=np.float64)
+    if D.ndim != 2 or D.shape[0] != D.shape[1]:
+        raise ParameterError(f"distances have shape {D.shape}; expected a square (m, m) matrix.")
+    ax = axes_or_new(ax)
+    order = np.arange(len(D))
+    if labels is not None:
+        lab = np.asarray(labels)
+        if lab.shape != (len(D),):
+            raise ParameterError(f"labels have shape {lab.shape}; expected ({len(D)},).")
+        order = np.argsort(lab, kind="stable")
+        edges = np.nonzero(lab[order][1:] != lab[order][:-1])[0] + 0.5
+        for e in edges:
+            ax.axhline(e, color="white", lw=0.8)
+            ax.axvline(e, color="white", lw=0.8)
+    im = ax.imshow(D[np.ix_(order, order)], cmap=cmap)
+    fig = ax.get_figure()
+    if fig is not None:
+        fig.colorbar(im, ax=ax, label="geodesic distance")
+    return ax
+
+
+def threshold_ellipses(
+    ds: xr.Dataset, centers: Any, ax: Axes | None = None, *, scale: float = 1.0, color: str = "w"
+) -> Axes:
+    """Threshold ellipses of :func:`neurogeom.discrimination_thresholds` at their points.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Without directions (``axis_length`` ``(point, axis)``, ``axis``
+        ``(point, axis, component)``), in a 2-D space: a 2-D stimulus or a plane's
+        orthonormal coordinates.
+    centers : array, shape (m, 2)
+        Where to draw them (the points, in the same coordinates as the axes).
+    ax : matplotlib Axes, optional
+    scale : float
+        Magnify the ellipses (thresholds are often small on the map's scale).
+    color : str
+
+    Returns
+    -------
+    matplotlib Axes
+        One ellipse patch per point (infinite half-lengths are not drawn).
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, torch, neurogeom as ng
+    >>> rm = ng.TorchResponseMap(lambda x: x * torch.tensor([2.0, 1.0]))
+    >>> x = np.zeros((1, 2))
+    >>> ax = threshold_ellipses(ng.discrimination_thresholds(rm, x), x)
+    >>> [round(float(v), 6) for v in (ax.patches[0].width, ax.patches[0].height)]
+    [1.0, 2.0]
+    """
+    from matplotlib.patches import Ellipse
+
+    if "axis_length" not in ds or ds["axis"].shape[-1] != 2:
+        raise ParameterError(
+            "ds must be the thresholds without directions (axis_length, axis) in two "
+            "dimensions; call neurogeom.discrimination_thresholds(rm, x) on 2-D stimuli or "
+            "within=a Plane."
+        )
+    c = np.asarray(centers, dtype=np.float64).reshape(-1, 2)
+    half, axes = ds["axis_length"].values, ds["axis"].values
+    if len(c) != len(half):
+        raise ParameterError(f"{len(c)} centers for {len(half)} points; pass one per point.")
+    ax = axes_or_new(ax)
+    for centre, h, v in zip(c, half, axes):
+        if not np.isfinite(h).all():
+            continue
+        angle = float(np.degrees(np.arctan2(v[0, 1], v[0, 0])))
+        ax.add_patch(
+            Ellipse(
+                (float(centre[0]), float(centre[1])), 2 * scale * h[0], 2 * scale * h[1],
+                angle=angle, fill=False, color=color,
+            )
+        )  # fmt: skip
+    ax.autoscale_view()
+    return ax

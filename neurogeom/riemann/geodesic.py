@@ -1,0 +1,594 @@
+r"""Geodesics of a metric field: collocation on the geodesic equation, lengths, energies.
+
+Pure math on arrays and on callables of arrays (no response maps). A path ``c(t)``,
+``t ∈ [0, 1]``, in ``k`` coordinates is a geodesic when
+
+.. math:: \ddot c^a + \Gamma^a_{bc}(c)\, \dot c^b \dot c^c = 0,
+
+with the Christoffel symbols ``Γᵃ_bc`` at ``[..., a, b, c]`` (the convention of
+``neurogeom.riemann.curvature``). :func:`solve_geodesic_bvp` solves the boundary-value
+problem ``c(0) = a``, ``c(1) = b`` by Chebyshev collocation (spectral accuracy for smooth
+metrics) and a damped Newton iteration, for many pairs at once: every evaluation of the
+metric field is one batched call over all pairs and nodes. Its Jacobian takes the
+derivative of ``Γ`` by central differences of the field (only the iteration's speed
+depends on it; the residual that decides convergence is exact).
+
+The length ``L = ∫ ‖ċ‖_g dt`` and the energy ``E = ∫ ‖ċ‖²_g dt`` (so ``L² ≤ E``, equal
+for a constant-speed path, which a geodesic is) are integrated by Clenshaw–Curtis
+quadrature on the same nodes (:func:`path_length`); :func:`response_energy` is the
+discrete energy of a path through its responses, ``(N−1) Σ ‖r_{i+1} − r_i‖²`` on ``N``
+uniform nodes, which needs forward passes only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from ..errors import ParameterError, ShapeError, SingularMetricError
+
+__all__ = [
+    "GeodesicSolution",
+    "chebyshev_collocation",
+    "christoffel_from_metric_derivatives",
+    "geodesic_residual",
+    "path_energy",
+    "path_length",
+    "response_energy",
+    "solve_geodesic_bvp",
+]
+
+#: ``field(c)`` for ``c`` of shape ``(M, k)``: the metric ``(M, k, k)`` and the Christoffel
+#: symbols ``(M, k, k, k)`` there (NaN where the metric is singular), float64 tensors;
+#: with ``christoffel=False`` only the metric is needed (the symbols may be None).
+Field = Callable[..., tuple[torch.Tensor, torch.Tensor | None]]
+
+
+class GeodesicSolution(NamedTuple):
+    """What :func:`solve_geodesic_bvp` returns, per pair (first axis ``p``).
+
+    Attributes
+    ----------
+    t : Tensor (N + 1,)
+        The Chebyshev nodes in ``[0, 1]`` (``t[0] = 0``, ``t[-1] = 1``).
+    path : Tensor (p, N + 1, k)
+        The path at the nodes.
+    velocity : Tensor (p, N + 1, k)
+        ``ċ`` at the nodes (spectral derivative).
+    length, energy : Tensor (p,)
+        ``∫ ‖ċ‖_g dt`` and ``∫ ‖ċ‖²_g dt`` (Clenshaw–Curtis).
+    converged : Tensor of bool (p,)
+        Whether Newton's steps fell below the tolerance.
+    residual : Tensor (p,)
+        ``max_i ‖c̈ + Γ(ċ, ċ)‖_∞ / max(1, max_i ‖c̈‖_∞)`` at the interior nodes: the relative
+        defect of the geodesic equation on the returned path.
+    iterations : Tensor of int (p,)
+        Newton iterations taken.
+    singular_node : Tensor of int (p,)
+        The first node of the initial path where the metric is singular (such a pair is
+        not iterated), or −1.
+    """
+
+    t: torch.Tensor
+    path: torch.Tensor
+    velocity: torch.Tensor
+    length: torch.Tensor
+    energy: torch.Tensor
+    converged: torch.Tensor
+    residual: torch.Tensor
+    iterations: torch.Tensor
+    singular_node: torch.Tensor
+
+
+def chebyshev_collocation(nodes: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Chebyshev–Gauss–Lobatto nodes on ``[0, 1]``, their differentiation matrix and weights.
+
+    Parameters
+    ----------
+    nodes : int
+        ``N``: the polynomial degree (``N + 1`` nodes), at least 2.
+
+    Returns
+    -------
+    t : Tensor (N + 1,)
+        ``(1 − cos(π j / N)) / 2``, increasing from 0 to 1.
+    D : Tensor (N + 1, N + 1)
+        ``(D f)(t_i) = f'(t_i)`` exactly for polynomials of degree ≤ N.
+    w : Tensor (N + 1,)
+        Clenshaw–Curtis weights: ``Σ w_j f(t_j) = ∫₀¹ f dt`` exactly for degree ≤ N.
+
+    Examples
+    --------
+    >>> t, D, w = chebyshev_collocation(4)
+    >>> float((D @ t**3 - 3 * t**2).abs().max()) < 1e-13, round(float(w @ t**2), 14)
+    (True, 0.33333333333333)
+    """
+    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or nodes < 2:
+        raise ParameterError(f"nodes={nodes!r}; expected an integer of at least 2.")
+    n = int(nodes)
+    j = np.arange(n + 1)
+    x = np.cos(np.pi * j / n)  # Trefethen, Spectral Methods in MATLAB, cheb.m
+    c = np.where((j == 0) | (j == n), 2.0, 1.0) * (-1.0) ** j
+    X = x[:, None] - x[None, :]
+    Dx = np.outer(c, 1 / c) / (X + np.eye(n + 1))
+    Dx -= np.diag(Dx.sum(axis=1))
+    theta = np.pi * j / n  # clencurt.m
+    w = np.zeros(n + 1)
+    v = np.ones(n - 1)
+    inner = theta[1:-1]
+    if n % 2 == 0:
+        w[0] = w[n] = 1 / (n**2 - 1)
+        for k in range(1, n // 2):
+            v -= 2 * np.cos(2 * k * inner) / (4 * k**2 - 1)
+        v -= np.cos(n * inner) / (n**2 - 1)
+    else:
+        w[0] = w[n] = 1 / n**2
+        for k in range(1, (n - 1) // 2 + 1):
+            v -= 2 * np.cos(2 * k * inner) / (4 * k**2 - 1)
+    w[1:-1] = 2 * v / n
+    t = (1 - x) / 2  # t = 0 at j = 0; dt/dx = -1/2
+    return (
+        torch.as_tensor(t, dtype=torch.float64),
+        torch.as_tensor(-2.0 * Dx, dtype=torch.float64),
+        torch.as_tensor(w / 2, dtype=torch.float64),
+    )
+
+
+def geodesic_residual(
+    acceleration: torch.Tensor, velocity: torch.Tensor, christoffel: torch.Tensor
+) -> torch.Tensor:
+    """The defect ``c̈ᵃ + Γᵃ_bc ċᵇ ċᶜ`` of the geodesic equation.
+
+    Parameters
+    ----------
+    acceleration, velocity : Tensor (..., k)
+    christoffel : Tensor (..., k, k, k)
+
+    Returns
+    -------
+    Tensor (..., k)
+
+    Examples
+    --------
+    A great circle of the unit sphere, (θ, φ) = (π/2, t), has zero defect:
+
+    >>> import torch
+    >>> G = torch.zeros(1, 2, 2, 2, dtype=torch.float64)   # Γ^θ_φφ = -sin θ cos θ = 0
+    >>> geodesic_residual(torch.zeros(1, 2), torch.tensor([[0.0, 1.0]]), G.float())
+    tensor([[0., 0.]])
+    """
+    return acceleration + torch.einsum("...abc,...b,...c->...a", christoffel, velocity, velocity)
+
+
+def path_length(metrics: Any, velocity: Any, weights: Any, *, energy: bool = False) -> torch.Tensor:
+    """Length ``∫ ‖ċ‖_g dt`` (or energy ``∫ ‖ċ‖²_g dt``) of paths by a quadrature rule.
+
+    Parameters
+    ----------
+    metrics : Tensor (..., N, k, k)
+        The metric at the nodes.
+    velocity : Tensor (..., N, k)
+        ``ċ`` at the nodes.
+    weights : Tensor (N,)
+        Quadrature weights (those of :func:`chebyshev_collocation`).
+    energy : bool
+        Integrate the squared speed instead.
+
+    Returns
+    -------
+    Tensor (...)
+
+    Examples
+    --------
+    A quarter of the unit circle in the polar chart, ρ = 1, θ = π t / 2:
+
+    >>> import math, torch
+    >>> t, D, w = chebyshev_collocation(8)
+    >>> v = torch.stack([0 * t, math.pi / 2 + 0 * t], -1)
+    >>> g = torch.eye(2, dtype=torch.float64).expand(9, 2, 2)
+    >>> round(float(path_length(g, v, w)), 12), round(math.pi / 2, 12)
+    (1.570796326795, 1.570796326795)
+    """
+    g, v, w = (torch.as_tensor(a, dtype=torch.float64) for a in (metrics, velocity, weights))
+    sq = torch.einsum("...a,...ab,...b->...", v, g, v).clamp_min(0.0)
+    return (sq if energy else sq.sqrt()) @ w
+
+
+def path_energy(metrics: Any, velocity: Any, weights: Any) -> torch.Tensor:
+    """Energy ``∫ ‖ċ‖²_g dt`` of paths: :func:`path_length` with ``energy=True``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> t, D, w = chebyshev_collocation(4)
+    >>> g = 4.0 * torch.eye(1, dtype=torch.float64).expand(5, 1, 1)
+    >>> float(path_energy(g, torch.ones(5, 1, dtype=torch.float64), w))   # ‖ċ‖² = 4
+    4.0
+    """
+    return path_length(metrics, velocity, weights, energy=True)
+
+
+def response_energy(responses: Any) -> torch.Tensor:
+    """Discrete energy ``(N − 1) Σᵢ ‖r_{i+1} − r_i‖²`` of paths through their responses.
+
+    For ``N`` equally spaced nodes of ``t ∈ [0, 1]`` it tends to ``∫ ‖ṙ‖² dt``, the energy
+    under the pullback metric, and needs the responses only (forward passes).
+
+    Parameters
+    ----------
+    responses : Tensor (..., N, n)
+
+    Returns
+    -------
+    Tensor (...)
+
+    Examples
+    --------
+    >>> import torch
+    >>> r = torch.linspace(0, 1, 11, dtype=torch.float64)[:, None] * torch.tensor([3.0, 4.0])
+    >>> round(float(response_energy(r)), 12)     # ‖ṙ‖² = 25
+    25.0
+    """
+    r = torch.as_tensor(responses)
+    if r.ndim < 2 or r.shape[-2] < 2:
+        raise ShapeError(f"responses have shape {tuple(r.shape)}; expected (..., N >= 2, n).")
+    diff = r[..., 1:, :] - r[..., :-1, :]
+    return (r.shape[-2] - 1) * (diff**2).sum(dim=(-1, -2))
+
+
+def christoffel_from_metric_derivatives(g: torch.Tensor, dg: torch.Tensor) -> torch.Tensor:
+    """``Γᵃ_bc = ½ gᵃᵈ (∂_b g_dc + ∂_c g_db − ∂_d g_bc)`` from the metric's first derivatives.
+
+    Parameters
+    ----------
+    g : Tensor (M, k, k)
+    dg : Tensor (M, k, k, k)
+        ``∂_e g_bc`` at ``[:, e, b, c]``.
+
+    Returns
+    -------
+    Tensor (M, k, k, k)
+        NaN where ``g`` cannot be inverted.
+
+    Examples
+    --------
+    Polar chart, g = diag(1, ρ²) at ρ = 2: ``Γ^ρ_θθ = −ρ``, ``Γ^θ_ρθ = 1/ρ``.
+
+    >>> import torch
+    >>> g = torch.diag(torch.tensor([1.0, 4.0], dtype=torch.float64))[None]
+    >>> dg = torch.zeros(1, 2, 2, 2, dtype=torch.float64); dg[0, 0, 1, 1] = 4.0
+    >>> G = christoffel_from_metric_derivatives(g, dg)
+    >>> float(G[0, 0, 1, 1]), float(G[0, 1, 0, 1])
+    (-2.0, 0.5)
+    """
+    lower = 0.5 * (dg.permute(0, 2, 1, 3) + dg.permute(0, 2, 3, 1) - dg)  # [m, d, b, c]
+    k = g.shape[-1]
+    inv, info = torch.linalg.inv_ex(g)
+    out = torch.einsum("mad,mdbc->mabc", inv, lower)
+    bad = (info != 0) | ~torch.isfinite(out).reshape(len(g), -1).all(1)
+    return torch.where(bad[:, None, None, None], torch.nan, out).reshape(-1, k, k, k)
+
+
+def _step(points: torch.Tensor) -> torch.Tensor:
+    """Central-difference step per point, ``ε^{1/3} max(1, ‖c‖_∞)``."""
+    return float(np.cbrt(np.finfo(np.float64).eps)) * points.abs().amax(-1).clamp_min(1.0)
+
+
+def _residual(
+    field: Field, C: torch.Tensor, D: torch.Tensor, D2: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Defect ``c̈ + Γ(ċ, ċ)`` at the interior nodes (p, N-1, k) and Γ there."""
+    p, n1, k = C.shape
+    _, G = field(C[:, 1:-1].reshape(-1, k), christoffel=True)
+    assert G is not None
+    V, A = D @ C, D2 @ C
+    M = p * (n1 - 2)
+    R = geodesic_residual(A[:, 1:-1].reshape(M, k), V[:, 1:-1].reshape(M, k), G)
+    return R.reshape(p, n1 - 2, k), G.reshape(p, n1 - 2, k, k, k)
+
+
+def _newton_matrix(
+    field: Field, C: torch.Tensor, D: torch.Tensor, D2: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Residual, Newton matrix (p, (N-1)k, (N-1)k) and Γ at the interior nodes."""
+    p, n1, k = C.shape
+    inner = C[:, 1:-1].reshape(-1, k)
+    h = _step(inner)
+    shifts = torch.eye(k, dtype=C.dtype)[:, None, :] * h[None, :, None]  # (k, M, k)
+    stacked = torch.cat([inner[None], inner[None] + shifts, inner[None] - shifts]).reshape(-1, k)
+    _, G_all = field(stacked, christoffel=True)
+    assert G_all is not None
+    M = len(inner)
+    G_all = G_all.reshape(2 * k + 1, M, k, k, k)
+    G = G_all[0]
+    dG = (G_all[1 : k + 1] - G_all[k + 1 :]) / (2 * h[None, :, None, None, None])  # [e,M,a,b,c]
+    dG = torch.nan_to_num(dG, nan=0.0, posinf=0.0, neginf=0.0)  # a shift met a singular point
+    V, A = D @ C, D2 @ C
+    Vi = V[:, 1:-1].reshape(M, k)
+    R = geodesic_residual(A[:, 1:-1].reshape(M, k), Vi, G).reshape(p, n1 - 2, k)
+    B = 2 * torch.einsum("mabe,mb->mae", G, Vi).reshape(p, n1 - 2, k, k)
+    dGvv = torch.einsum("emabc,mb,mc->mae", dG, Vi, Vi).reshape(p, n1 - 2, k, k)
+    eye = torch.eye(k, dtype=C.dtype)
+    Dint, D2int = D[1:-1, 1:-1], D2[1:-1, 1:-1]
+    jac = D2int[:, None, :, None] * eye[None, :, None, :]  # [i, a, j, e]
+    jac = jac[None] + B[:, :, :, None, :] * Dint[None, :, None, :, None]
+    idx = torch.arange(n1 - 2)
+    jac[:, idx, :, idx, :] += dGvv.permute(1, 0, 2, 3)
+    jac = jac.reshape(p, (n1 - 2) * k, (n1 - 2) * k)
+    return R, jac, G.reshape(p, n1 - 2, k, k, k)
+
+
+def _max_norm(R: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
+    """Max-norm of each pair's defect; infinite where Γ is not finite (a singular metric)."""
+    regular = torch.isfinite(G).reshape(len(G), -1).all(1)
+    return torch.where(regular, R.abs().nan_to_num(torch.inf).amax(dim=(1, 2)), torch.inf)
+
+
+def _check_regular(G: torch.Tensor, C: torch.Tensor, t: torch.Tensor, rows: torch.Tensor) -> None:
+    """Refuse a path through a singular metric, naming the pair, the node and the point."""
+    bad = ~torch.isfinite(G).reshape(*G.shape[:2], -1).all(-1)
+    if bool(bad.any()):
+        pair, node = (int(i) for i in torch.nonzero(bad)[0])
+        where = C[pair, node + 1].tolist()
+        raise SingularMetricError(
+            f"pair {int(rows[pair])}: the metric is singular (or not finite) on the path at "
+            f"t = {float(t[node + 1]):.4g}, coordinates {np.round(where, 6).tolist()}; a "
+            "geodesic cannot cross a point where the chart degenerates. Choose end points "
+            "whose connecting path stays where the representation is regular (or another "
+            "chart)."
+        )
+
+
+def _chebyshev_matrix(t: torch.Tensor, n: int) -> torch.Tensor:
+    """``T_j(1 − 2 t_i)`` for ``j = 0..n``: values of the Chebyshev polynomials."""
+    x = (1 - 2 * t).clamp(-1, 1)
+    return torch.cos(torch.arange(n + 1, dtype=torch.float64)[None] * torch.arccos(x)[:, None])
+
+
+def _tail(C: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Relative size of the last three Chebyshev coefficients of each path (p,)."""
+    n = C.shape[1] - 1
+    coef = torch.linalg.solve(_chebyshev_matrix(t, n), C)  # (p, n + 1, k)
+    top = coef[:, 1:].abs().amax(dim=(1, 2)).clamp_min(torch.finfo(torch.float64).tiny)
+    return coef[:, -3:].abs().amax(dim=(1, 2)) / top
+
+
+def _interpolate(C: torch.Tensor, t: torch.Tensor, new_t: torch.Tensor) -> torch.Tensor:
+    """The Chebyshev interpolant of paths ``C`` (on nodes ``t``) at ``new_t``."""
+    n = len(t) - 1
+    return _chebyshev_matrix(new_t, n) @ torch.linalg.solve(_chebyshev_matrix(t, n), C)
+
+
+def _newton(
+    field: Field,
+    C: torch.Tensor,
+    t: torch.Tensor,
+    D: torch.Tensor,
+    *,
+    tol: float,
+    max_iter: int,
+    on_singular: str,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Solve the collocation equations from paths ``C``.
+
+    Returns the paths, converged, iterations, relative residual and first singular node.
+    """
+    C = C.clone()
+    D2 = D @ D
+    p, _, k = C.shape
+    converged = torch.zeros(p, dtype=torch.bool)
+    stalled = torch.zeros(p, dtype=torch.bool)
+    iterations = torch.zeros(p, dtype=torch.long)
+    R, jac, G = _newton_matrix(field, C, D, D2)
+    bad = ~torch.isfinite(G).reshape(p, G.shape[1], -1).all(-1)
+    singular_node = torch.where(bad.any(1), bad.to(torch.int8).argmax(1) + 1, -1)
+    if on_singular == "raise":
+        _check_regular(G, C, t, torch.arange(p))
+    stalled |= singular_node >= 0
+    norm = _max_norm(R, G)
+    scale = (D2 @ C)[:, 1:-1].abs().amax(dim=(1, 2)).clamp_min(1.0)
+    fresh = torch.ones(p, dtype=torch.bool)  # Newton matrix taken at the current path
+    tau = torch.full((p,), 1.0, dtype=torch.float64)
+    eye = torch.eye(jac.shape[-1], dtype=torch.float64)
+    # Pseudo-transient continuation of the curve-shortening flow ċ_τ = c̈ + Γ(ċ, ċ)
+    # (implicit Euler steps of size τ; τ grows as the defect falls, τ → ∞ is Newton's
+    # method), with a chord Newton matrix: kept while the defect contracts well and
+    # re-taken at the current path when it does not; a step that does not reduce the
+    # defect with a fresh matrix is retried with τ / 4.
+    for _ in range(max_iter):
+        act = torch.nonzero(~converged & ~stalled).flatten()
+        if len(act) == 0:
+            break
+        lhs = jac[act] - eye / tau[act, None, None]
+        finite = torch.isfinite(lhs).reshape(len(act), -1).all(1)
+        finite &= torch.isfinite(R[act]).reshape(len(act), -1).all(1)
+        lhs = torch.where(finite[:, None, None], lhs, eye)  # (LAPACK must not see NaN)
+        rhs = torch.where(finite[:, None], -R[act].reshape(len(act), -1), 0.0)
+        step, info = torch.linalg.solve_ex(lhs, rhs)
+        solved = finite & (info == 0) & torch.isfinite(step).all(1)
+        step = torch.where(solved[:, None], step, torch.zeros_like(step)).reshape(len(act), -1, k)
+        trial = C[act].clone()
+        trial[:, 1:-1] += step
+        Rt, Gt = _residual(field, trial, D, D2)
+        nt = _max_norm(Rt, Gt)
+        size = step.abs().amax(dim=(1, 2)).nan_to_num(torch.inf)
+        old = norm[act].clone()
+        small = solved & (size <= tol * (1 + C[act].abs().amax(dim=(1, 2))))
+        small &= nt <= 1e-6 * scale[act]  # a tiny step of the flow is not yet a solution
+        ok = solved & ((nt < old) | (small & torch.isfinite(nt)))
+        contracted = ok & (nt <= 0.25 * old)
+        iterations[act] += 1
+        good = act[ok]
+        C[good], R[good], norm[good] = trial[ok], Rt[ok], nt[ok]
+        converged[good] = small[ok]
+        growth = (old[ok] / nt[ok]).nan_to_num(1.0, posinf=1e3).clamp(1.0, 1e3)
+        tau[good] = (tau[good] * growth).clamp(max=1e15)
+        # refresh the matrix where the step failed with a stale one, or contracted slowly
+        failed = act[~ok]
+        stale_fail = failed[~fresh[failed]]
+        fresh_fail = failed[fresh[failed]]
+        tau[fresh_fail] /= 4
+        stalled[fresh_fail[tau[fresh_fail] < 1e-7]] = True
+        renew = torch.cat([stale_fail, act[ok & ~small & ~contracted]])
+        fresh[good] = False
+        if len(renew):
+            Rn, jn, Gn = _newton_matrix(field, C[renew], D, D2)
+            R[renew], jac[renew], norm[renew] = Rn, jn, _max_norm(Rn, Gn)
+            fresh[renew] = True
+    return C, converged, iterations, norm / scale, singular_node
+
+
+def solve_geodesic_bvp(
+    field: Field,
+    a: Any,
+    b: Any,
+    *,
+    init: Any = None,
+    nodes: int = 16,
+    max_nodes: int = 256,
+    resolution: float = 1e-7,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+    on_singular: str = "raise",
+) -> GeodesicSolution:
+    """Geodesics from ``a`` to ``b`` for many pairs at once: Chebyshev collocation + Newton.
+
+    Each pair's path is a polynomial of degree ``N`` in ``t``; the collocation equations
+    (the geodesic equation at the interior Chebyshev nodes) are solved by a damped chord
+    Newton iteration (pseudo-transient continuation of the curve-shortening flow, so
+    that a poor initial path is first smoothed towards a geodesic). Where the solved
+    path's last Chebyshev coefficients exceed ``resolution`` (relative), the degree is
+    doubled, the path interpolated and the iteration continued, up to ``max_nodes``.
+
+    Parameters
+    ----------
+    field : callable
+        ``field(c, christoffel=True)`` for ``c`` of shape ``(M, k)`` returns the metric
+        ``(M, k, k)`` and the Christoffel symbols ``(M, k, k, k)`` there, float64 tensors
+        (NaN symbols where the metric is singular); with ``christoffel=False`` the symbols
+        may be None. Called on all pairs' nodes at once.
+    a, b : Tensor (p, k)
+        End points.
+    init : Tensor (p, nodes + 1, k), optional
+        Initial paths at the nodes of degree ``nodes`` (default: the straight segments).
+    nodes : int
+        Initial polynomial degree ``N`` of the path.
+    max_nodes : int
+        The largest degree the refinement may reach; a path still under-resolved there is
+        reported as not converged.
+    resolution : float
+        Largest relative size of the last three Chebyshev coefficients of a resolved path
+        (the length's discretisation error is about its square: the length is stationary
+        at a geodesic).
+    tol : float
+        Convergence: the Newton step (max-norm, relative to ``1 + max |c|``) at most this,
+        and the relative defect at most 1e-6.
+    max_iter : int
+        Newton iterations at most, per degree.
+    on_singular : {"raise", "mark"}
+        Where an initial path meets a singular metric: raise, or leave the pair
+        unsolved and report the node in ``singular_node``. A step into a singular region
+        is always rejected (and retried shorter).
+
+    Returns
+    -------
+    GeodesicSolution
+        On the nodes of the final degree (the same for all pairs; a pair resolved at a
+        lower degree is interpolated there, exactly).
+
+    Raises
+    ------
+    SingularMetricError
+        With ``on_singular="raise"``, an initial path meets a singular metric (the message
+        names the pair and the point).
+
+    Examples
+    --------
+    The unit sphere in the chart (θ, φ): the length is the great-circle angle.
+
+    >>> import math, torch
+    >>> def sphere(c, christoffel=True):
+    ...     th = c[:, 0]
+    ...     g = torch.diag_embed(torch.stack([torch.ones_like(th), th.sin() ** 2], -1))
+    ...     G = torch.zeros(len(c), 2, 2, 2, dtype=c.dtype)
+    ...     G[:, 0, 1, 1] = -th.sin() * th.cos()
+    ...     G[:, 1, 0, 1] = G[:, 1, 1, 0] = th.cos() / th.sin()
+    ...     return g, G
+    >>> a = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    >>> b = torch.tensor([[2.0, 1.0]], dtype=torch.float64)
+    >>> sol = solve_geodesic_bvp(sphere, a, b)
+    >>> def unit(x):
+    ...     return torch.stack([x[:, 0].sin() * x[:, 1].cos(), x[:, 0].sin() * x[:, 1].sin(),
+    ...                         x[:, 0].cos()], -1)
+    >>> exact = torch.arccos((unit(a) * unit(b)).sum(-1))
+    >>> bool(sol.converged[0]), float(abs(sol.length[0] / exact[0] - 1)) < 1e-12
+    (True, True)
+    """
+    a_ = torch.as_tensor(a, dtype=torch.float64)
+    b_ = torch.as_tensor(b, dtype=torch.float64)
+    if a_.ndim != 2 or a_.shape != b_.shape:
+        raise ShapeError(
+            f"a has shape {tuple(a_.shape)} and b {tuple(b_.shape)}; expected both (p, k)."
+        )
+    for name, value in (("tol", tol), ("resolution", resolution)):
+        if isinstance(value, bool) or not (
+            isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+        ):
+            raise ParameterError(f"{name}={value!r}; expected a positive number.")
+    if on_singular not in ("raise", "mark"):
+        raise ParameterError(f"on_singular={on_singular!r}; use 'raise' or 'mark'.")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)):
+        raise ParameterError(f"max_nodes={max_nodes!r}; expected an integer.")
+    p, k = a_.shape
+    n = int(nodes)
+    t = chebyshev_collocation(n)[0]
+    if init is None:
+        C = a_[:, None] + t[None, :, None] * (b_ - a_)[:, None]
+    else:
+        C = torch.as_tensor(init, dtype=torch.float64).clone()
+        if tuple(C.shape) != (p, len(t), k):
+            raise ShapeError(f"init has shape {tuple(C.shape)}; expected {(p, len(t), k)}.")
+        C[:, 0], C[:, -1] = a_, b_
+    iterations = torch.zeros(p, dtype=torch.long)
+    converged = torch.zeros(p, dtype=torch.bool)
+    singular_node = torch.full((p,), -1, dtype=torch.long)
+    resid = torch.full((p,), torch.inf, dtype=torch.float64)
+    todo = torch.arange(p)
+    first = True
+    while True:
+        D = chebyshev_collocation(n)[1]
+        Cn, conv, its, res, sing = _newton(
+            field, C[todo], t, D, tol=tol, max_iter=max_iter, on_singular=on_singular
+        )
+        C[todo], converged[todo], resid[todo] = Cn, conv, res
+        iterations[todo] += its
+        if first:
+            singular_node[todo] = sing
+            first = False
+        coarse = (_tail(Cn, t) > resolution) & (sing < 0)
+        if not bool(coarse.any()):
+            break
+        if 2 * n > max_nodes:  # still under-resolved at the finest degree allowed
+            converged[todo[coarse]] = False
+            break
+        finer = chebyshev_collocation(2 * n)[0]
+        C, t, n = _interpolate(C, t, finer), finer, 2 * n
+        todo = todo[coarse]
+    t, D, w = chebyshev_collocation(n)
+    g = field(C.reshape(-1, k), christoffel=False)[0].reshape(p, len(t), k, k)
+    V = D @ C
+    return GeodesicSolution(
+        t=t,
+        path=C,
+        velocity=V,
+        length=path_length(g, V, w),
+        energy=path_energy(g, V, w),
+        converged=converged,
+        residual=resid,
+        iterations=iterations,
+        singular_node=singular_node,
+    )
