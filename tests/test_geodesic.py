@@ -361,3 +361,36 @@ def test_plots_draw_paths_and_matrix() -> None:
     sizes = sorted((p.width, p.height) for p in ax.patches)
     np.testing.assert_allclose(sizes[0], [0.2, 0.2], rtol=1e-9)  # equator: a circle
     np.testing.assert_allclose(sorted(sizes[1]), [0.2, 0.4], rtol=1e-9)  # sin(π/6) = 1/2
+
+
+def test_large_collocation_systems_solve_after_an_explicit_thread_setting():
+    """Regression: after ``torch.set_num_threads(2)`` (which the shallow training loop calls
+    when it restores the thread count), torch's batched LU of matrices larger than 128
+    stopped with "Intel oneMKL ERROR: Parameter 6 was incorrect on entry to DLASWP" and
+    hung; the Newton systems of a 100-node path are 198 × 198."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import numpy as np, torch
+        torch.set_num_threads(2)
+        import neurogeom as ng
+        def sphere(x):
+            th, ph = x[:, 0], x[:, 1]
+            return torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], 1)
+        rm = ng.TorchResponseMap(sphere, dtype=torch.float64)
+        a, b = np.array([[1.0, 0.2], [1.3, 0.1]]), np.array([[2.0, 1.5], [0.8, 2.0]])
+        d = ng.geodesic_distance(rm, a, b, nodes=100, starts=1)
+        pa = np.stack([np.sin(a[:, 0]) * np.cos(a[:, 1]), np.sin(a[:, 0]) * np.sin(a[:, 1]), np.cos(a[:, 0])], 1)
+        pb = np.stack([np.sin(b[:, 0]) * np.cos(b[:, 1]), np.sin(b[:, 0]) * np.sin(b[:, 1]), np.cos(b[:, 0])], 1)
+        exact = np.arccos((pa * pb).sum(1))
+        assert np.allclose(d, exact, rtol=1e-8), (d, exact)
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -363,6 +363,23 @@ def _interpolate(C: torch.Tensor, t: torch.Tensor, new_t: torch.Tensor) -> torch
     return _chebyshev_matrix(new_t, n) @ torch.linalg.solve(_chebyshev_matrix(t, n), C)
 
 
+#: Above this size torch's *batched* LU (MKL getrf, CPU builds) fails after any explicit
+#: ``torch.set_num_threads`` call ("Intel oneMKL ERROR: Parameter 6 was incorrect on entry
+#: to DLASWP") and then hangs; one matrix at a time it is correct. Measured with torch
+#: 2.13 / oneMKL 2024.2: sizes up to 128 work batched, 129 and up do not.
+_BATCHED_LU_MAX = 128
+
+
+def _solve_each(A: torch.Tensor, B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``torch.linalg.solve_ex(A, B)`` for ``(b, n, n)``, ``(b, n)``; per matrix when large."""
+    if A.shape[-1] <= _BATCHED_LU_MAX or A.device.type != "cpu":
+        return torch.linalg.solve_ex(A, B)
+    parts = [torch.linalg.solve_ex(a, v) for a, v in zip(A, B, strict=True)]
+    if not parts:
+        return B.clone(), torch.zeros(0, dtype=torch.int32)
+    return torch.stack([x for x, _ in parts]), torch.stack([i for _, i in parts])
+
+
 def _newton(
     field: Field,
     C: torch.Tensor,
@@ -408,7 +425,7 @@ def _newton(
         finite &= torch.isfinite(R[act]).reshape(len(act), -1).all(1)
         lhs = torch.where(finite[:, None, None], lhs, eye)  # (LAPACK must not see NaN)
         rhs = torch.where(finite[:, None], -R[act].reshape(len(act), -1), 0.0)
-        step, info = torch.linalg.solve_ex(lhs, rhs)
+        step, info = _solve_each(lhs, rhs)
         solved = finite & (info == 0) & torch.isfinite(step).all(1)
         step = torch.where(solved[:, None], step, torch.zeros_like(step)).reshape(len(act), -1, k)
         trial = C[act].clone()
