@@ -221,8 +221,9 @@ def second_order(
     ``ng.geometry(..., curvature=True)``: one :meth:`~neurogeom.ResponseMap.layer_jets`
     call and one QR factorisation of each Jacobian
     (:func:`~neurogeom.riemann.curvature.embedding_geometry`). An estimated map that
-    provides bias-corrected Gram matrices of its jets (``layer_jet_grams``, as
-    :class:`~neurogeom.SampledResponseMap` does) gets every scalar from them
+    provides bias-corrected Gram matrices of its jets (``layer_jet_grams``, or both at once
+    from ``layer_jet_estimates``, as :class:`~neurogeom.SampledResponseMap` does) gets every
+    scalar from them
     (:func:`~neurogeom.riemann.curvature.curvature_from_gram`) and the vectors ``II`` and
     ``H`` from its estimated jets. Arguments as :func:`scalar_curvature`.
 
@@ -242,8 +243,15 @@ def second_order(
     rm, pts, T = _prepare(
         response_map, x, tangents, scale=scale, on_singular=on_singular, dtype=dtype
     )
-    grams = _estimated_grams(rm, pts, T, scale)
-    jets = rm.layer_jets(pts, T)
+    estimates = getattr(rm, "layer_jet_estimates", None)
+    grams: dict[str, Any] | None = None
+    if callable(estimates):  # an estimated map: jets and corrected Grams from one solve
+        both_ = estimates(pts, T, scale=scale)
+        jets = {layer: (J, H) for layer, (J, H, _) in both_.items()}
+        grams = {layer: G for layer, (_, _, G) in both_.items()}
+    else:
+        grams = _estimated_grams(rm, pts, T, scale)
+        jets = rm.layer_jets(pts, T)
     out = {}
     for layer in rm.layers:
         J, H = (to_tensor(j).to(torch.float64) for j in jets[layer])

@@ -546,15 +546,39 @@ class SampledResponseMap(ResponseMap):
         ``⟨II, II⟩``, ``|H|²``) are biased upward by the noise, so curvature functions take
         their scalars from :meth:`layer_jet_grams`, which corrects them.
         """
+        _, valid, W, k = self._jet_solve(x, tangents)
+        return {self.layers[0]: self._jets_from(x, valid, W, k)}
+
+    def layer_jet_estimates(
+        self, x: Any, tangents: Any = None, *, scale: Scale = "none"
+    ) -> dict[str, tuple[Any, Any, np.ndarray]]:
+        """:meth:`layer_jets` and :meth:`layer_jet_grams` together, from one weight solve.
+
+        Returns
+        -------
+        dict of str to (J (m, n, k), H (m, n, k, k), G (m, k + k², k + k²))
+            The uncorrected jets (as ``x``: numpy or torch) and the corrected Gram matrices.
+        """
+        check_scale(scale)
+        pts, valid, W, k = self._jet_solve(x, tangents)
+        J, H = self._jets_from(x, valid, W, k)
+        G, _ = self._grams_from(pts, valid, W, k, scale, 0)
+        return {self.layers[0]: (J, H, G)}
+
+    def _jet_solve(self, x: Any, tangents: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Points, their validity, and the jet weights at the valid ones (one solve)."""
         pts = self._points(x)
         T = None if tangents is None else self._tangents(tangents)
         valid = self._valid(pts)
         W, k = self._jet_weights(pts[valid], T)
+        return pts, valid, W, k
+
+    def _jets_from(self, x: Any, valid: np.ndarray, W: np.ndarray, k: int) -> tuple[Any, Any]:
         V = apply_weights(W, self.trials.mean(1))  # (m, n, k + k²)
         m, n = len(V), V.shape[1]
         J = self._fill(valid, V[:, :, :k], (n, k))
         H = self._fill(valid, V[:, :, k:].reshape(m, n, k, k), (n, k, k))
-        return {self.layers[0]: (self._like(J, x), self._like(H, x))}
+        return self._like(J, x), self._like(H, x)
 
     def layer_jet_grams(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"
@@ -624,11 +648,13 @@ class SampledResponseMap(ResponseMap):
         self, x: Any, tangents: Any, scale: Scale, B: int
     ) -> tuple[np.ndarray, np.ndarray | None]:
         check_scale(scale)
-        pts = self._points(x)
-        T = None if tangents is None else self._tangents(tangents)
-        valid = self._valid(pts)
+        pts, valid, W, k = self._jet_solve(x, tangents)
+        return self._grams_from(pts, valid, W, k, scale, B)
+
+    def _grams_from(
+        self, pts: np.ndarray, valid: np.ndarray, W: np.ndarray, k: int, scale: Scale, B: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         xs = pts[valid]
-        W, k = self._jet_weights(xs, T)
         p = k + k * k
         G = self._metric(self.estimator, xs, self.trials, C=W)
         out = self._fill(valid, self._project(G, None, scale), (p, p))

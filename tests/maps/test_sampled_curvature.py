@@ -260,3 +260,29 @@ def test_local_quartic_chooses_its_own_bandwidth_and_meets_the_sphere_accuracy()
     H = ng.mean_curvature(rm, INTERIOR, norm=True)
     assert np.median(np.abs(R / 0.02 - 1)) <= 0.15
     assert np.median(np.abs(H / 0.1 - 1)) <= 0.15
+
+
+def test_intrinsic_and_extrinsic_curvature_of_a_sampled_map_take_one_jet_solve(monkeypatch):
+    """``ng.extrinsic_curvature`` needs the jets and their corrected Grams: one weight solve."""
+    pop = simulate.AffineSurface("sphere", 8, gain=5.0, baseline=10.0, bounds=SPHERE_BOUNDS)
+    X = pop.uniform_stimuli(200, random_state=0)
+    rm = ng.SampledResponseMap(
+        X, pop.sample(X, 3, random_state=1), "local_quadratic",
+        estimator_params={"bandwidth": 0.5},
+    )  # fmt: skip
+    solves = {"n": 0}
+    real = type(rm.estimator).jet_weights
+
+    def counted(self, Xq):
+        solves["n"] += 1
+        return real(self, Xq)
+
+    monkeypatch.setattr(type(rm.estimator), "jet_weights", counted)
+    ext = ng.extrinsic_curvature(rm, INTERIOR[:4])
+    assert solves["n"] == 1
+    J, H, G = rm.layer_jet_estimates(INTERIOR[:4])["responses"]
+    J2, H2 = rm.layer_jets(INTERIOR[:4])["responses"]
+    np.testing.assert_array_equal(J, J2)
+    np.testing.assert_array_equal(H, H2)
+    np.testing.assert_array_equal(G, rm.layer_jet_grams(INTERIOR[:4])["responses"])
+    assert np.isfinite(np.asarray(ext.mean_curvature_norm)).all()
