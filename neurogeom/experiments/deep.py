@@ -43,7 +43,7 @@ from ..errors import ParameterError, SingularMetricError
 from ..maps import TorchResponseMap
 from ..measure import geometry
 from ..models.barlow import BarlowTwins, LinearProbe
-from ..models.resnet import ResNet
+from ..models.resnet import ResNet, stage_widths
 from ..slices import Line, Plane, Slice
 from .claims import spearman
 from .config import POSITIVE, RULES, one_of
@@ -52,7 +52,6 @@ from .runner import Experiment, Setting, Trainer, run
 from .train_deep import (
     Checkpoint,
     DeepTrainConfig,
-    build_model,
     extract_features,
     load_checkpoint,
     resolve_device,
@@ -549,12 +548,9 @@ def _model_label(cfg: dict[str, Any], what: str) -> str:
     return f"{what} ResNet-{cfg['depth']} ({cfg['activation']}, width x{float(cfg['width']):g})"
 
 
-def _feature_width(cfg: dict[str, Any], method: str) -> int:
-    """The pooled feature width of the configured network (without training it)."""
-    model = build_model(_train_config(cfg, method))
-    net = model.backbone if isinstance(model, BarlowTwins) else model
-    assert isinstance(net, ResNet)
-    return int(net.feature_dim)
+def _feature_width(cfg: dict[str, Any]) -> int:
+    """The pooled feature width of the configured network."""
+    return stage_widths(float(cfg["width"]))[-1]
 
 
 def _plane(cfg: dict[str, Any], data: ImageData) -> tuple[Plane, list[int]]:
@@ -575,7 +571,7 @@ def _supervised_setting(cfg: dict[str, Any], stages: bool) -> Setting:
     _validate(cfg)
     images = _load_data(cfg)
     where, index = _plane(cfg, images)
-    width = _feature_width(cfg, "supervised")
+    width = _feature_width(cfg)
     measured = (int(cfg["stage_pool"]) or width) if stages else width
     recorded: dict[str, Any] = {
         **_data_settings(images),
@@ -599,7 +595,7 @@ def _supervised_setting(cfg: dict[str, Any], stages: bool) -> Setting:
 def _barlow_setting(
     cfg: dict[str, Any], slices: list[Slice], labels: list[str] | None, images: ImageData
 ) -> Setting:
-    width = _feature_width(cfg, "barlow")
+    width = _feature_width(cfg)
     return Setting(
         measure=_barlow_measure(cfg, slices, labels, images),
         training=images,

@@ -25,13 +25,27 @@ from torch.nn import functional as F
 
 from ..errors import ParameterError
 
-__all__ = ["DEPTHS", "RESNET_ACTIVATIONS", "BasicBlock", "ResNet", "StagePool"]
+__all__ = ["DEPTHS", "RESNET_ACTIVATIONS", "BasicBlock", "ResNet", "StagePool", "stage_widths"]
 
 #: Blocks per stage for each supported depth.
 DEPTHS: dict[int, tuple[int, int, int, int]] = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 #: Activations by name; all out of place.
 RESNET_ACTIVATIONS: dict[str, type[nn.Module]] = {"gelu": nn.GELU, "relu": nn.ReLU}
 _BASE_WIDTHS = (64, 128, 256, 512)
+
+
+def stage_widths(width: float) -> tuple[int, int, int, int]:
+    """Channels of the four stages at a width multiplier (each rounded, at least 1).
+
+    The last is the pooled feature width (:attr:`ResNet.feature_dim`).
+
+    Examples
+    --------
+    >>> stage_widths(1 / 16)
+    (4, 8, 16, 32)
+    """
+    a, b, c, d = (max(1, round(w * width)) for w in _BASE_WIDTHS)
+    return a, b, c, d
 
 
 def _activation(name: str) -> nn.Module:
@@ -170,7 +184,7 @@ class ResNet(nn.Module):
             raise ParameterError(f"width={width} must be positive (1 is the standard network).")
         _activation(activation)
         self.depth, self.activation, self.width = depth, activation, float(width)
-        self.widths = tuple(max(1, round(w * width)) for w in _BASE_WIDTHS)
+        self.widths = stage_widths(width)
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, self.widths[0], 3, 1, 1, bias=False),
             nn.BatchNorm2d(self.widths[0]),
