@@ -588,7 +588,7 @@ _CURVATURE_VARIABLES = ("ricci_scalar", "mean_curvature_norm", "principal_curvat
 CURVATURE_METHOD = (
     "neurogeom.curvature.second_order: second derivatives of the responses from the map's "
     "layer_jets (exact torch.func jets in float64 for torch maps, central differences of the "
-    "Jacobian otherwise, a local quadratic fit with noise-bias-corrected products for "
+    "Jacobian otherwise, a local polynomial fit (degree >= 2) with noise-bias-corrected products for "
     "sampled maps), one QR factorisation of J for Christoffel symbols J+ d2r, the Gauss "
     "equation and the second fundamental form II = (I - P) d2r; R = g^bd R^a_bad (2/a**2 on a "
     "sphere of radius a), H = trace(II)/k, principal curvatures along H/|H|; NaN where the "

@@ -240,7 +240,7 @@ class JacobianEstimator(BaseEstimator):
     def jet_weights(self, Xq: Any) -> tuple[np.ndarray, np.ndarray]:
         """Weights of the Jacobian ``(m, d, M)`` and of the Hessian ``(m, d, d, M)``.
 
-        Linear smoothers that estimate second derivatives (the local quadratic) override
+        Linear smoothers that estimate second derivatives (local fits of degree >= 2) override
         this; ``Ĥ[q, :, a, b] = C2[q, a, b] @ R``. The default refuses.
         """
         raise InputTypeError(

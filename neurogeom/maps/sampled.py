@@ -147,8 +147,9 @@ class SampledResponseMap(ResponseMap):
     Notes
     -----
     Curvature (``ng.scalar_curvature``, ``ng.extrinsic_curvature``,
-    ``ng.geometry(..., curvature=True)``) needs ``estimator="local_quadratic"``: the
-    Jacobian and the Hessian come from one local quadratic fit (:meth:`layer_jets`), and
+    ``ng.geometry(..., curvature=True)``) needs a local fit of degree 2 or more
+    (``"local_quartic"`` is made for it, ``"local_quadratic"``, ``"local_cubic"``): the
+    Jacobian and the Hessian come from one local polynomial fit (:meth:`layer_jets`), and
     every product of them is bias-corrected (:meth:`layer_jet_grams`), with bootstrap
     resamples for intervals (:meth:`layer_jet_gram_resamples`).
 
@@ -539,9 +540,9 @@ class SampledResponseMap(ResponseMap):
     def layer_jets(self, x: Any, tangents: Any = None) -> dict[str, tuple[Any, Any]]:
         """Estimated Jacobians ``(m, n, k)`` and Hessians ``(m, n, k, k)`` of the mean responses.
 
-        The slope and quadratic coefficients of one local quadratic fit per query
-        (``estimator="local_quadratic"``; other estimators raise
-        :class:`~neurogeom.errors.InputTypeError`), NaN at invalid points. These are the
+        The slope and quadratic coefficients of one local polynomial fit of degree 2 or more
+        per query (``"local_quadratic"``, ``"local_cubic"``, ``"local_quartic"``; other
+        estimators raise :class:`~neurogeom.errors.InputTypeError`), NaN at invalid points. These are the
         *uncorrected* derivative estimates: products of them (``ĴᵀĴ``, the Gauss equation's
         ``⟨II, II⟩``, ``|H|²``) are biased upward by the noise, so curvature functions take
         their scalars from :meth:`layer_jet_grams`, which corrects them.
