@@ -20,6 +20,7 @@ from ..errors import (
     ShapeError,
 )
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
+from ..riemann.debias import positive_noise_correction
 from ..riemann.intervals import bootstrap_intervals
 from ..riemann.metric import Scale, check_scale
 from ..riemann.volume import relative_zero
@@ -184,6 +185,7 @@ class SampledResponseMap(ResponseMap):
         stimulus_names: Any = None,
         stimulus_units: Any = None,
         layout: str | None = None,
+        positive: bool = True,
     ) -> None:
         if correction not in CORRECTIONS:
             raise ParameterError(f"correction={correction!r}; use one of {CORRECTIONS}.")
@@ -192,6 +194,8 @@ class SampledResponseMap(ResponseMap):
         if on_invalid not in ("raise", "flag"):
             raise ParameterError(f"on_invalid={on_invalid!r}; use 'raise' or 'flag'.")
         n_bootstrap = check_count(n_bootstrap, "n_bootstrap", 0)
+        if not isinstance(positive, (bool, np.bool_)):
+            raise ParameterError(f"positive={positive!r}; expected True or False.")
         if not isinstance(min_rate, (int, float, np.number)) or not math.isfinite(min_rate):
             raise ParameterError(f"min_rate={min_rate!r}; expected a finite number (a rate).")
         X = _values(stimuli, "stimuli")
@@ -210,7 +214,7 @@ class SampledResponseMap(ResponseMap):
             )
         X, trials = _group_repeats(X, trials)
         self.stimuli, self.trials = X, trials
-        self.noise, self.correction = noise, correction
+        self.noise, self.correction, self.positive = noise, correction, bool(positive)
         self.domain, self.on_invalid = domain, on_invalid
         self.n_bootstrap, self.min_rate = int(n_bootstrap), float(min_rate)
         self.random_state = random_state
@@ -657,7 +661,9 @@ class SampledResponseMap(ResponseMap):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         xs = pts[valid]
         p = k + k * k
-        G = self._metric(self.estimator, xs, self.trials, C=W)
+        # the jet Gram stays the unbiased subtraction: curvature is a difference of its
+        # entries, which a positive (upward-biased at weak signal) rule would distort
+        G = self._metric(self.estimator, xs, self.trials, C=W, positive=False)
         out = self._fill(valid, self._project(G, None, scale), (p, p))
         if B == 0:
             return out, None
@@ -667,7 +673,7 @@ class SampledResponseMap(ResponseMap):
                 "these responses have one trial per presentation. Record repeated trials, "
                 "or build the map with n_bootstrap=0."
             )
-        return out, self._resamples(xs, valid, G, W, None, None, scale, B)
+        return out, self._resamples(xs, valid, G, W, None, None, scale, B, positive=False)
 
     def layer_metrics(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"
@@ -719,27 +725,85 @@ class SampledResponseMap(ResponseMap):
         C: np.ndarray | None = None,
         correction: Any = "default",
         rates: np.ndarray | None = None,
+        positive: bool | None = None,
     ) -> np.ndarray:
         """Corrected metric ``(m, d, d)`` at validated points from trials ``(P, T, n)``.
 
         ``est`` is the estimator fitted to ``trials`` (with ``weights``): the map's own or a
         bootstrap refit. Nothing on ``self`` changes, so queries may run in parallel threads.
+        With the analytic correction and ``positive`` (default: the map's), the subtracted
+        estimate goes through :func:`~neurogeom.riemann.positive_noise_correction`.
         """
         correction = self.correction if correction == "default" else correction
+        positive = self.positive if positive is None else positive
+        if correction == "analytic":
+            S, N, terms = self._subtracted(est, x, trials, weights, C, rates, terms=positive)
+            return positive_noise_correction(S, N, terms) if terms is not None else S
         kind, inv_rate = self._metric_weights(est, x, rates)
         if correction == "crossfit":
             return self._crossfit(est, x, trials, kind, inv_rate, C)
-        means = trials.mean(1)
         if C is None and est.linear:
             C = est.linear_weights(x)
-        J = apply_weights(C, means) if C is not None else est.jacobian(x)
+        J = apply_weights(C, trials.mean(1)) if C is not None else est.jacobian(x)
         Jw = self._weighted(J, kind, inv_rate)
-        g = np.einsum("mna,mnb->mab", Jw, Jw)
-        if correction == "analytic":
-            assert C is not None
-            g = g * self.wishart_factor_
-            g = g - propagate(C, self._tau(est, kind, inv_rate, trials, means, weights))
-        return 0.5 * (g + np.swapaxes(g, 1, 2))
+        return _symmetric(np.einsum("mna,mnb->mab", Jw, Jw))
+
+    def _subtracted(
+        self,
+        est: JacobianEstimator,
+        x: np.ndarray,
+        trials: np.ndarray,
+        weights: np.ndarray | None,
+        C: np.ndarray | None,
+        rates: np.ndarray | None,
+        *,
+        terms: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The analytic correction's parts: ``S = ĝ_naive − N``, ``N`` and (with ``terms``)
+        the per-neuron components ``Nᵢ`` of ``N``, ``(m, n, d, d)``."""
+        kind, inv_rate = self._metric_weights(est, x, rates)
+        means = trials.mean(1)
+        C = est.linear_weights(x) if C is None else C
+        Jw = self._weighted(apply_weights(C, means), kind, inv_rate)
+        g = np.einsum("mna,mnb->mab", Jw, Jw) * self.wishart_factor_
+        N = _symmetric(propagate(C, self._tau(est, kind, inv_rate, trials, means, weights)))
+        S = _symmetric(g) - N
+        if not terms:
+            return S, N, None
+        return S, N, self._noise_terms(C, kind, inv_rate, trials, means, weights)
+
+    def _noise_terms(
+        self,
+        C: np.ndarray,
+        kind: str,
+        inv_rate: np.ndarray | None,
+        trials: np.ndarray,
+        means: np.ndarray,
+        weights: np.ndarray | None,
+    ) -> np.ndarray:
+        """Per-neuron components ``Nᵢ = Σₖ cₖcₖᵀ τₖᵢ`` of the noise term, ``(m, n, d, d)``.
+
+        ``τₖᵢ`` is neuron i's share of row k's noise variance (in metric units, as in
+        :meth:`_tau`): the trial spread per neuron, the Poisson rate, or — whitened noise and
+        single-trial residuals, whose split over neurons is not estimated — equal shares.
+        """
+        m, d, M = C.shape
+        n, T = trials.shape[2], trials.shape[1]
+        if kind == "poisson":
+            v = np.clip(means, 0, None) / T  # (M, n), times each query's inverse rates
+        elif kind == "identity" and T >= 2:
+            v = trials.var(axis=1, ddof=1) / T
+        else:
+            tau = self._tau_total(kind, trials)
+            v = np.repeat(tau[:, None] / n, n, axis=1)
+        if weights is not None:
+            v = v / np.where(weights > 0, weights, 1.0)[:, None]
+        CC = (C[:, :, None, :] * C[:, None, :, :]).reshape(m, d * d, M)
+        terms = (CC @ v).transpose(0, 2, 1)  # (m, n, d²)
+        if kind == "poisson":
+            assert inv_rate is not None
+            terms = terms * inv_rate[:, :, None]
+        return terms.reshape(m, n, d, d)
 
     def _tau(
         self,
@@ -751,18 +815,21 @@ class SampledResponseMap(ResponseMap):
         weights: np.ndarray | None,
     ) -> np.ndarray:
         """Noise variance of each row in metric units: (P,) or (m, P)."""
-        T = trials.shape[1]
         if kind == "poisson":
             assert inv_rate is not None
-            tau = inv_rate @ np.clip(means, 0, None).T / T  # Poisson: variance = mean
-        elif kind == "whiten":
-            assert self.whitened_row_variance_ is not None
-            tau = np.full(len(means), self.whitened_row_variance_)
+            tau = inv_rate @ np.clip(means, 0, None).T / trials.shape[1]  # variance = mean
         else:
-            tau = self._row_variances(trials)
+            tau = self._tau_total(kind, trials)
         if weights is not None:  # a row drawn w times counts w times, each with full noise
             tau = tau / np.where(weights > 0, weights, 1.0)
         return np.asarray(tau)
+
+    def _tau_total(self, kind: str, trials: np.ndarray) -> np.ndarray:
+        """Total noise variance per row, ``(P,)``, for whitened or unweighted metrics."""
+        if kind == "whiten":
+            assert self.whitened_row_variance_ is not None
+            return np.full(len(trials), self.whitened_row_variance_)
+        return self._row_variances(trials)
 
     def _halves(self, trials: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
         T = trials.shape[1]
@@ -863,8 +930,16 @@ class SampledResponseMap(ResponseMap):
         T: np.ndarray | None,
         scale: Scale,
         B: int,
+        positive: bool = True,
     ) -> np.ndarray:
-        """``(B, m, k, k)`` resampled corrected metrics, recentred on the estimate ``g``."""
+        """``(B, m, k, k)`` resampled corrected metrics, recentred on the estimate ``g``.
+
+        With the positive analytic correction (``positive`` and the map's settings) each
+        resample's fluctuation ``Δ_b`` is added to the subtracted estimate ``S`` and mapped
+        by the same rule as the point estimate (the data's noise term and its spread), so
+        every resample is positive definite; otherwise it is applied to ``g`` by
+        :func:`_recentred`.
+        """
         rng = np.random.default_rng(np.random.SeedSequence([int(self.random_state), 1]))
         P, n_trials, _ = self.trials.shape
         est = self.estimator
@@ -872,16 +947,25 @@ class SampledResponseMap(ResponseMap):
         # are the observed means), so resampled corrected estimates scatter around the
         # naive estimate: recentre them on the corrected point estimate.
         naive = self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
-        root = _positive_root(g)
+        mapped = positive and self.positive and self.correction == "analytic"
+        if mapped:
+            S, N, terms = self._subtracted(est, xs, self.trials, None, C, rates, terms=True)
+            assert terms is not None
+        else:
+            root = _positive_root(g)
         out = []
         for _ in range(B):
             if n_trials >= 2:
                 idx = rng.integers(0, n_trials, size=(P, n_trials))
                 resampled = np.take_along_axis(self.trials, idx[:, :, None], 1)
-                gb = self._metric(est, xs, resampled, C=C, rates=rates)
+                gb = self._metric(est, xs, resampled, C=C, rates=rates, positive=False)
             else:
                 gb = self._resample_presentations(xs, rng)
-            gb = self._project(_recentred(g, root, gb - naive), T, scale)
+            if mapped:
+                gb = positive_noise_correction(S + gb - naive, N, terms)
+            else:
+                gb = _recentred(g, root, gb - naive)
+            gb = self._project(gb, T, scale)
             out.append(self._fill(valid, gb, gb.shape[1:]))
         return np.stack(out)
 
@@ -931,7 +1015,7 @@ class SampledResponseMap(ResponseMap):
                 "Widen the bandwidth (estimator_params={'bandwidth': ...}), record repeated "
                 "trials (then trials are resampled instead), or pass n_bootstrap=0."
             ) from None
-        return self._metric(est, x, self.trials, weights=counts, C=C)
+        return self._metric(est, x, self.trials, weights=counts, C=C, positive=False)
 
 
 def _group_repeats(X: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -949,6 +1033,10 @@ def _group_repeats(X: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.nd
         return X, trials
     order = np.argsort(inverse.reshape(-1), kind="stable")
     return conditions, trials[order, 0].reshape(len(conditions), int(counts[0]), -1)
+
+
+def _symmetric(g: np.ndarray) -> np.ndarray:
+    return 0.5 * (g + np.swapaxes(g, 1, 2))
 
 
 def _positive_root(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

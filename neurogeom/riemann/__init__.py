@@ -16,6 +16,7 @@ from .curvature import (
     metric_jet,
     metric_jets,
 )
+from .debias import positive_noise_correction
 from .intervals import bootstrap_intervals
 from .metric import pullback_metric
 from .shallow import (
@@ -46,6 +47,7 @@ __all__ = [
     "log_volume_element",
     "log_volume_from_spectrum",
     "metric_spectrum",
+    "positive_noise_correction",
     "pullback_metric",
     "relative_zero",
     "spectrum_tolerance",
