@@ -20,7 +20,7 @@ from ..errors import (
     ShapeError,
 )
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
-from ..riemann.debias import positive_noise_correction
+from ..riemann.debias import positive_noise_correction, positive_resamples, resolution_weights
 from ..riemann.intervals import bootstrap_intervals
 from ..riemann.metric import Scale, check_scale
 from ..riemann.volume import relative_zero
@@ -500,8 +500,7 @@ class SampledResponseMap(ResponseMap):
         outside, (sparse, neff) = self._outside(pts), self._sparse(pts)
         valid = self._valid(pts, outside=outside, sparse=sparse, neff=neff)
         xs, est = pts[valid], self.estimator
-        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
-        f = None if rates is None else rates @ est.responses_
+        C, f, A = self._metric_solve(xs)
         g = self._metric(est, xs, self.trials, C=C, rates=f)
         name = self.layers[0]
         projected = self._project(g, T, scale)
@@ -509,7 +508,7 @@ class SampledResponseMap(ResponseMap):
         flags = self._flags(pts, valid, outside, sparse, neff, metric, est, xs, f)
         res = None
         if resamples and self.n_bootstrap > 0:
-            res = {name: self._resamples(xs, valid, g, C, f, T, scale, self.n_bootstrap)}
+            res = {name: self._resamples(xs, valid, g, C, f, T, scale, self.n_bootstrap, A=A)}
         return Measurement(metrics={name: metric}, flags=flags, resamples=res, estimated=True)
 
     def _flags(
@@ -692,6 +691,49 @@ class SampledResponseMap(ResponseMap):
         if scale == "width":
             g = g / self.trials.shape[2]
         return g
+
+    def _metric_solve(
+        self, xs: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """Metric weights ``C`` (m, d, M), Poisson rates (m, n) and the direction blend ``A``.
+
+        With the positive analytic correction and a bias-corrected estimator (degree
+        ``p + 2`` at the degree-``p`` bandwidth), the Jacobian along each direction of the
+        metric is taken from the bias-corrected fit where that direction is resolved above
+        the noise and from the degree-``p`` fit (at the same bandwidth, several times less
+        variance) where it is not: ``C = C_p + Aᵀ(C_{p+2} − C_p)`` with ``A`` from
+        :func:`~neurogeom.riemann.resolution_weights` of the bias-corrected estimate.
+        ``A`` is None where the rule does not apply.
+        """
+        est = self.estimator
+        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
+        f = None if rates is None else rates @ est.responses_
+        base_degree = getattr(est, "degree", None)
+        if (
+            C is None
+            or not (self.positive and self.correction == "analytic")
+            or getattr(est, "degree_", base_degree) == base_degree
+        ):
+            return C, f, None
+        S, N, terms = self._subtracted(est, xs, self.trials, None, C, f, terms=True)
+        assert terms is not None
+        A = resolution_weights(S, N, terms)
+        return self._blend(est, xs, C, A, None), f, A
+
+    def _blend(
+        self,
+        est: JacobianEstimator,
+        xs: np.ndarray,
+        C: np.ndarray,
+        A: np.ndarray,
+        sample_weight: np.ndarray | None,
+    ) -> np.ndarray:
+        """``C_p + Aᵀ(C − C_p)``: the degree-``p`` weights of ``est`` refitted at its bandwidth."""
+        base = est.frozen()
+        base.set_params(bias_correction=False)
+        base.fit(self.stimuli, self.trials.mean(1), sample_weight=sample_weight)
+        C_p = base.linear_weights(xs)
+        return np.asarray(C_p + np.swapaxes(A, 1, 2) @ (C - C_p))
 
     def _metric_weights(
         self, est: JacobianEstimator, x: np.ndarray, rates: np.ndarray | None = None
@@ -915,10 +957,9 @@ class SampledResponseMap(ResponseMap):
         T = None if tangents is None else self._tangents(tangents)
         valid = self._valid(pts)
         xs, est = pts[valid], self.estimator
-        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
-        f = None if rates is None else rates @ est.responses_
+        C, f, A = self._metric_solve(xs)
         g = self._metric(est, xs, self.trials, C=C, rates=f)
-        return {self.layers[0]: self._resamples(xs, valid, g, C, f, T, scale, B)}
+        return {self.layers[0]: self._resamples(xs, valid, g, C, f, T, scale, B, A=A)}
 
     def _resamples(
         self,
@@ -931,13 +972,17 @@ class SampledResponseMap(ResponseMap):
         scale: Scale,
         B: int,
         positive: bool = True,
+        A: np.ndarray | None = None,
     ) -> np.ndarray:
         """``(B, m, k, k)`` resampled corrected metrics, recentred on the estimate ``g``.
 
-        With the positive analytic correction (``positive`` and the map's settings) each
-        resample's fluctuation ``Δ_b`` is added to the subtracted estimate ``S`` and mapped
-        by the same rule as the point estimate (the data's noise term and its spread), so
-        every resample is positive definite; otherwise it is applied to ``g`` by
+        ``A`` is the data's direction blend (:meth:`_metric_solve`), held fixed in
+        single-trial refits.
+
+        With the positive analytic correction (``positive`` and the map's settings) the
+        fluctuations ``Δ_b`` of the subtracted estimate ``S`` become posterior quantiles of
+        the non-negative noise-frame eigenvalues (:func:`~neurogeom.riemann.positive_resamples`),
+        so every resample is positive definite; otherwise each is applied to ``g`` by
         :func:`_recentred`.
         """
         rng = np.random.default_rng(np.random.SeedSequence([int(self.random_state), 1]))
@@ -948,23 +993,24 @@ class SampledResponseMap(ResponseMap):
         # naive estimate: recentre them on the corrected point estimate.
         naive = self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
         mapped = positive and self.positive and self.correction == "analytic"
-        if mapped:
-            S, N, terms = self._subtracted(est, xs, self.trials, None, C, rates, terms=True)
-            assert terms is not None
-        else:
-            root = _positive_root(g)
-        out = []
+        root = None if mapped else _positive_root(g)
+        deltas = []
         for _ in range(B):
             if n_trials >= 2:
                 idx = rng.integers(0, n_trials, size=(P, n_trials))
                 resampled = np.take_along_axis(self.trials, idx[:, :, None], 1)
                 gb = self._metric(est, xs, resampled, C=C, rates=rates, positive=False)
             else:
-                gb = self._resample_presentations(xs, rng)
-            if mapped:
-                gb = positive_noise_correction(S + gb - naive, N, terms)
-            else:
-                gb = _recentred(g, root, gb - naive)
+                gb = self._resample_presentations(xs, rng, A)
+            deltas.append(gb - naive)
+        if mapped:
+            S, N, _ = self._subtracted(est, xs, self.trials, None, C, rates, terms=False)
+            resampled_g = positive_resamples(S, N, np.stack(deltas))
+        else:
+            assert root is not None
+            resampled_g = np.stack([_recentred(g, root, delta) for delta in deltas])
+        out = []
+        for gb in resampled_g:
             gb = self._project(gb, T, scale)
             out.append(self._fill(valid, gb, gb.shape[1:]))
         return np.stack(out)
@@ -991,7 +1037,9 @@ class SampledResponseMap(ResponseMap):
         assert res is not None
         return bootstrap_intervals(res[self.layers[0]], level)
 
-    def _resample_presentations(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _resample_presentations(
+        self, x: np.ndarray, rng: np.random.Generator, A: np.ndarray | None = None
+    ) -> np.ndarray:
         """One bootstrap metric of single-trial data: presentations drawn with replacement.
 
         The estimator is refitted with the draw counts as sample weights; the refit is
@@ -1008,6 +1056,8 @@ class SampledResponseMap(ResponseMap):
         est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
         try:
             C = est.linear_weights(x) if est.linear else None
+            if C is not None and A is not None:
+                C = self._blend(est, x, C, A, counts)
         except InsufficientSamplesError as err:
             raise InsufficientSamplesError(
                 "bootstrapping single-trial data draws presentations with replacement; in "
