@@ -144,6 +144,16 @@ class SampledResponseMap(ResponseMap):
         reading) or ``"condition,neuron,trial"`` (transposed on intake). DataArrays name
         their dims instead.
     random_state : int
+    positive : bool
+        With ``correction="analytic"``: ``True`` (default) keeps the corrected metric positive
+        definite — each eigenvalue of the subtracted estimate in the frame of the noise term
+        is replaced by its posterior mean under a flat prior on non-negative values
+        (:func:`~neurogeom.riemann.positive_noise_correction`; unchanged where the signal is
+        resolved, a noise floor where it is not), bootstrap resamples are posterior
+        quantiles (:func:`~neurogeom.riemann.positive_resamples`), and with a bias-corrected
+        estimator the Jacobian along unresolved directions comes from the degree-p fit
+        (:func:`~neurogeom.riemann.resolution_weights`). ``False``: the plain subtraction,
+        unbiased and possibly indefinite (flagged). Ignored by the other corrections.
 
     Notes
     -----
@@ -248,12 +258,13 @@ class SampledResponseMap(ResponseMap):
         """How the geometry is estimated, for a Dataset's record.
 
         ``estimator``, ``bandwidth`` (per named stimulus dimension, where the estimator has
-        one), ``bandwidth_method``, ``correction``, ``noise``, ``n_bootstrap``.
+        one), ``bandwidth_method``, ``correction``, ``positive``, ``noise``, ``n_bootstrap``.
         """
         est = self.estimator
         out: dict[str, Any] = {
             "estimator": type(est).__name__,
             "correction": self.correction,
+            "positive": self.positive and self.correction == "analytic",
             "noise": _noise_name(self.noise),
             "n_bootstrap": self.n_bootstrap,
         }

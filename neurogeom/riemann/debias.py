@@ -59,7 +59,7 @@ def positive_noise_correction(corrected: Any, noise: Any, noise_terms: Any) -> n
     .. math:: \psi(x) = x + \kappa\,\varphi(x/\kappa)/\Phi(x/\kappa) > 0,
 
     and the estimate is ``R⁻¹ V ψ(X) Vᵀ R⁻¹``. Bias: ``ψ(x) − x`` is ``κ φ(z)/Φ(z)``,
-    ``z = x/κ``: 0.8 κ at ``x = 0``, below ``10⁻³ κ`` for ``z > 3.2`` — unbiased where the
+    ``z = x/κ``: 0.8 κ at ``x = 0``, below ``10⁻³ κ`` for ``z > 3.5`` — unbiased where the
     signal dominates the noise fluctuation, biased upward (never indefinite) where it does
     not. The rule is invariant under a change of coordinates ``S, N, Nᵢ ↦ AᵀSA, AᵀNA,
     AᵀNᵢA`` (the generalised eigenproblem of ``S`` and ``N`` is). Where ``N`` is not

@@ -77,3 +77,36 @@ def test_crossfit_and_naive_ignore_the_rule_and_bad_values_are_refused():
         np.testing.assert_array_equal(a.metric(Q), b.metric(Q))
     with pytest.raises(ParameterError, match="positive='yes'; expected True or False"):
         ng.SampledResponseMap(X, R, positive="yes")
+
+
+def bias_corrected(R, Xs, bias_correction=True, **kw):
+    params = {"bandwidth": 0.3, "bias_correction": bias_correction}
+    return ng.SampledResponseMap(Xs, R, estimator_params=params, **kw)
+
+
+def test_resolved_directions_keep_the_bias_corrected_estimate():
+    """Strong signal: every direction is resolved (w = 1), so the degree-3 fit is used as is."""
+    W = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [0.5, -0.5]])
+    pop = sim.LinearPopulation(W)
+    Xs = pop.uniform_stimuli(400, random_state=0)
+    R = pop.sample(Xs, 4, noise=0.3, random_state=1)
+    q = np.array([[0.0, 0.0], [0.3, -0.2]])
+    g = bias_corrected(R, Xs).metric(q)
+    np.testing.assert_allclose(g, bias_corrected(R, Xs, positive=False).metric(q), rtol=1e-10)
+
+
+def test_unresolved_directions_take_the_lower_variance_degree_p_fit():
+    """No signal: nothing is resolved (w = Φ(z − 1.96) small), so the estimate's scale — a
+    noise floor, there is no signal — is the degree-1 fit's (whose noise term is 6.5 times
+    smaller than degree 3's here), not degree 3's: log-closer to the former."""
+    R = FLAT.sample(X, 3, noise=1.0, random_state=3)
+
+    def trace(g):
+        return np.trace(g, axis1=1, axis2=2)
+
+    naive = trace(bias_corrected(R, X, correction=None).metric(Q)) / trace(
+        bias_corrected(R, X, False, correction=None).metric(Q)
+    )
+    assert np.median(naive) > 5
+    ratio = trace(bias_corrected(R, X).metric(Q)) / trace(bias_corrected(R, X, False).metric(Q))
+    assert 1 <= np.median(ratio) < np.sqrt(np.median(naive))

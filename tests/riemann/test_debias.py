@@ -7,7 +7,7 @@ import pytest
 from scipy.integrate import quad
 
 from neurogeom.errors import NonFiniteError, ShapeError
-from neurogeom.riemann import positive_noise_correction
+from neurogeom.riemann import positive_noise_correction, positive_resamples, resolution_weights
 
 
 def scalar(x, kappa_sq_n=50):
@@ -105,3 +105,78 @@ def test_bad_shapes_and_values_are_refused():
     bad[0, 0, 0] = np.nan
     with pytest.raises(NonFiniteError):
         positive_noise_correction(bad, N, terms)
+
+
+# -- intervals: posterior quantiles -------------------------------------------------------
+
+
+def test_resamples_are_the_truncated_normal_quantiles_of_the_bootstrap_probabilities():
+    """s_b = the quantile, at Φ(δ_b/σ), of Normal(x, σ²) truncated to s ≥ 0 (scipy's truncnorm)."""
+    from scipy.stats import norm, truncnorm
+
+    rng = np.random.default_rng(5)
+    x = np.array([-0.3, 0.0, 0.2, 1.0])  # noise-frame eigenvalues (N = 1)
+    delta = rng.normal(0, 0.4, size=(50, 4))
+    out = positive_resamples(x[:, None, None], np.ones((4, 1, 1)), delta[:, :, None, None])
+    sigma = np.sqrt((delta**2).mean(0))
+    for a in range(4):
+        lo = (0 - x[a]) / sigma[a]
+        want = truncnorm.ppf(norm.cdf(delta[:, a] / sigma[a]), lo, np.inf, loc=x[a], scale=sigma[a])
+        np.testing.assert_allclose(out[:, a, 0, 0], want, rtol=1e-8)
+    assert (out > 0).all()
+
+
+def test_resamples_equal_the_additive_ones_where_the_signal_is_strong():
+    rng = np.random.default_rng(6)
+    _, N, _ = random_problem(rng, m=10, k=2)
+    S = 1e3 * N
+    D = rng.normal(size=(20, 10, 2, 2)) * 0.1 * np.abs(N).max()
+    D = D + np.swapaxes(D, 2, 3)
+    out = positive_resamples(S, N, D)
+    np.testing.assert_allclose(out, S[None] + D, rtol=1e-9, atol=1e-9 * np.abs(S).max())
+
+
+def test_resamples_are_positive_definite_and_invariant_under_coordinates():
+    rng = np.random.default_rng(7)
+    S, N, _ = random_problem(rng, m=20, k=2)
+    D = rng.normal(size=(30, 20, 2, 2)) * np.abs(N).max()
+    D = D + np.swapaxes(D, 2, 3)
+    out = positive_resamples(S, N, D)
+    assert (np.linalg.eigvalsh(out)[..., 0] > 0).all()
+    A = rng.normal(size=(2, 2)) + 2 * np.eye(2)
+    moved = positive_resamples(A.T @ S @ A, A.T @ N @ A, A.T @ D @ A)
+    np.testing.assert_allclose(moved, A.T @ out @ A, rtol=1e-8, atol=1e-8 * np.abs(moved).max())
+    with pytest.raises(ShapeError, match="fluctuations have shape"):
+        positive_resamples(S, N, D[:, :3])
+
+
+# -- which directions are resolved --------------------------------------------------------
+
+
+def test_resolution_weights_closed_form_on_a_diagonal_problem():
+    """N = I from n equal components (κ² = 2/n): A = diag(Φ(x_a/κ − 1.96))."""
+    from scipy.stats import norm
+
+    n, x = 8, np.array([-0.2, 0.1, 0.6, 3.0])
+    kappa = np.sqrt(2 / n)
+    S = np.diag(x)[None]
+    terms = np.broadcast_to(np.eye(4) / n, (1, n, 4, 4))
+    A = resolution_weights(S, np.eye(4)[None], terms)[0]
+    np.testing.assert_allclose(A, np.diag(norm.cdf(x / kappa - 1.959963984540054)), atol=1e-12)
+
+
+def test_resolution_weights_transform_as_a_linear_map_of_tangent_vectors():
+    """Coordinates changed by M (S ↦ MᵀSM, …): A ↦ M⁻¹AM, so Ĵ·A is coordinate-free."""
+    rng = np.random.default_rng(8)
+    S, N, terms = random_problem(rng, m=15, k=3)
+    S = S + 3 * N  # some directions resolved, some not
+    M = rng.normal(size=(3, 3)) + 2 * np.eye(3)
+    A = resolution_weights(S, N, terms)
+    moved = resolution_weights(M.T @ S @ M, M.T @ N @ M, M.T @ terms @ M)
+    np.testing.assert_allclose(moved, np.linalg.inv(M) @ A @ M, rtol=1e-8, atol=1e-9)
+    w = np.linalg.eigvals(A).real
+    assert (w > 0).all() and (w < 1).all() and (w > 0.5).any() and (w < 0.5).any()
+    N0 = np.zeros_like(N)
+    np.testing.assert_array_equal(
+        resolution_weights(S, N0, 0 * terms), np.broadcast_to(np.eye(3), S.shape)
+    )
