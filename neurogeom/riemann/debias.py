@@ -19,9 +19,10 @@ import math
 from typing import Any
 
 import numpy as np
+import torch
 from scipy.special import erfcx, ndtr, ndtri
 
-from .._arrays import check_finite
+from .._arrays import as_array, check_finite
 from ..errors import ShapeError
 from .volume import relative_zero
 
@@ -108,13 +109,20 @@ def positive_noise_correction(corrected: Any, noise: Any, noise_terms: Any) -> n
     return out
 
 
+def _float(x: Any, name: str) -> np.ndarray:
+    """Float64 numpy values through the package's intake (refuses strings, complex, ragged)."""
+    arr = as_array(x, name)
+    if isinstance(arr, torch.Tensor):
+        arr = arr.cpu().numpy()
+    return np.asarray(arr, dtype=np.float64)
+
+
 def _checked(corrected: Any, noise: Any, noise_terms: Any) -> tuple[Any, Any, Any]:
     """``S``, ``N`` (m, k, k) and ``Nᵢ`` (m, n, k, k) as float64, shapes and finiteness checked.
 
     ``noise_terms`` None: only ``S`` and ``N`` (the components are returned as None).
     """
-    S = np.asarray(corrected, dtype=np.float64)
-    N = np.asarray(noise, dtype=np.float64)
+    S, N = _float(corrected, "corrected"), _float(noise, "noise")
     if S.ndim != 3 or S.shape[-1] != S.shape[-2] or N.shape != S.shape:
         raise ShapeError(
             f"corrected has shape {S.shape} and noise {N.shape}; expected both (m, k, k)."
@@ -123,7 +131,7 @@ def _checked(corrected: Any, noise: Any, noise_terms: Any) -> tuple[Any, Any, An
     check_finite(N, "noise")
     if noise_terms is None:
         return S, N, None
-    terms = np.asarray(noise_terms, dtype=np.float64)
+    terms = _float(noise_terms, "noise_terms")
     m, k = S.shape[0], S.shape[-1]
     if terms.ndim != 4 or terms.shape[0] != m or terms.shape[2:] != (k, k):
         raise ShapeError(f"noise_terms have shape {terms.shape}; expected ({m}, n, {k}, {k}).")
@@ -184,7 +192,7 @@ def positive_resamples(corrected: Any, noise: Any, fluctuations: Any) -> np.ndar
            [1.304, 6.   ]])
     """
     S, N, _ = _checked(corrected, noise, None)
-    D = np.asarray(fluctuations, dtype=np.float64)
+    D = _float(fluctuations, "fluctuations")
     if D.ndim != 4 or D.shape[1:] != S.shape:
         raise ShapeError(
             f"fluctuations have shape {D.shape}; expected (B, {', '.join(map(str, S.shape))})."

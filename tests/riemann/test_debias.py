@@ -180,3 +180,18 @@ def test_resolution_weights_transform_as_a_linear_map_of_tangent_vectors():
     np.testing.assert_array_equal(
         resolution_weights(S, N0, 0 * terms), np.broadcast_to(np.eye(3), S.shape)
     )
+
+
+def test_non_numeric_and_torch_inputs():
+    import torch
+
+    from neurogeom.errors import InputTypeError
+
+    with pytest.raises(InputTypeError, match="corrected"):
+        positive_noise_correction([["a"]], np.eye(1)[None], np.ones((1, 1, 1, 1)))
+    S, N, terms = random_problem(np.random.default_rng(9), m=3, k=2, n=4)
+    np.testing.assert_allclose(
+        positive_noise_correction(torch.tensor(S), torch.tensor(N), torch.tensor(terms)),
+        positive_noise_correction(S, N, terms),
+        rtol=1e-12,
+    )
