@@ -688,10 +688,11 @@ class SampledResponseMap(ResponseMap):
     def layer_metrics(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"
     ) -> dict[str, Any]:
-        """Bias-corrected metric estimates ``(m, d, d)`` or ``(m, k, k)`` (possibly indefinite).
+        """Bias-corrected metric estimates ``(m, d, d)`` or ``(m, k, k)``.
 
-        Points where the corrected estimate is not positive definite are not clipped; see
-        :meth:`point_flags`.
+        Positive definite with the default positive analytic correction; with
+        ``positive=False`` or cross-fitting they may be indefinite, which is reported (see
+        :meth:`point_flags`), never clipped.
         """
         metrics = self.measure(x, tangents, scale=scale, resamples=False).metrics
         return {name: self._like(g, x) for name, g in metrics.items()}
@@ -955,10 +956,12 @@ class SampledResponseMap(ResponseMap):
         Trials are resampled within each presentation (T ≥ 2) or presentations are resampled
         (T = 1); the estimator's hyperparameters (bandwidth) stay fixed and the corrected
         estimate is recomputed in each resample. In the bootstrap world the observed means
-        are the truth, so the resamples estimate the naive plug-in; they are recentred by
-        the correction of the full data (``+ ĝ − ĝ_naive``) so that their spread is
-        around the corrected point estimate. Returns None when ``n_bootstrap`` is 0.
-        The intervals they give cover the smoothed target ``J_h``, not ``J``.
+        are the truth, so the resamples estimate the naive plug-in; their fluctuations
+        ``ĝ*_b − ĝ_naive`` are applied to the corrected point estimate — as posterior
+        quantiles of its non-negative noise-frame eigenvalues with the positive analytic
+        correction (every resample positive definite), multiplicatively otherwise. Returns
+        None when ``n_bootstrap`` is 0. Without bias correction the intervals they give
+        cover the smoothed target ``J_h``, not ``J``.
         """
         check_scale(scale)
         B = self.n_bootstrap if n_resamples is None else int(n_resamples)
@@ -1037,9 +1040,11 @@ class SampledResponseMap(ResponseMap):
     ) -> dict[str, np.ndarray]:
         """Bootstrap percentile intervals of log-volume and eigenvalues at ``x``.
 
-        See :func:`~neurogeom.riemann.bootstrap_intervals` for the returned arrays. The
-        intervals cover the smoothed target (what the estimator converges to at this
-        bandwidth), not the true metric: smoothing bias is not in them.
+        See :func:`~neurogeom.riemann.bootstrap_intervals` for the returned arrays. With a
+        fixed bandwidth and no bias correction the intervals cover the smoothed target (what
+        the estimator converges to at this bandwidth), not the true metric: smoothing bias
+        is not in them; the default bias-corrected estimate's intervals cover the truth
+        (docs/estimating.md).
         """
         B = self.n_bootstrap if n_resamples is None else int(n_resamples)
         if B <= 0:
