@@ -110,3 +110,22 @@ def test_unresolved_directions_take_the_lower_variance_degree_p_fit():
     assert np.median(naive) > 5
     ratio = trace(bias_corrected(R, X).metric(Q)) / trace(bias_corrected(R, X, False).metric(Q))
     assert 1 <= np.median(ratio) < np.sqrt(np.median(naive))
+
+
+@pytest.mark.parametrize(
+    ("noise_model", "trials"), [(None, 1), ("poisson", 3), ("empirical", 3), ("cov", 3)]
+)
+def test_every_noise_model_gives_positive_bounded_estimates(noise_model, trials):
+    """A weakly tuned population (one strong, one weak direction), bias-corrected fit."""
+    W = np.zeros((10, 2))
+    W[:, 0], W[:5, 1] = 3.0, 0.05
+    pop = sim.LinearPopulation(W, baseline=6.0)
+    noise = "poisson" if noise_model == "poisson" else 1.0
+    R = pop.sample(X, trials, noise=noise, random_state=7)
+    model = np.eye(10) if noise_model == "cov" else noise_model
+    rm = bias_corrected(R, X, noise=model, n_bootstrap=10)
+    g = rm.metric(Q)
+    assert (np.linalg.eigvalsh(g)[:, 0] > 0).all()
+    ci = rm.confidence_intervals(Q)
+    assert np.isfinite(ci["log_volume_element_ci_low"]).all()
+    assert np.isfinite(ci["log_volume_element_ci_high"]).all()
