@@ -129,3 +129,11 @@ def test_every_noise_model_gives_positive_bounded_estimates(noise_model, trials)
     ci = rm.confidence_intervals(Q)
     assert np.isfinite(ci["log_volume_element_ci_low"]).all()
     assert np.isfinite(ci["log_volume_element_ci_high"]).all()
+
+
+def test_sampled_geometry_passes_the_setting_on():
+    R = FLAT.sample(X, 3, noise=1.0, random_state=3)
+    for positive in (True, False):
+        est = ng.SampledGeometry(bandwidth=0.15, positive=positive).fit(X, R)
+        assert est.response_map_.positive is positive
+        assert est.get_params()["positive"] is positive
