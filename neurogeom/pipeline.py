@@ -343,8 +343,8 @@ class SampledGeometry(_GeometryTransformer):
     is the negative mean squared error of the estimator's predicted mean responses at
     held-out stimuli, so ``GridSearchCV`` can choose the bandwidth by cross-validation.
     As in :func:`~neurogeom.geometry` on an estimated map, a query whose bias-corrected
-    metric is not positive definite (or that ``on_invalid="flag"`` flags) gets NaN
-    log-volume features; with the default ``on_invalid="raise"`` a query outside the
+    metric is not positive definite (possible with ``positive=False`` or cross-fitting; or
+    one that ``on_invalid="flag"`` flags) gets NaN log-volume features; with the default ``on_invalid="raise"`` a query outside the
     sampled region raises.
 
     Parameters
@@ -355,7 +355,7 @@ class SampledGeometry(_GeometryTransformer):
         Passed to the estimator as ``bandwidth`` (None: the estimator's default).
     estimator_params : dict, optional
         Further estimator parameters.
-    noise, correction, domain, on_invalid, n_bootstrap, random_state
+    noise, correction, domain, on_invalid, n_bootstrap, random_state, positive
         As in :class:`~neurogeom.SampledResponseMap`.
     tangents, features, rank, scale, stimulus_shape
         As in :class:`NetworkGeometry`.
@@ -395,9 +395,11 @@ class SampledGeometry(_GeometryTransformer):
         rank: int | Literal["auto"] | None = None,
         scale: str = "none",
         stimulus_shape: tuple[int, ...] | None = None,
+        positive: bool = True,
     ) -> None:
         self.estimator = estimator
         self.bandwidth = bandwidth
+        self.positive = positive
         self.estimator_params = estimator_params
         self.noise = noise
         self.correction = correction
@@ -450,6 +452,7 @@ class SampledGeometry(_GeometryTransformer):
             on_invalid=self.on_invalid,  # type: ignore[arg-type]
             n_bootstrap=self.n_bootstrap,
             random_state=self.random_state,
+            positive=self.positive,
         )
         return self
 

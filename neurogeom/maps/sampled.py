@@ -20,6 +20,7 @@ from ..errors import (
     ShapeError,
 )
 from ..estimators.base import JacobianEstimator, apply_weights, get_estimator, propagate
+from ..riemann.debias import positive_noise_correction, positive_resamples, resolution_weights
 from ..riemann.intervals import bootstrap_intervals
 from ..riemann.metric import Scale, check_scale
 from ..riemann.volume import relative_zero
@@ -143,6 +144,16 @@ class SampledResponseMap(ResponseMap):
         reading) or ``"condition,neuron,trial"`` (transposed on intake). DataArrays name
         their dims instead.
     random_state : int
+    positive : bool
+        With ``correction="analytic"``: ``True`` (default) keeps the corrected metric positive
+        definite — each eigenvalue of the subtracted estimate in the frame of the noise term
+        is replaced by its posterior mean under a flat prior on non-negative values
+        (:func:`~neurogeom.riemann.positive_noise_correction`; unchanged where the signal is
+        resolved, a noise floor where it is not), bootstrap resamples are posterior
+        quantiles (:func:`~neurogeom.riemann.positive_resamples`), and with a bias-corrected
+        estimator the Jacobian along unresolved directions comes from the degree-p fit
+        (:func:`~neurogeom.riemann.resolution_weights`). ``False``: the plain subtraction,
+        unbiased and possibly indefinite (flagged). Ignored by the other corrections.
 
     Notes
     -----
@@ -184,6 +195,7 @@ class SampledResponseMap(ResponseMap):
         stimulus_names: Any = None,
         stimulus_units: Any = None,
         layout: str | None = None,
+        positive: bool = True,
     ) -> None:
         if correction not in CORRECTIONS:
             raise ParameterError(f"correction={correction!r}; use one of {CORRECTIONS}.")
@@ -192,6 +204,8 @@ class SampledResponseMap(ResponseMap):
         if on_invalid not in ("raise", "flag"):
             raise ParameterError(f"on_invalid={on_invalid!r}; use 'raise' or 'flag'.")
         n_bootstrap = check_count(n_bootstrap, "n_bootstrap", 0)
+        if not isinstance(positive, (bool, np.bool_)):
+            raise ParameterError(f"positive={positive!r}; expected True or False.")
         if not isinstance(min_rate, (int, float, np.number)) or not math.isfinite(min_rate):
             raise ParameterError(f"min_rate={min_rate!r}; expected a finite number (a rate).")
         X = _values(stimuli, "stimuli")
@@ -210,7 +224,7 @@ class SampledResponseMap(ResponseMap):
             )
         X, trials = _group_repeats(X, trials)
         self.stimuli, self.trials = X, trials
-        self.noise, self.correction = noise, correction
+        self.noise, self.correction, self.positive = noise, correction, bool(positive)
         self.domain, self.on_invalid = domain, on_invalid
         self.n_bootstrap, self.min_rate = int(n_bootstrap), float(min_rate)
         self.random_state = random_state
@@ -244,12 +258,13 @@ class SampledResponseMap(ResponseMap):
         """How the geometry is estimated, for a Dataset's record.
 
         ``estimator``, ``bandwidth`` (per named stimulus dimension, where the estimator has
-        one), ``bandwidth_method``, ``correction``, ``noise``, ``n_bootstrap``.
+        one), ``bandwidth_method``, ``correction``, ``positive``, ``noise``, ``n_bootstrap``.
         """
         est = self.estimator
         out: dict[str, Any] = {
             "estimator": type(est).__name__,
             "correction": self.correction,
+            "positive": self.positive and self.correction == "analytic",
             "noise": _noise_name(self.noise),
             "n_bootstrap": self.n_bootstrap,
         }
@@ -496,8 +511,7 @@ class SampledResponseMap(ResponseMap):
         outside, (sparse, neff) = self._outside(pts), self._sparse(pts)
         valid = self._valid(pts, outside=outside, sparse=sparse, neff=neff)
         xs, est = pts[valid], self.estimator
-        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
-        f = None if rates is None else rates @ est.responses_
+        C, f, A = self._metric_solve(xs)
         g = self._metric(est, xs, self.trials, C=C, rates=f)
         name = self.layers[0]
         projected = self._project(g, T, scale)
@@ -505,7 +519,7 @@ class SampledResponseMap(ResponseMap):
         flags = self._flags(pts, valid, outside, sparse, neff, metric, est, xs, f)
         res = None
         if resamples and self.n_bootstrap > 0:
-            res = {name: self._resamples(xs, valid, g, C, f, T, scale, self.n_bootstrap)}
+            res = {name: self._resamples(xs, valid, g, C, f, T, scale, self.n_bootstrap, A=A)}
         return Measurement(metrics={name: metric}, flags=flags, resamples=res, estimated=True)
 
     def _flags(
@@ -657,7 +671,9 @@ class SampledResponseMap(ResponseMap):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         xs = pts[valid]
         p = k + k * k
-        G = self._metric(self.estimator, xs, self.trials, C=W)
+        # the jet Gram stays the unbiased subtraction: curvature is a difference of its
+        # entries, which a positive (upward-biased at weak signal) rule would distort
+        G = self._metric(self.estimator, xs, self.trials, C=W, positive=False)
         out = self._fill(valid, self._project(G, None, scale), (p, p))
         if B == 0:
             return out, None
@@ -667,15 +683,16 @@ class SampledResponseMap(ResponseMap):
                 "these responses have one trial per presentation. Record repeated trials, "
                 "or build the map with n_bootstrap=0."
             )
-        return out, self._resamples(xs, valid, G, W, None, None, scale, B)
+        return out, self._resamples(xs, valid, G, W, None, None, scale, B, positive=False)
 
     def layer_metrics(
         self, x: Any, tangents: Any = None, *, scale: Scale = "none"
     ) -> dict[str, Any]:
-        """Bias-corrected metric estimates ``(m, d, d)`` or ``(m, k, k)`` (possibly indefinite).
+        """Bias-corrected metric estimates ``(m, d, d)`` or ``(m, k, k)``.
 
-        Points where the corrected estimate is not positive definite are not clipped; see
-        :meth:`point_flags`.
+        Positive definite with the default positive analytic correction; with
+        ``positive=False`` or cross-fitting they may be indefinite, which is reported (see
+        :meth:`point_flags`), never clipped.
         """
         metrics = self.measure(x, tangents, scale=scale, resamples=False).metrics
         return {name: self._like(g, x) for name, g in metrics.items()}
@@ -686,6 +703,49 @@ class SampledResponseMap(ResponseMap):
         if scale == "width":
             g = g / self.trials.shape[2]
         return g
+
+    def _metric_solve(
+        self, xs: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """Metric weights ``C`` (m, d, M), Poisson rates (m, n) and the direction blend ``A``.
+
+        With the positive analytic correction and a bias-corrected estimator (degree
+        ``p + 2`` at the degree-``p`` bandwidth), the Jacobian along each direction of the
+        metric is taken from the bias-corrected fit where that direction is resolved above
+        the noise and from the degree-``p`` fit (at the same bandwidth, several times less
+        variance) where it is not: ``C = C_p + Aᵀ(C_{p+2} − C_p)`` with ``A`` from
+        :func:`~neurogeom.riemann.resolution_weights` of the bias-corrected estimate.
+        ``A`` is None where the rule does not apply.
+        """
+        est = self.estimator
+        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
+        f = None if rates is None else rates @ est.responses_
+        base_degree = getattr(est, "degree", None)
+        if (
+            C is None
+            or not (self.positive and self.correction == "analytic")
+            or getattr(est, "degree_", base_degree) == base_degree
+        ):
+            return C, f, None
+        S, N, terms = self._subtracted(est, xs, self.trials, None, C, f, terms=True)
+        assert terms is not None
+        A = resolution_weights(S, N, terms)
+        return self._blend(est, xs, C, A, None), f, A
+
+    def _blend(
+        self,
+        est: JacobianEstimator,
+        xs: np.ndarray,
+        C: np.ndarray,
+        A: np.ndarray,
+        sample_weight: np.ndarray | None,
+    ) -> np.ndarray:
+        """``C_p + Aᵀ(C − C_p)``: the degree-``p`` weights of ``est`` refitted at its bandwidth."""
+        base = est.frozen()
+        base.set_params(bias_correction=False)
+        base.fit(self.stimuli, self.trials.mean(1), sample_weight=sample_weight)
+        C_p = base.linear_weights(xs)
+        return np.asarray(C_p + np.swapaxes(A, 1, 2) @ (C - C_p))
 
     def _metric_weights(
         self, est: JacobianEstimator, x: np.ndarray, rates: np.ndarray | None = None
@@ -719,27 +779,85 @@ class SampledResponseMap(ResponseMap):
         C: np.ndarray | None = None,
         correction: Any = "default",
         rates: np.ndarray | None = None,
+        positive: bool | None = None,
     ) -> np.ndarray:
         """Corrected metric ``(m, d, d)`` at validated points from trials ``(P, T, n)``.
 
         ``est`` is the estimator fitted to ``trials`` (with ``weights``): the map's own or a
         bootstrap refit. Nothing on ``self`` changes, so queries may run in parallel threads.
+        With the analytic correction and ``positive`` (default: the map's), the subtracted
+        estimate goes through :func:`~neurogeom.riemann.positive_noise_correction`.
         """
         correction = self.correction if correction == "default" else correction
+        positive = self.positive if positive is None else positive
+        if correction == "analytic":
+            S, N, terms = self._subtracted(est, x, trials, weights, C, rates, terms=positive)
+            return positive_noise_correction(S, N, terms) if terms is not None else S
         kind, inv_rate = self._metric_weights(est, x, rates)
         if correction == "crossfit":
             return self._crossfit(est, x, trials, kind, inv_rate, C)
-        means = trials.mean(1)
         if C is None and est.linear:
             C = est.linear_weights(x)
-        J = apply_weights(C, means) if C is not None else est.jacobian(x)
+        J = apply_weights(C, trials.mean(1)) if C is not None else est.jacobian(x)
         Jw = self._weighted(J, kind, inv_rate)
-        g = np.einsum("mna,mnb->mab", Jw, Jw)
-        if correction == "analytic":
-            assert C is not None
-            g = g * self.wishart_factor_
-            g = g - propagate(C, self._tau(est, kind, inv_rate, trials, means, weights))
-        return 0.5 * (g + np.swapaxes(g, 1, 2))
+        return _symmetric(np.einsum("mna,mnb->mab", Jw, Jw))
+
+    def _subtracted(
+        self,
+        est: JacobianEstimator,
+        x: np.ndarray,
+        trials: np.ndarray,
+        weights: np.ndarray | None,
+        C: np.ndarray | None,
+        rates: np.ndarray | None,
+        *,
+        terms: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The analytic correction's parts: ``S = ĝ_naive − N``, ``N`` and (with ``terms``)
+        the per-neuron components ``Nᵢ`` of ``N``, ``(m, n, d, d)``."""
+        kind, inv_rate = self._metric_weights(est, x, rates)
+        means = trials.mean(1)
+        C = est.linear_weights(x) if C is None else C
+        Jw = self._weighted(apply_weights(C, means), kind, inv_rate)
+        g = np.einsum("mna,mnb->mab", Jw, Jw) * self.wishart_factor_
+        N = _symmetric(propagate(C, self._tau(est, kind, inv_rate, trials, means, weights)))
+        S = _symmetric(g) - N
+        if not terms:
+            return S, N, None
+        return S, N, self._noise_terms(C, kind, inv_rate, trials, means, weights)
+
+    def _noise_terms(
+        self,
+        C: np.ndarray,
+        kind: str,
+        inv_rate: np.ndarray | None,
+        trials: np.ndarray,
+        means: np.ndarray,
+        weights: np.ndarray | None,
+    ) -> np.ndarray:
+        """Per-neuron components ``Nᵢ = Σₖ cₖcₖᵀ τₖᵢ`` of the noise term, ``(m, n, d, d)``.
+
+        ``τₖᵢ`` is neuron i's share of row k's noise variance (in metric units, as in
+        :meth:`_tau`): the trial spread per neuron, the Poisson rate, or — whitened noise and
+        single-trial residuals, whose split over neurons is not estimated — equal shares.
+        """
+        m, d, M = C.shape
+        n, T = trials.shape[2], trials.shape[1]
+        if kind == "poisson":
+            v = np.clip(means, 0, None) / T  # (M, n), times each query's inverse rates
+        elif kind == "identity" and T >= 2:
+            v = trials.var(axis=1, ddof=1) / T
+        else:
+            tau = self._tau_total(kind, trials)
+            v = np.repeat(tau[:, None] / n, n, axis=1)
+        if weights is not None:
+            v = v / np.where(weights > 0, weights, 1.0)[:, None]
+        CC = (C[:, :, None, :] * C[:, None, :, :]).reshape(m, d * d, M)
+        terms = (CC @ v).transpose(0, 2, 1)  # (m, n, d²)
+        if kind == "poisson":
+            assert inv_rate is not None
+            terms = terms * inv_rate[:, :, None]
+        return terms.reshape(m, n, d, d)
 
     def _tau(
         self,
@@ -751,18 +869,21 @@ class SampledResponseMap(ResponseMap):
         weights: np.ndarray | None,
     ) -> np.ndarray:
         """Noise variance of each row in metric units: (P,) or (m, P)."""
-        T = trials.shape[1]
         if kind == "poisson":
             assert inv_rate is not None
-            tau = inv_rate @ np.clip(means, 0, None).T / T  # Poisson: variance = mean
-        elif kind == "whiten":
-            assert self.whitened_row_variance_ is not None
-            tau = np.full(len(means), self.whitened_row_variance_)
+            tau = inv_rate @ np.clip(means, 0, None).T / trials.shape[1]  # variance = mean
         else:
-            tau = self._row_variances(trials)
+            tau = self._tau_total(kind, trials)
         if weights is not None:  # a row drawn w times counts w times, each with full noise
             tau = tau / np.where(weights > 0, weights, 1.0)
         return np.asarray(tau)
+
+    def _tau_total(self, kind: str, trials: np.ndarray) -> np.ndarray:
+        """Total noise variance per row, ``(P,)``, for whitened or unweighted metrics."""
+        if kind == "whiten":
+            assert self.whitened_row_variance_ is not None
+            return np.full(len(trials), self.whitened_row_variance_)
+        return self._row_variances(trials)
 
     def _halves(self, trials: np.ndarray, rng: np.random.Generator) -> tuple[Any, Any]:
         T = trials.shape[1]
@@ -835,10 +956,12 @@ class SampledResponseMap(ResponseMap):
         Trials are resampled within each presentation (T ≥ 2) or presentations are resampled
         (T = 1); the estimator's hyperparameters (bandwidth) stay fixed and the corrected
         estimate is recomputed in each resample. In the bootstrap world the observed means
-        are the truth, so the resamples estimate the naive plug-in; they are recentred by
-        the correction of the full data (``+ ĝ − ĝ_naive``) so that their spread is
-        around the corrected point estimate. Returns None when ``n_bootstrap`` is 0.
-        The intervals they give cover the smoothed target ``J_h``, not ``J``.
+        are the truth, so the resamples estimate the naive plug-in; their fluctuations
+        ``ĝ*_b − ĝ_naive`` are applied to the corrected point estimate — as posterior
+        quantiles of its non-negative noise-frame eigenvalues with the positive analytic
+        correction (every resample positive definite), multiplicatively otherwise. Returns
+        None when ``n_bootstrap`` is 0. Without bias correction the intervals they give
+        cover the smoothed target ``J_h``, not ``J``.
         """
         check_scale(scale)
         B = self.n_bootstrap if n_resamples is None else int(n_resamples)
@@ -848,10 +971,9 @@ class SampledResponseMap(ResponseMap):
         T = None if tangents is None else self._tangents(tangents)
         valid = self._valid(pts)
         xs, est = pts[valid], self.estimator
-        rates, C = est.smoother_weights(xs) if est.linear else (None, None)
-        f = None if rates is None else rates @ est.responses_
+        C, f, A = self._metric_solve(xs)
         g = self._metric(est, xs, self.trials, C=C, rates=f)
-        return {self.layers[0]: self._resamples(xs, valid, g, C, f, T, scale, B)}
+        return {self.layers[0]: self._resamples(xs, valid, g, C, f, T, scale, B, A=A)}
 
     def _resamples(
         self,
@@ -863,8 +985,20 @@ class SampledResponseMap(ResponseMap):
         T: np.ndarray | None,
         scale: Scale,
         B: int,
+        positive: bool = True,
+        A: np.ndarray | None = None,
     ) -> np.ndarray:
-        """``(B, m, k, k)`` resampled corrected metrics, recentred on the estimate ``g``."""
+        """``(B, m, k, k)`` resampled corrected metrics, recentred on the estimate ``g``.
+
+        ``A`` is the data's direction blend (:meth:`_metric_solve`), held fixed in
+        single-trial refits.
+
+        With the positive analytic correction (``positive`` and the map's settings) the
+        fluctuations ``Δ_b`` of the subtracted estimate ``S`` become posterior quantiles of
+        the non-negative noise-frame eigenvalues (:func:`~neurogeom.riemann.positive_resamples`),
+        so every resample is positive definite; otherwise each is applied to ``g`` by
+        :func:`_recentred`.
+        """
         rng = np.random.default_rng(np.random.SeedSequence([int(self.random_state), 1]))
         P, n_trials, _ = self.trials.shape
         est = self.estimator
@@ -872,16 +1006,26 @@ class SampledResponseMap(ResponseMap):
         # are the observed means), so resampled corrected estimates scatter around the
         # naive estimate: recentre them on the corrected point estimate.
         naive = self._metric(est, xs, self.trials, C=C, correction=None, rates=rates)
-        root = _positive_root(g)
-        out = []
+        mapped = positive and self.positive and self.correction == "analytic"
+        root = None if mapped else _positive_root(g)
+        deltas = []
         for _ in range(B):
             if n_trials >= 2:
                 idx = rng.integers(0, n_trials, size=(P, n_trials))
                 resampled = np.take_along_axis(self.trials, idx[:, :, None], 1)
-                gb = self._metric(est, xs, resampled, C=C, rates=rates)
+                gb = self._metric(est, xs, resampled, C=C, rates=rates, positive=False)
             else:
-                gb = self._resample_presentations(xs, rng)
-            gb = self._project(_recentred(g, root, gb - naive), T, scale)
+                gb = self._resample_presentations(xs, rng, A)
+            deltas.append(gb - naive)
+        if mapped:
+            S, N, _ = self._subtracted(est, xs, self.trials, None, C, rates, terms=False)
+            resampled_g = positive_resamples(S, N, np.stack(deltas))
+        else:
+            assert root is not None
+            resampled_g = np.stack([_recentred(g, root, delta) for delta in deltas])
+        out = []
+        for gb in resampled_g:
+            gb = self._project(gb, T, scale)
             out.append(self._fill(valid, gb, gb.shape[1:]))
         return np.stack(out)
 
@@ -896,9 +1040,11 @@ class SampledResponseMap(ResponseMap):
     ) -> dict[str, np.ndarray]:
         """Bootstrap percentile intervals of log-volume and eigenvalues at ``x``.
 
-        See :func:`~neurogeom.riemann.bootstrap_intervals` for the returned arrays. The
-        intervals cover the smoothed target (what the estimator converges to at this
-        bandwidth), not the true metric: smoothing bias is not in them.
+        See :func:`~neurogeom.riemann.bootstrap_intervals` for the returned arrays. With a
+        fixed bandwidth and no bias correction the intervals cover the smoothed target (what
+        the estimator converges to at this bandwidth), not the true metric: smoothing bias
+        is not in them; the default bias-corrected estimate's intervals cover the truth
+        (docs/estimating.md).
         """
         B = self.n_bootstrap if n_resamples is None else int(n_resamples)
         if B <= 0:
@@ -907,7 +1053,9 @@ class SampledResponseMap(ResponseMap):
         assert res is not None
         return bootstrap_intervals(res[self.layers[0]], level)
 
-    def _resample_presentations(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _resample_presentations(
+        self, x: np.ndarray, rng: np.random.Generator, A: np.ndarray | None = None
+    ) -> np.ndarray:
         """One bootstrap metric of single-trial data: presentations drawn with replacement.
 
         The estimator is refitted with the draw counts as sample weights; the refit is
@@ -924,6 +1072,8 @@ class SampledResponseMap(ResponseMap):
         est.fit(self.stimuli, self.trials.mean(1), sample_weight=counts)
         try:
             C = est.linear_weights(x) if est.linear else None
+            if C is not None and A is not None:
+                C = self._blend(est, x, C, A, counts)
         except InsufficientSamplesError as err:
             raise InsufficientSamplesError(
                 "bootstrapping single-trial data draws presentations with replacement; in "
@@ -931,7 +1081,7 @@ class SampledResponseMap(ResponseMap):
                 "Widen the bandwidth (estimator_params={'bandwidth': ...}), record repeated "
                 "trials (then trials are resampled instead), or pass n_bootstrap=0."
             ) from None
-        return self._metric(est, x, self.trials, weights=counts, C=C)
+        return self._metric(est, x, self.trials, weights=counts, C=C, positive=False)
 
 
 def _group_repeats(X: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -949,6 +1099,10 @@ def _group_repeats(X: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.nd
         return X, trials
     order = np.argsort(inverse.reshape(-1), kind="stable")
     return conditions, trials[order, 0].reshape(len(conditions), int(counts[0]), -1)
+
+
+def _symmetric(g: np.ndarray) -> np.ndarray:
+    return 0.5 * (g + np.swapaxes(g, 1, 2))
 
 
 def _positive_root(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

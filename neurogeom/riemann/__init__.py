@@ -16,6 +16,7 @@ from .curvature import (
     metric_jet,
     metric_jets,
 )
+from .debias import positive_noise_correction, positive_resamples, resolution_weights
 from .intervals import bootstrap_intervals
 from .metric import pullback_metric
 from .shallow import (
@@ -46,8 +47,11 @@ __all__ = [
     "log_volume_element",
     "log_volume_from_spectrum",
     "metric_spectrum",
+    "positive_noise_correction",
+    "positive_resamples",
     "pullback_metric",
     "relative_zero",
+    "resolution_weights",
     "spectrum_tolerance",
     "volume_element",
 ]

@@ -73,7 +73,8 @@ def test_analytic_correction_single_trial_uses_residual_variance():
     vals = []
     for s in range(40):
         R = RING.sample(RING_X, None, noise="poisson", random_state=100 + s)
-        rm = ng.SampledResponseMap(RING_X, R, estimator_params=RING_EST)
+        # the unbiased subtraction (positive=False): the positive rule is biased upward here
+        rm = ng.SampledResponseMap(RING_X, R, estimator_params=RING_EST, positive=False)
         vals.append(rm.metric(RING_Q)[:, 0, 0].mean())
     vals = np.array(vals)
     se = vals.std(ddof=1) / np.sqrt(len(vals))
@@ -91,7 +92,9 @@ def kanitscheider_run(seed, correction, N=20, T=200, ds=0.1, info=13.14):
     X = est.design()  # s + ds/2, s - ds/2
     means = 5.0 + X @ fprime[None]
     R = means[:, None, :] + rng.multivariate_normal(np.zeros(N), cov, size=(2, T))
-    rm = ng.SampledResponseMap(X, R, est, noise="empirical", correction=correction, domain=None)
+    rm = ng.SampledResponseMap(
+        X, R, est, noise="empirical", correction=correction, domain=None, positive=False
+    )
     return float(rm.metric([[0.0]])[0, 0, 0])
 
 
@@ -224,7 +227,7 @@ def test_indefinite_corrected_metric_is_flagged_not_clipped():
     X = np.random.default_rng(0).uniform(0, 1, (200, 2))
     flat = sim.LinearPopulation(np.zeros((10, 2)), baseline=1.0)  # no signal at all
     R = flat.sample(X, 2, noise=1.0, random_state=3)
-    rm = ng.SampledResponseMap(X, R, estimator_params={"bandwidth": 0.15})
+    rm = ng.SampledResponseMap(X, R, estimator_params={"bandwidth": 0.15}, positive=False)
     q = np.random.default_rng(4).uniform(0.2, 0.8, (30, 2))
     g = rm.metric(q)
     lam_min = np.linalg.eigvalsh(g)[:, 0]
