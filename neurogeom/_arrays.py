@@ -187,6 +187,20 @@ def check_finite(
     )
 
 
+def check_cotangents(
+    v: Any, shape: tuple[int, ...], dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
+    """Cotangents ``v`` of responses ``(m, n)`` as a finite tensor, refused otherwise."""
+    t = to_tensor(as_array(v, "cotangents"), dtype=dtype)
+    if tuple(t.shape) != tuple(shape):
+        raise ShapeError(
+            f"cotangents have shape {tuple(t.shape)}; expected {tuple(shape)} (one per "
+            "response of each point the pullback was taken at)."
+        )
+    check_finite(t, "cotangents")
+    return t
+
+
 def check_count(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     """An integer setting (steps, resolution, k) in ``minimum..maximum``, or a ParameterError.
 

@@ -16,9 +16,13 @@ Every map kind goes through the protocol (:class:`~neurogeom.ResponseMap`):
   :meth:`~neurogeom.ResponseMap.measure`;
 - ``method="metric"`` (estimated maps, the default for them): the metric field of
   :meth:`~neurogeom.ResponseMap.measure` alone, its derivatives by central differences;
-  bootstrap resamples of the metric give intervals on the length.
+  bootstrap resamples of the metric give intervals on the length;
+- ``method="energy"`` (exact maps in many coordinates, e.g. images): the discrete energy
+  of the path through the responses, by :meth:`~neurogeom.ResponseMap.layer_vjp` (a
+  forward and a backward pass per evaluation,
+  :func:`neurogeom.riemann.geodesic.minimise_response_energy`).
 
-The path solves the geodesic equation by Chebyshev collocation and Newton's method,
+Collocation solves the geodesic equation by Chebyshev collocation and Newton's method,
 all pairs in one batched solve (:func:`neurogeom.riemann.geodesic.solve_geodesic_bvp`),
 from several initial paths (the straight segment and bent ones); the shortest converged
 one is kept, so where two geodesics join the end points the minimising one is found, and
@@ -27,6 +31,7 @@ the number of distinct ones met is reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -49,6 +54,8 @@ from .riemann.curvature import curvature_from_embedding
 from .riemann.geodesic import (
     chebyshev_collocation,
     christoffel_from_metric_derivatives,
+    minimise_response_energy,
+    path_energy,
     path_length,
     solve_geodesic_bvp,
 )
@@ -62,7 +69,7 @@ __all__ = [
     "geodesic_distances",
 ]
 
-Method = Literal["auto", "jets", "metric"]
+Method = Literal["auto", "jets", "energy", "metric"]
 
 register_variables(
     {
@@ -71,6 +78,8 @@ register_variables(
         "length": ((), "geodesic length (distance) under the metric", "response_unit"),
         "energy": ((), "path energy, integral of the squared speed over t in [0, 1]", "1"),
         "straight_length": ((), "length of the straight segment between the end points", "1"),
+        "straight_energy": ((), "energy of the straight segment between the end points", "1"),
+        "inside": ((), "the path stays inside the grid given as within= (bool)", "1"),
         "converged": ((), "Newton's iteration converged (bool)", "1"),
         "residual": ((), "relative defect of the geodesic equation on the path", "1"),
         "iterations": ((), "Newton iterations", "1"),
@@ -156,6 +165,14 @@ class _Chart:
             )
         return c
 
+    def contains(self, paths: np.ndarray) -> np.ndarray:
+        """Per path ``(p, N + 1, k)``: whether it stays inside a grid's bounds (else True)."""
+        if self.low is None or self.high is None:
+            return np.ones(len(paths), bool)
+        span = np.maximum(self.high - self.low, 1e-300)
+        slack = 1e-9 * span
+        return ((paths >= self.low - slack) & (paths <= self.high + slack)).all((1, 2))
+
     def to_stimuli(self, c: np.ndarray) -> np.ndarray:
         flat = c if self.T is None else self.origin + c @ self.T
         return flat.reshape(len(c), *self.stim)
@@ -237,13 +254,7 @@ class _Field:
         """The jets of the whitened responses (the Fisher metric's embedding)."""
         if self.kind == "poisson":  # pullback of s = 2√r: J/√r and H/√r − ½ JJ/r^{3/2}
             r = to_tensor(self.rm.layer_responses(x)[self.layer]).to(torch.float64)
-            if bool((r <= 0).any()):
-                i = int(torch.nonzero((r <= 0).any(1))[0, 0])
-                raise ParameterError(
-                    f"noise='poisson' needs positive rates; the responses at path point "
-                    f"{x[i].reshape(-1)[:6].tolist()}... include {float(r[i].min()):.3g}. Use a "
-                    "map with positive outputs (e.g. softplus) or a Gaussian covariance."
-                )
+            self._check_rates(x, r)
             s = r.rsqrt()
             if H is not None:
                 H = s[..., None, None] * H - 0.5 * (s**3)[..., None, None] * torch.einsum(
@@ -255,6 +266,49 @@ class _Field:
             J = torch.einsum("in,mna->mia", W, J)
             H = None if H is None else torch.einsum("in,mnab->miab", W, H)
         return J, H
+
+    def _embed(self, x: np.ndarray, r_: Any) -> torch.Tensor:
+        """The responses whose Euclidean metric is the field's: ``r``, ``2√r`` or ``W r``."""
+        r = to_tensor(r_).to(torch.float64).reshape(len(x), -1)
+        if self.kind == "poisson":  # s = 2√r, ∂s = J / √r: the Fisher metric Jᵀ diag(1/r) J
+            self._check_rates(x, r)
+            return 2 * r.sqrt()
+        if self.kind == "gaussian":
+            return r @ torch.as_tensor(self.whiten).T
+        return r
+
+    def responses(self, c: torch.Tensor) -> torch.Tensor:
+        """The embedded responses (see :meth:`_embed`) at coordinates ``c`` ``(M, k)``."""
+        x = self._x(c)
+        return self._embed(x, self.rm.layer_responses(x)[self.layer])
+
+    def responses_vjp(
+        self, c: torch.Tensor
+    ) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        """:meth:`responses` and their pullback ``v ↦ Jᵀv`` to the coordinates."""
+        x = self._x(c)
+        r, pull = self.rm.layer_vjp(x)[self.layer]
+        s = self._embed(x, r)
+        T = None if self.chart.T is None else torch.as_tensor(self.chart.T)
+
+        def pullback(v: torch.Tensor) -> torch.Tensor:
+            if self.kind == "poisson":  # ∂(2√r) = J / √r, and 1/√r = 2 / s
+                v = v * 2 / s
+            elif self.kind == "gaussian":
+                v = v @ torch.as_tensor(self.whiten)
+            g = to_tensor(pull(v.numpy())).to(torch.float64).reshape(len(x), -1)
+            return g if T is None else g @ T.T
+
+        return s, pullback
+
+    def _check_rates(self, x: np.ndarray, r: torch.Tensor) -> None:
+        if bool((r <= 0).any()):
+            i = int(torch.nonzero((r <= 0).any(1))[0, 0])
+            raise ParameterError(
+                f"noise='poisson' needs positive rates; the responses at path point "
+                f"{x[i].reshape(-1)[:6].tolist()}... include {float(r[i].min()):.3g}. Use a "
+                "map with positive outputs (e.g. softplus) or a Gaussian covariance."
+            )
 
     def metric(self, c: torch.Tensor) -> torch.Tensor:
         x = self._x(c)
@@ -286,15 +340,36 @@ class _Field:
         return g_all[0], christoffel_from_metric_derivatives(g_all[0], dg)
 
 
-def _method(rm: ResponseMap, method: str, probe: np.ndarray, T: np.ndarray | None) -> str:
-    if method not in ("auto", "jets", "metric"):
+#: Above this many coordinates the exact maps' default is the response-space energy: the
+#: collocation's Newton systems grow like ((N + 1) k)² and its jets like n k².
+JETS_MAX_COORDINATES = 32
+
+
+def _estimated(rm: ResponseMap, probe: np.ndarray, T: np.ndarray | None) -> bool:
+    """Whether the map's measurements are estimates (one point, one direction)."""
+    one = np.eye(int(np.prod(probe.shape[1:])))[:1].reshape(1, *probe.shape[1:])
+    return bool(rm.measure(probe, one if T is None else T[:1], resamples=False).estimated)
+
+
+def _method(rm: ResponseMap, method: str, probe: np.ndarray, T: np.ndarray | None, k: int) -> str:
+    if method not in ("auto", "jets", "metric", "energy"):
         raise ParameterError(
             f"method={method!r}; use 'auto', 'jets' (exact Christoffel symbols from the "
-            "map's second derivatives) or 'metric' (the metric field alone)."
+            "map's second derivatives), 'energy' (the path energy through the responses, "
+            "for many stimulus dimensions) or 'metric' (the metric field alone)."
+        )
+    estimated = _estimated(rm, probe, T)
+    if method == "energy" and estimated:
+        raise ParameterError(
+            "method='energy' minimises the energy through exact responses; an estimated "
+            "map's geodesics follow its bias-corrected metric field: use method='metric' "
+            "(the default for it)."
         )
     if method != "auto":
         return method
-    return "metric" if rm.measure(probe, T, resamples=False).estimated else "jets"
+    if estimated:
+        return "metric"
+    return "energy" if k > JETS_MAX_COORDINATES else "jets"
 
 
 # -- the solve -------------------------------------------------------------------------------
@@ -319,21 +394,27 @@ def _initial_paths(ca: np.ndarray, cb: np.ndarray, t: np.ndarray, starts: int) -
     return np.stack(paths)
 
 
-def _solve(
-    response_map: Any,
-    a: Any,
-    b: Any,
-    *,
-    within: Any,
-    layer: str | None,
-    method: Method,
-    noise: Any,
-    nodes: int,
-    max_nodes: int,
-    starts: int,
-    tol: float,
-    max_iter: int,
-) -> dict[str, Any]:
+#: The options of :func:`geodesic` and :func:`geodesic_distance`, and their defaults
+#: (``None``: chosen per method, see :func:`geodesic`).
+_OPTIONS: dict[str, Any] = {
+    "within": None,
+    "layer": None,
+    "method": "auto",
+    "noise": None,
+    "nodes": None,
+    "max_nodes": 256,
+    "starts": None,
+    "tol": None,
+    "max_iter": None,
+}
+#: Per-method defaults of ``nodes``, ``starts``, ``tol`` and ``max_iter``.
+_METHOD_DEFAULTS = {
+    "collocation": {"nodes": 16, "starts": 3, "tol": 1e-9, "max_iter": 100},
+    "energy": {"nodes": 64, "starts": 1, "tol": 1e-5, "max_iter": 300},
+}
+
+
+def _solve(response_map: Any, a: Any, b: Any, **options: Any) -> dict[str, Any]:
     if not isinstance(response_map, ResponseMap):
         raise InputTypeError(
             f"geodesics need a ResponseMap; got {type(response_map).__name__}. Wrap a network "
@@ -347,23 +428,82 @@ def _solve(
             f"a has {len(A)} rows and b {len(B_)}; geodesic_distance pairs row i of a with row "
             "i of b (use geodesic_distances for all pairs of one set)."
         )
-    starts = check_count(starts, "starts", 1)
-    nodes = check_count(nodes, "nodes", 2)
-    max_iter = check_count(max_iter, "max_iter", 1)
-    name = _layer(response_map, layer)
-    chart = _Chart(tuple(A.shape[1:]), within)
+    name = _layer(response_map, options["layer"])
+    chart = _Chart(tuple(A.shape[1:]), options["within"])
     ca, cb = chart.to_coords(A, "a"), chart.to_coords(B_, "b")
-    chosen = _method(response_map, method, A[:1], chart.tangents())
-    if chosen == "metric" and noise is not None:
+    chosen = _method(response_map, options["method"], A[:1], chart.tangents(), chart.k)
+    if chosen == "metric" and options["noise"] is not None:
         raise ParameterError(
             "noise= applies to exact maps; an estimated map's noise model is set when it is "
             "made (SampledResponseMap(..., noise='poisson'))."
         )
-    field = _Field(response_map, name, chart, chosen, noise)
-    if chosen == "jets":
+    family = "energy" if chosen == "energy" else "collocation"
+    opts: dict[str, Any] = {
+        key: _METHOD_DEFAULTS[family][key] if options[key] is None else options[key]
+        for key in ("nodes", "starts", "tol", "max_iter")
+    }
+    opts["starts"] = check_count(opts["starts"], "starts", 1)
+    opts["nodes"] = check_count(opts["nodes"], "nodes", 2)
+    opts["max_iter"] = check_count(opts["max_iter"], "max_iter", 1)
+    field = _Field(response_map, name, chart, chosen, options["noise"])
+    if chosen != "metric":
         n = to_tensor(response_map.layer_responses(A[:1])[name]).shape[-1]
         field.set_noise(int(n))
+    if family == "energy":
+        res = _solve_energy(field, ca, cb, **opts)
+    else:
+        res = _solve_collocation(field, ca, cb, max_nodes=options["max_nodes"], **opts)
+    res["inside"] = chart.contains(res["path_c"])
+    res["converged"] = res["converged"] & res["inside"]
+    res["path"] = chart.to_stimuli(res["path_c"].reshape(-1, chart.k)).reshape(
+        len(ca), len(res["t"]), *chart.stim
+    )
+    res.update(chart=chart, field=field, method=chosen, layer=name, options=opts)
+    return res
+
+
+def _best(conv: np.ndarray, length: np.ndarray, resid: np.ndarray) -> np.ndarray:
+    """Per pair, the start of the shortest converged path (else of the smallest residual)."""
+    with np.errstate(invalid="ignore"):
+        shortest = np.nanargmin(np.where(conv, length, np.inf), axis=0)
+        closest = np.nanargmin(np.where(np.isnan(resid), np.inf, resid), axis=0)
+    return np.where(conv.any(0), shortest, closest)
+
+
+def _picked(
+    length: np.ndarray, conv: np.ndarray, resid: np.ndarray, **per_start: np.ndarray
+) -> dict[str, Any]:
+    """The kept start's values of ``(S, p)`` arrays, the candidates and distinct counts."""
+    best = _best(conv, length, resid)
+    cols = np.arange(length.shape[1])
+    cand = np.where(conv, length, np.nan)
+    found = np.array([len(_distinct(cand[:, j][conv[:, j]], length[best[j], j])) for j in cols])
+    out = {key: value[best, cols] for key, value in per_start.items()}
+    out.update(
+        length=length[best, cols],
+        converged=conv[best, cols],
+        residual=resid[best, cols],
+        candidates=cand.T,
+        found=found,
+        pick=best * len(cols) + cols,
+    )
+    return out
+
+
+def _solve_collocation(
+    field: _Field,
+    ca: np.ndarray,
+    cb: np.ndarray,
+    *,
+    nodes: int,
+    max_nodes: int,
+    starts: int,
+    tol: float,
+    max_iter: int,
+) -> dict[str, Any]:
+    """Chebyshev collocation + Newton from ``starts`` initial paths per pair."""
     p, k = ca.shape
+    chart = field.chart
     t = chebyshev_collocation(nodes)[0].numpy()
     inits = _initial_paths(ca, cb, t, starts)
     S = len(inits)
@@ -384,50 +524,72 @@ def _solve(
         node = int(sol.singular_node[i])
         x = chart.to_stimuli(inits[0, i, node][None])[0]
         raise SingularMetricError(
-            f"pair {i}: the metric of layer {name!r} is singular (numerical rank < {k}) on "
-            f"the straight path at t = {t[node]:.4g}, stimulus {np.round(x, 6).reshape(-1)[:8].tolist()}"
-            f"{'...' if x.size > 8 else ''}; a geodesic cannot pass where the chart "
-            "degenerates. Choose end points joined away from it, or a slice (within=) where "
-            "the representation is regular."
+            f"pair {i}: the metric of layer {field.layer!r} is singular (numerical rank < {k}) "
+            f"on the straight path at t = {t[node]:.4g}, stimulus "
+            f"{np.round(x, 6).reshape(-1)[:8].tolist()}{'...' if x.size > 8 else ''}; a "
+            "geodesic cannot pass where the chart degenerates. Choose end points joined away "
+            "from it, or a slice (within=) where the representation is regular."
         )
-    length = sol.length.reshape(S, p).numpy()
-    conv = sol.converged.reshape(S, p).numpy()
-    cand = np.where(conv, length, np.nan)
-    with np.errstate(invalid="ignore"):
-        best = np.where(conv.any(0), np.nanargmin(np.where(conv, cand, np.inf), axis=0), 0)
-    resid = sol.residual.reshape(S, p).numpy()
-    best = np.where(conv.any(0), best, np.nanargmin(np.where(np.isnan(resid), np.inf, resid), 0))
-    pick = best * p + np.arange(p)
-    found = np.array([len(_distinct(cand[:, j][conv[:, j]], length[best[j], j])) for j in range(p)])
-    t = sol.t.numpy()
-    w = chebyshev_collocation(len(t) - 1)[2]
+    res = _picked(
+        sol.length.reshape(S, p).numpy(),
+        sol.converged.reshape(S, p).numpy(),
+        sol.residual.reshape(S, p).numpy(),
+        energy=sol.energy.reshape(S, p).numpy(),
+        iterations=sol.iterations.reshape(S, p).numpy(),
+    )
     ts, Ds, ws = chebyshev_collocation(64)  # the straight segment, for contrast
     straight_c = torch.as_tensor(ca[:, None] + ts.numpy()[None, :, None] * (cb - ca)[:, None])
     g0 = field.metric(straight_c.reshape(-1, k)).reshape(p, len(ts), k, k)
-    straight = path_length(g0, Ds @ straight_c, ws).numpy()
-    path_c = sol.path[pick].numpy()
-    return {
-        "solution": sol,
-        "pick": pick,
-        "t": t,
-        "path_c": path_c,
-        "path": chart.to_stimuli(path_c.reshape(-1, k)).reshape(p, len(t), *chart.stim),
-        "velocity": sol.velocity[pick].numpy(),
-        "length": length[best, np.arange(p)],
-        "energy": sol.energy.reshape(S, p).numpy()[best, np.arange(p)],
-        "converged": conv[best, np.arange(p)],
-        "residual": resid[best, np.arange(p)],
-        "iterations": sol.iterations.reshape(S, p).numpy()[best, np.arange(p)],
-        "candidates": cand.T,
-        "found": found,
-        "straight": straight,
-        "chart": chart,
-        "field": field,
-        "method": chosen,
-        "layer": name,
-        "weights": w,
-        "reference": a,
-    }
+    res.update(
+        t=sol.t.numpy(),
+        path_c=sol.path[res["pick"]].numpy(),
+        velocity=sol.velocity[res["pick"]].numpy(),
+        weights=chebyshev_collocation(len(sol.t) - 1)[2],
+        straight=path_length(g0, Ds @ straight_c, ws).numpy(),
+        straight_energy=path_energy(g0, Ds @ straight_c, ws).numpy(),
+    )
+    return res
+
+
+def _solve_energy(
+    field: _Field,
+    ca: np.ndarray,
+    cb: np.ndarray,
+    *,
+    nodes: int,
+    starts: int,
+    tol: float,
+    max_iter: int,
+) -> dict[str, Any]:
+    """Discrete energy minimisation through the responses from ``starts`` initial paths."""
+    p, k = ca.shape
+    coarsest = min(8, nodes)
+    inits = _initial_paths(ca, cb, np.linspace(0, 1, coarsest + 1), starts)
+    S = len(inits)
+    sol = minimise_response_energy(
+        field.responses_vjp,
+        torch.as_tensor(np.tile(ca, (S, 1))),
+        torch.as_tensor(np.tile(cb, (S, 1))),
+        init=torch.as_tensor(inits.reshape(S * p, coarsest + 1, k)),
+        nodes=nodes,
+        coarsest=coarsest,
+        tol=tol,
+        max_iter=max_iter,
+    )
+    res = _picked(
+        sol.length.reshape(S, p).numpy(),
+        sol.converged.reshape(S, p).numpy(),
+        sol.residual.reshape(S, p).numpy(),
+        energy=sol.energy.reshape(S, p).numpy(),
+        iterations=sol.iterations.reshape(S, p).numpy(),
+    )
+    res.update(  # the first initial path is the straight segment
+        t=sol.t.numpy(),
+        path_c=sol.path[res["pick"]].numpy(),
+        straight=sol.initial_length[:p].numpy(),
+        straight_energy=sol.initial_energy[:p].numpy(),
+    )
+    return res
 
 
 def _distinct(lengths: np.ndarray, best: float) -> list[float]:
@@ -468,11 +630,11 @@ def geodesic(
     layer: str | None = None,
     method: Method = "auto",
     noise: Any = None,
-    nodes: int = 16,
+    nodes: int | None = None,
     max_nodes: int = 256,
-    starts: int = 3,
-    tol: float = 1e-9,
-    max_iter: int = 100,
+    starts: int | None = None,
+    tol: float | None = None,
+    max_iter: int | None = None,
     level: float = 0.95,
 ) -> xr.Dataset:
     r"""The shortest paths between paired stimuli under a response map's metric.
@@ -489,33 +651,48 @@ def geodesic(
     within : Line, Plane or Grid, optional
         Restrict the path to the slice, under the metric it induces (``T g Tᵀ``), in its
         orthonormal coordinates; the end points must lie on it. A grid spans the whole
-        space: the end points must lie inside its bounds. Default: the whole stimulus
-        space (``k = d`` coordinates; keep ``d`` small — the cost grows like ``d³``).
+        space: the end points must lie inside its bounds, and a path that leaves them
+        is reported (``inside``) and not converged. Default: the whole stimulus space
+        (``k = d`` coordinates; above ``JETS_MAX_COORDINATES`` (32) of them an exact
+        map's path minimises the response-space energy).
     layer : str, optional
         Which measured layer's metric (needed when the map measures several).
-    method : {"auto", "jets", "metric"}
-        ``"jets"``: exact Christoffel symbols from the map's second derivatives (the
-        default for exact maps); ``"metric"``: central differences of the metric field
-        (the default for estimated maps, whose ``measure`` is marked ``estimated``).
+    method : {"auto", "jets", "energy", "metric"}
+        ``"jets"``: Chebyshev collocation on the geodesic equation with exact Christoffel
+        symbols from the map's second derivatives (the default for exact maps in at most
+        ``JETS_MAX_COORDINATES`` (32) coordinates; accurate to ~1e-10). ``"energy"``: the
+        discrete energy ``N Σ‖r(x_{i+1}) − r(x_i)‖²`` through the responses, minimised by
+        L-BFGS with one vector–Jacobian product per evaluation
+        (:meth:`~neurogeom.ResponseMap.layer_vjp`), refined from 8 steps by doubling
+        (the default above that, e.g. for images; its length, of the response polygon, is
+        below the smooth geodesic's by O(1/N²)). ``"metric"``: collocation with central
+        differences of the metric field (the default for estimated maps, whose
+        ``measure`` is marked ``estimated``).
     noise : None, "poisson" or array (n, n)
         For exact maps, the noise on the responses: the metric is then the Fisher
         information ``Jᵀ diag(1/r) J`` (Poisson counts with positive rates ``r``) or
         ``Jᵀ Σ⁻¹ J`` (Gaussian noise of covariance ``Σ``), and the length is an
         accumulated d′. An estimated map's noise model is the one it was made with.
-    nodes : int
-        Initial polynomial degree ``N`` of the path (``N + 1`` Chebyshev nodes in ``t``);
-        doubled where the path is under-resolved (its last Chebyshev coefficients above
-        1e-7 relative) up to ``max_nodes``.
+    nodes : int, optional
+        Collocation: the initial polynomial degree ``N`` of the path (``N + 1``
+        Chebyshev nodes in ``t``; default 16), doubled where the path is under-resolved
+        (its last Chebyshev coefficients above 1e-7 relative) up to ``max_nodes``.
+        Energy: the steps ``N`` of the final path (``N + 1`` equally spaced nodes;
+        default 64).
     max_nodes : int
-        The largest degree; a path still under-resolved there is not converged.
-    starts : int
+        Collocation: the largest degree; a path still under-resolved there is not
+        converged.
+    starts : int, optional
         Initial paths: the straight segment and ``starts − 1`` bent ones (a half sine
         of amplitude ``‖b − a‖/2`` in directions perpendicular to ``b − a``); the shortest
-        converged geodesic is kept.
-    tol : float
-        Newton's step tolerance (relative to ``1 + max |c|``).
-    max_iter : int
-        Newton iterations at most.
+        converged geodesic is kept. Default 3 for collocation, 1 for the energy.
+    tol : float, optional
+        Collocation: Newton's step tolerance (relative to ``1 + max |c|``; default
+        1e-9). Energy: the largest relative decrease of each pair's energy over the last
+        five iterations (default 1e-7, about a float32 network's precision).
+    max_iter : int, optional
+        Newton iterations at most (default 100), or L-BFGS iterations per refinement
+        level (default 200).
     level : float
         Confidence level of the bootstrap intervals on the length (estimated maps with
         resamples).
@@ -523,14 +700,18 @@ def geodesic(
     Returns
     -------
     xarray.Dataset
-        Dims ``pair``, ``t`` (the Chebyshev nodes, from 0 to 1, not equally spaced),
-        ``stimulus_0, ...`` and ``start``. Variables: ``path`` ``(pair, t, *stimulus)``,
-        ``length`` (the distance, response units), ``energy`` (``∫‖ċ‖² dt``; equal to
-        ``length²`` on a geodesic), ``straight_length`` (of the straight segment, for
-        contrast), ``converged``, ``residual`` (relative defect of the geodesic equation),
+        Dims ``pair``, ``t`` (collocation: the Chebyshev nodes, from 0 to 1, not equally
+        spaced; energy: ``i / N``), ``stimulus_0, ...`` and ``start``. Variables:
+        ``path`` ``(pair, t, *stimulus)``, ``length`` (the distance, response units),
+        ``energy`` (``∫‖ċ‖² dt``; equal to ``length²`` on a geodesic),
+        ``straight_length`` and ``straight_energy`` (of the straight segment, for
+        contrast: ``1 − energy / straight_energy`` is the energy decrease),
+        ``converged``, ``residual`` (collocation: the relative defect of the geodesic
+        equation; energy: the energy's last relative decrease, see ``tol``),
         ``iterations``, ``geodesics_found`` (distinct converged geodesics met),
         ``candidate_length`` ``(pair, start)``; with ``within=`` a line or plane also
-        ``path_coordinates`` ``(pair, t, axis)``; for estimated maps with bootstrap
+        ``path_coordinates`` ``(pair, t, axis)``, with a grid ``inside`` (a path that
+        leaves the grid is not converged); for estimated maps with bootstrap
         resamples ``length_ci_low``/``length_ci_high``.
 
     Raises
@@ -577,12 +758,15 @@ def geodesic(
         "length": (pair, res["length"]),
         "energy": (pair, res["energy"]),
         "straight_length": (pair, res["straight"]),
+        "straight_energy": (pair, res["straight_energy"]),
         "converged": (pair, res["converged"]),
         "residual": (pair, res["residual"]),
         "iterations": (pair, res["iterations"]),
         "geodesics_found": (pair, res["found"]),
         "candidate_length": (("pair", "start"), res["candidates"]),
     }
+    if res["chart"].kind == "grid":
+        data["inside"] = (pair, res["inside"])
     if res["chart"].T is not None:
         data["path_coordinates"] = (("pair", "t", "axis"), res["path_c"])
     if res["method"] == "metric":
@@ -600,10 +784,8 @@ def geodesic(
         "layer": res["layer"],
         "method": res["method"],
         "noise": None if noise is None or isinstance(noise, str) else "covariance",
-        "nodes": nodes,
+        **res["options"],
         "max_nodes": max_nodes,
-        "starts": starts,
-        "tol": tol,
         "within": res["chart"].kind,
     }
     return stamp_provenance(ds, config, kind="geodesic")
@@ -624,7 +806,7 @@ def geodesic_distance(
     response_map : ResponseMap
     a, b : array, shape (p, *stimulus_shape)
     on_failure : {"raise", "nan"}
-        Where Newton's iteration did not converge: raise
+        Where the solve did not converge (or a path left the grid given as ``within``): raise
         :class:`~neurogeom.errors.ConvergenceError` naming the pairs, or return NaN there.
         A length is never returned from an unconverged path.
     **options
@@ -649,43 +831,29 @@ def geodesic_distance(
     """
     if on_failure not in ("raise", "nan"):
         raise ParameterError(f"on_failure={on_failure!r}; use 'raise' or 'nan'.")
-    allowed = {
-        "within",
-        "layer",
-        "method",
-        "noise",
-        "nodes",
-        "max_nodes",
-        "starts",
-        "tol",
-        "max_iter",
-    }
-    unknown = set(options) - allowed
+    unknown = set(options) - set(_OPTIONS)
     if unknown:
         raise ParameterError(
-            f"unknown option(s) {sorted(unknown)}; geodesic_distance takes {sorted(allowed)}."
+            f"unknown option(s) {sorted(unknown)}; geodesic_distance takes {sorted(_OPTIONS)}."
         )
-    defaults: dict[str, Any] = {
-        "within": None,
-        "layer": None,
-        "method": "auto",
-        "noise": None,
-        "nodes": 16,
-        "max_nodes": 256,
-        "starts": 3,
-        "tol": 1e-9,
-        "max_iter": 100,
-    }
-    res = _solve(response_map, a, b, **{**defaults, **options})
+    res = _solve(response_map, a, b, **{**_OPTIONS, **options})
     length = np.asarray(res["length"], dtype=np.float64)
     failed = ~np.asarray(res["converged"], dtype=bool)
     if failed.any():
         if on_failure == "raise":
             rows = np.nonzero(failed)[0]
+            left = rows[~res["inside"][rows]]
+            where = (
+                f" The paths of rows {left[:10].tolist()} leave the grid given as within=; "
+                "widen it or pass within=None."
+                if len(left)
+                else ""
+            )
             raise ConvergenceError(
-                f"Newton's iteration did not converge for {len(rows)} of {len(length)} pairs "
-                f"(rows {rows[:10].tolist()}{'...' if len(rows) > 10 else ''}; relative "
-                f"residual {float(np.max(res['residual'][rows])):.3g}). Raise nodes= or "
+                f"the geodesic solve ({res['method']}) did not converge for {len(rows)} of "
+                f"{len(length)} pairs (rows {rows[:10].tolist()}"
+                f"{'...' if len(rows) > 10 else ''}; relative residual "
+                f"{float(np.max(res['residual'][rows])):.3g}).{where} Raise nodes= or "
                 "max_iter=, add starts=, or pass on_failure='nan' to get NaN there."
             )
         length = np.where(failed, np.nan, length)
@@ -793,14 +961,14 @@ def discrimination_thresholds(
     X = as_points(x, dtype=torch.float64).cpu().numpy()
     name = _layer(response_map, layer)
     chart = _Chart(tuple(X.shape[1:]), within)
-    chosen = _method(response_map, "auto", X[:1], chart.tangents())
-    if chosen == "metric" and noise is not None:
+    estimated = _estimated(response_map, X[:1], chart.tangents())
+    if estimated and noise is not None:
         raise ParameterError(
             "noise= applies to exact maps; an estimated map's noise model is set when it is "
             "made (SampledResponseMap(..., noise='poisson'))."
         )
-    field = _Field(response_map, name, chart, chosen, noise)
-    if chosen == "jets" and noise is not None:
+    field = _Field(response_map, name, chart, "jets", noise)
+    if noise is not None:
         n = to_tensor(response_map.layer_responses(X[:1])[name]).shape[-1]
         field.set_noise(int(n))
         c = torch.as_tensor(X.reshape(len(X), -1) if chart.T is None else chart.to_coords(X, "x"))

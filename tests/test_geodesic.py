@@ -9,6 +9,8 @@ ring population, d = ∫‖r′(θ)‖dθ.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -394,3 +396,113 @@ def test_large_collocation_systems_solve_after_an_explicit_thread_setting():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+# -- the response-space energy (method="energy", the default above 32 coordinates) --------
+
+
+def test_energy_sphere_is_the_inscribed_regular_polygon() -> None:
+    # The discrete geodesic of N equal steps on a sphere of radius a is the regular
+    # polygon inscribed in the great circle: length 2aN sin(α / 2N) for the angle α.
+    a, b = _pairs(6, seed=3)
+    alpha = np.arccos(np.clip((_unit(a) * _unit(b)).sum(1), -1, 1))
+    N = 32
+    ds = ng.geodesic(_sphere(3.0), a, b, method="energy", nodes=N, tol=1e-12)
+    assert ds.converged.values.all()
+    assert json.loads(ds.attrs["config"])["method"] == "energy"
+    np.testing.assert_allclose(ds.length.values, 6 * N * np.sin(alpha / (2 * N)), rtol=1e-8)
+    np.testing.assert_allclose(ds.energy.values, ds.length.values**2, rtol=1e-8)  # equal steps
+    np.testing.assert_allclose(np.diff(ds.t.values), 1 / N)
+    normal = np.cross(_unit(a), _unit(b))  # on the great circle
+    on = np.einsum("ptk,pk->pt", np.stack([_unit(q) for q in ds.path.values]), normal)
+    assert np.abs(on).max() < 1e-4  # the path to ~√(tol); the length is stationary
+
+
+def test_energy_is_the_default_in_many_dimensions_and_exact_for_a_flat_map() -> None:
+    rng = np.random.default_rng(4)
+    W = torch.as_tensor(rng.normal(size=(20, 50)))
+    rm = ng.TorchResponseMap(lambda x: x @ W.T, dtype=torch.float64)
+    a, b = rng.normal(size=(3, 50)), rng.normal(size=(3, 50))
+    ds = ng.geodesic(rm, a, b)
+    assert json.loads(ds.attrs["config"])["method"] == "energy"
+    exact = np.linalg.norm((a - b) @ W.numpy().T, axis=1)
+    np.testing.assert_allclose(ds.length.values, exact, rtol=1e-10)
+    np.testing.assert_allclose(ds.straight_length.values, exact, rtol=1e-10)
+    np.testing.assert_allclose(ng.geodesic_distance(rm, a, b), exact, rtol=1e-10)
+
+
+def test_energy_length_is_below_the_smooth_geodesic_and_close_to_it() -> None:
+    # L_N ≤ √E_N ≤ √(E_N of the smooth geodesic sampled at equal t) ≤ L: the discrete
+    # minimiser's polygon is never longer than the exact geodesic (solved by collocation).
+    rm = ng.TorchResponseMap(_mlp_gentle(), dtype=torch.float64)
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    exact = ng.geodesic(rm, a, b).length.values
+    ds = ng.geodesic(rm, a, b, method="energy", nodes=64)
+    assert ds.converged.values.all()
+    assert (ds.length.values <= exact * (1 + 1e-9)).all()
+    np.testing.assert_allclose(ds.length.values, exact, rtol=2e-4)
+    assert (ds.energy.values <= ds.straight_energy.values).all()
+
+
+def _mlp_gentle() -> torch.nn.Module:
+    torch.manual_seed(7)
+    return torch.nn.Sequential(
+        torch.nn.Linear(2, 12), torch.nn.Tanh(), torch.nn.Linear(12, 6)
+    ).double()
+
+
+def test_energy_poisson_fisher_length_matches_collocation() -> None:
+    torch.manual_seed(8)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Softplus()).double()
+    rm = ng.TorchResponseMap(net, dtype=torch.float64)
+    a, b = np.array([[-0.5, 0.2]]), np.array([[0.6, -0.4]])
+    exact = ng.geodesic(rm, a, b, noise="poisson").length.values
+    ds = ng.geodesic(rm, a, b, noise="poisson", method="energy", nodes=64)
+    assert (ds.length.values <= exact * (1 + 1e-9)).all()
+    np.testing.assert_allclose(ds.length.values, exact, rtol=1e-4)
+    cov = np.diag(np.linspace(0.5, 2.0, 8))
+    exact = ng.geodesic(rm, a, b, noise=cov).length.values
+    ds = ng.geodesic(rm, a, b, noise=cov, method="energy", nodes=64)
+    np.testing.assert_allclose(ds.length.values, exact, rtol=1e-4)
+
+
+def test_energy_through_a_conv_net_in_image_space() -> None:
+    torch.manual_seed(9)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.Tanh(), torch.nn.Conv2d(4, 4, 3, 2)
+    ).double()
+    rm = ng.TorchResponseMap(net, dtype=torch.float64)
+    rng = np.random.default_rng(9)
+    a, b = rng.normal(size=(2, 3, 8, 8)), rng.normal(size=(2, 3, 8, 8))
+    ds = ng.geodesic(rm, a, b, nodes=16)
+    assert ds.path.dims == ("pair", "t", "stimulus_0", "stimulus_1", "stimulus_2")
+    np.testing.assert_array_equal(ds.path.values[:, 0], a)
+    np.testing.assert_array_equal(ds.path.values[:, -1], b)
+    assert (ds.energy.values < 0.99 * ds.straight_energy.values).all()
+    assert (ds.length.values < ds.straight_length.values).all()
+    # the length is the polygon's through the responses of the returned path
+    r = rm.responses(ds.path.values.reshape(-1, 3, 8, 8)).reshape(2, 17, -1)
+    np.testing.assert_allclose(
+        ds.length.values, np.linalg.norm(np.diff(r, axis=1), axis=2).sum(1), rtol=1e-12
+    )
+
+
+def test_energy_refused_for_estimated_maps() -> None:
+    X = np.linspace(0, 2 * np.pi, 24, endpoint=False)[:, None]
+    pop = ng.simulate.VonMisesRing(12, amplitude=5.0, kappa=2.0, baseline=1.0)
+    R = pop.sample(X, 4, random_state=0)
+    rm = ng.SampledResponseMap(X, R, estimator_params={"period": [2 * np.pi]})
+    with pytest.raises(ParameterError, match="method='metric'"):
+        ng.geodesic(rm, X[:1], X[3:4], method="energy")
+
+
+def test_a_path_leaving_the_grid_is_not_a_geodesic_within_it() -> None:
+    # The great circle from (θ, φ) = (1, 0) to (1, 2) bends towards the pole (θ < 1).
+    grid = ng.Grid([(1.0, 2.0), (-0.5, 2.5)], resolution=5)
+    a, b = np.array([[1.0, 0.0], [1.5, 0.0]]), np.array([[1.0, 2.0], [1.6, 0.5]])
+    ds = ng.geodesic(_sphere(1.0), a, b, within=grid)
+    assert ds.inside.values.tolist() == [False, True]
+    assert ds.converged.values.tolist() == [False, True]
+    with pytest.raises(ConvergenceError, match="leave the grid"):
+        ng.geodesic_distance(_sphere(1.0), a, b, within=grid)

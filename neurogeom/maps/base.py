@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from .._arrays import as_array, as_points, to_tensor
+from .._arrays import as_array, as_points, check_cotangents, like, to_tensor
 from ..riemann.metric import Scale, check_scale
 from ..slices import check_tangents
 
@@ -71,6 +72,9 @@ class ResponseMap(ABC):
     - :meth:`layer_jets`: Jacobians and second derivatives together, for curvature. The
       default takes central differences of :meth:`layer_jacobians` (accurate to ~1e-10
       relative for smooth float64 maps); exact maps override it.
+    - :meth:`layer_vjp`: responses and their vector–Jacobian products, for path energies
+      through many stimulus dimensions. The default contracts :meth:`layer_jacobians`;
+      maps with reverse-mode derivatives override it.
 
     The public :meth:`responses`, :meth:`jacobian` and :meth:`metric` return a plain array
     when the map measures a single layer and a dict keyed by layer name when it measures
@@ -211,6 +215,51 @@ class ResponseMap(ABC):
             H = np.moveaxis((plus - minus) / (2 * h[None, :, None, None]), 0, -1)
             jets[name] = (J, 0.5 * (H + np.swapaxes(H, -1, -2)))
         return jets
+
+    def layer_vjp(self, x: Any) -> dict[str, tuple[Any, Callable[[Any], Any]]]:
+        r"""Responses per layer and their vector–Jacobian products (reverse mode).
+
+        Returns ``(r, pullback)`` per layer: the responses ``r`` ``(m, n)`` at ``x`` and a
+        function taking cotangents ``v`` ``(m, n)`` to ``Jᵀv`` ``(m, *stimulus_shape)``,
+        the gradient of ``Σᵢ vᵢ · r(xᵢ)`` with respect to each point. Functions of paths
+        through many stimulus dimensions (the path energy of
+        :func:`~neurogeom.geodesic` through image space) need only these: one forward and
+        one backward pass, whatever ``d``. This default contracts :meth:`layer_jacobians`
+        (``d`` Jacobian columns per point, so keep ``d`` small); maps with reverse-mode
+        derivatives override it (:class:`~neurogeom.TorchResponseMap` by autograd).
+
+        Parameters
+        ----------
+        x : array, shape (m, *stimulus_shape)
+
+        Returns
+        -------
+        dict of str to (array (m, n), callable)
+            The pullback may be called more than once; it returns the kind of array ``x``
+            is (numpy in, numpy out).
+
+        Examples
+        --------
+        >>> import numpy as np, torch, neurogeom as ng
+        >>> rm = ng.TorchResponseMap(lambda x: x**2, dtype=torch.float64)
+        >>> r, pullback = rm.layer_vjp(np.array([[1.0, 2.0]]))["output"]
+        >>> pullback(np.array([[1.0, 1.0]]))          # ∇ Σ x² = 2x
+        array([[2., 4.]])
+        """
+        pts = as_points(x, dtype=torch.float64)
+        stim = tuple(pts.shape[1:])
+        responses = self.layer_responses(x)
+        jacobians = self.layer_jacobians(x)
+        out: dict[str, tuple[Any, Callable[[Any], Any]]] = {}
+        for name, r in responses.items():
+            J = to_tensor(jacobians[name]).to(torch.float64)
+
+            def pullback(v: Any, J: torch.Tensor = J) -> Any:
+                v_ = check_cotangents(v, tuple(J.shape[:2]))
+                return like(torch.einsum("mnd,mn->md", J, v_).reshape(-1, *stim), x)
+
+            out[name] = (r, pullback)
+        return out
 
     def _float64_jacobians(self, pts: np.ndarray, T: np.ndarray) -> dict[str, np.ndarray]:
         return {

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
-from .._arrays import as_points, check_finite, is_torch, like, to_tensor
+from .._arrays import as_points, check_cotangents, check_finite, is_torch, like, to_tensor
 from ..errors import (
     InputTypeError,
     LayerError,
@@ -188,14 +188,14 @@ class TorchResponseMap(ResponseMap):
         return hook
 
     @contextmanager
-    def _measuring(self) -> Iterator[None]:
-        """Eval mode and no graph, restoring the module's training flags afterwards.
+    def _measuring(self, graph: bool = False) -> Iterator[None]:
+        """Eval mode and no graph (unless ``graph``), restoring the training flags afterwards.
 
         Measurements take turns within a process: torch.func's forward-mode levels are
         not safe across threads, and the measured module carries hooks meanwhile.
         """
         model = self.model
-        with _MEASURE_LOCK, torch.no_grad():
+        with _MEASURE_LOCK, torch.enable_grad() if graph else torch.no_grad():
             if not isinstance(model, nn.Module):
                 yield
                 return
@@ -272,6 +272,47 @@ class TorchResponseMap(ResponseMap):
         for name, r in per_layer.items():
             _check_model_output(r, f"responses of layer {name!r}")
         return {name: like(r, x) for name, r in per_layer.items()}
+
+    def layer_vjp(self, x: Any) -> dict[str, tuple[Any, Callable[[Any], Any]]]:
+        """Responses per layer and their vector–Jacobian products, by autograd.
+
+        Overrides :meth:`ResponseMap.layer_vjp` (same shapes) with one forward pass that
+        records the graph, in chunks of ``chunk_size`` points, and one backward pass per
+        call of a pullback. Memory holds the forward pass's activations until the
+        pullbacks are dropped.
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> rm = TorchResponseMap(lambda x: x.sin(), dtype=torch.float64)
+        >>> r, pullback = rm.layer_vjp(np.zeros((1, 2)))["output"]
+        >>> pullback(np.array([[1.0, 2.0]]))          # cos 0 = 1
+        array([[1., 2.]])
+        """
+        pts = self._points(x)
+        chunks = []
+        with self._measuring(graph=True):
+            self._probe(pts)
+            for chunk in pts.split(self.chunk_size):
+                chunk = chunk.detach().requires_grad_(True)
+                chunks.append((chunk, self._forward(chunk)))
+        out: dict[str, tuple[Any, Callable[[Any], Any]]] = {}
+        for i, name in enumerate(self.layers):
+            r = torch.cat([outs[i] for _, outs in chunks])
+            _check_model_output(r.detach(), f"responses of layer {name!r}")
+
+            def pullback(v: Any, i: int = i, r: torch.Tensor = r) -> Any:
+                v_ = check_cotangents(v, tuple(r.shape), dtype=r.dtype).to(r.device)
+                grads = []
+                for (chunk, outs), part in zip(chunks, v_.split(self.chunk_size), strict=True):
+                    (g,) = torch.autograd.grad(
+                        outs[i], chunk, part, retain_graph=True, allow_unused=True
+                    )
+                    grads.append(torch.zeros_like(chunk) if g is None else g)
+                return like(torch.cat(grads).detach(), x)
+
+            out[name] = (like(r.detach(), x), pullback)
+        return out
 
     def layer_jacobians(self, x: Any, tangents: Any = None) -> dict[str, Any]:
         """Jacobians per layer, ``(m, n_layer, d)`` or ``(m, n_layer, k)``; see :meth:`jacobian`."""

@@ -331,7 +331,12 @@ def geodesic_paths(
 
 
 def distance_matrix(
-    distances: Any, ax: Axes | None = None, *, labels: Any = None, cmap: str = "magma"
+    distances: Any,
+    ax: Axes | None = None,
+    *,
+    labels: Any = None,
+    cmap: str = "magma",
+    label: str = "geodesic distance",
 ) -> Axes:
     """A panel of a geodesic distance matrix (:func:`neurogeom.geodesic_distances`).
 
@@ -343,6 +348,8 @@ def distance_matrix(
         Class labels: the points are sorted by them and the class blocks outlined, so
         distances within and across classes can be compared.
     cmap : str
+    label : str
+        The colour bar's label.
 
     Returns
     -------
@@ -373,7 +380,7 @@ def distance_matrix(
     im = ax.imshow(D[np.ix_(order, order)], cmap=cmap)
     fig = ax.get_figure()
     if fig is not None:
-        fig.colorbar(im, ax=ax, label="geodesic distance")
+        fig.colorbar(im, ax=ax, label=label)
     return ax
 
 

@@ -32,13 +32,17 @@ import torch
 from ..errors import ParameterError, ShapeError, SingularMetricError
 
 __all__ = [
+    "DiscreteGeodesic",
     "GeodesicSolution",
+    "ResponsesVJP",
     "chebyshev_collocation",
     "christoffel_from_metric_derivatives",
     "geodesic_residual",
+    "minimise_response_energy",
     "path_energy",
     "path_length",
     "response_energy",
+    "response_length",
     "solve_geodesic_bvp",
 ]
 
@@ -238,6 +242,30 @@ def response_energy(responses: Any) -> torch.Tensor:
         raise ShapeError(f"responses have shape {tuple(r.shape)}; expected (..., N >= 2, n).")
     diff = r[..., 1:, :] - r[..., :-1, :]
     return (r.shape[-2] - 1) * (diff**2).sum(dim=(-1, -2))
+
+
+def response_length(responses: Any) -> torch.Tensor:
+    """Length ``Σᵢ ‖r_{i+1} − r_i‖`` of the polygon through the responses of a path.
+
+    Parameters
+    ----------
+    responses : Tensor (..., N, n)
+
+    Returns
+    -------
+    Tensor (...)
+
+    Examples
+    --------
+    >>> import torch
+    >>> r = torch.linspace(0, 1, 11, dtype=torch.float64)[:, None] * torch.tensor([3.0, 4.0])
+    >>> round(float(response_length(r)), 12)
+    5.0
+    """
+    r = torch.as_tensor(responses)
+    if r.ndim < 2 or r.shape[-2] < 2:
+        raise ShapeError(f"responses have shape {tuple(r.shape)}; expected (..., N >= 2, n).")
+    return (r[..., 1:, :] - r[..., :-1, :]).norm(dim=-1).sum(-1)
 
 
 def christoffel_from_metric_derivatives(g: torch.Tensor, dg: torch.Tensor) -> torch.Tensor:
@@ -609,3 +637,349 @@ def solve_geodesic_bvp(
         iterations=iterations,
         singular_node=singular_node,
     )
+
+
+# -- the discrete path energy through the responses (forward and reverse passes only) ---------
+
+#: ``responses(c)`` for ``c`` of shape ``(M, k)``: the responses ``(M, n)`` there and their
+#: pullback ``v ↦ Jᵀv``, ``(M, n) → (M, k)`` (the vector–Jacobian product in the path's
+#: coordinates), float64 tensors.
+ResponsesVJP = Callable[[torch.Tensor], tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]]
+
+
+class DiscreteGeodesic(NamedTuple):
+    """What :func:`minimise_response_energy` returns, per pair (first axis ``p``).
+
+    Attributes
+    ----------
+    t : Tensor (N + 1,)
+        Equally spaced ``i / N``.
+    path : Tensor (p, N + 1, k)
+        The path at the nodes.
+    length : Tensor (p,)
+        ``Σᵢ ‖r(c_{i+1}) − r(c_i)‖``: the length of the response polygon (below the
+        length of the smooth geodesic by O(1/N²)).
+    energy : Tensor (p,)
+        The discrete energy ``N Σᵢ ‖r(c_{i+1}) − r(c_i)‖²`` (≥ ``length²``, equal when the
+        steps are equal).
+    initial_energy, initial_length : Tensor (p,)
+        The discrete energy and length of the initial path at the final ``N`` (for the
+        decrease).
+    converged : Tensor of bool (p,)
+        Whether the residual is at most the tolerance.
+    residual : Tensor (p,)
+        The energy's relative decrease over the last ``STALL_WINDOW`` (5) iterations.
+    iterations : Tensor of int (p,)
+        L-BFGS iterations, summed over the refinements.
+    """
+
+    t: torch.Tensor
+    path: torch.Tensor
+    length: torch.Tensor
+    energy: torch.Tensor
+    initial_energy: torch.Tensor
+    initial_length: torch.Tensor
+    converged: torch.Tensor
+    residual: torch.Tensor
+    iterations: torch.Tensor
+
+
+def _sine_basis(N: int) -> torch.Tensor:
+    """``M`` (N−1, N−1): interior offsets ``δ = M b`` whose flat discrete energy is ``‖b‖²``.
+
+    The energy ``N Σ ‖δ_{i+1} − δ_i‖²`` (``δ_0 = δ_N = 0``) is ``N δᵀLδ`` with ``L`` the
+    Dirichlet second-difference matrix, diagonalised by ``sin(π i j / N)`` with eigenvalues
+    ``4 sin²(π j / 2N)``; scaling each sine by ``1 / (N √2 sin(π j / 2N))`` whitens it, so
+    the minimisation is as well conditioned in ``t`` at every ``N``.
+    """
+    j = np.arange(1, N)
+    S = np.sin(np.pi * np.outer(j, j) / N)
+    return torch.as_tensor(S / (N * np.sqrt(2.0) * np.sin(np.pi * j / (2 * N))))
+
+
+def _discrete_energy(
+    responses: ResponsesVJP, C: torch.Tensor, gradient: bool = True
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Energies ``(p,)``, lengths ``(p,)`` and ``∂E/∂C`` ``(p, N + 1, k)`` of paths ``C``."""
+    p, n1, k = C.shape
+    N = n1 - 1
+    r, pull = responses(C.reshape(-1, k))
+    r = r.reshape(p, n1, -1)
+    if not gradient:
+        return response_energy(r), response_length(r), None
+    step = r[:, 1:] - r[:, :-1]
+    v = torch.zeros_like(r)
+    v[:, 1:-1] = 2 * N * (step[:, :-1] - step[:, 1:])
+    grad = pull(v.reshape(p * n1, -1)).reshape(p, n1, k)
+    return response_energy(r), response_length(r), grad
+
+
+def _minimise_level(
+    responses: ResponsesVJP, C: torch.Tensor, *, tol: float, max_iter: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Batched L-BFGS on each pair's interior nodes at one ``N``.
+
+    Returns the paths, the energies' last relative decreases, energies, lengths and
+    iterations per pair. Each pair has its own memory and line search; every evaluation
+    is one call of ``responses`` on the nodes of the pairs still iterating, and a pair
+    leaves the iteration once its energy stalls (see :func:`_stall`).
+    """
+    p, n1, k = C.shape
+    N = n1 - 1
+    M = _sine_basis(N)
+    base = C.clone()
+
+    def evaluate(rows: torch.Tensor, B: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        paths = base[rows].clone()
+        paths[:, 1:-1] += M @ B.reshape(len(rows), N - 1, k)
+        E, L, grad = _discrete_energy(responses, paths)
+        assert grad is not None
+        return E, L, (M.T @ grad[:, 1:-1]).reshape(len(rows), -1)
+
+    rows = torch.arange(p)
+    B = torch.zeros(p, (N - 1) * k, dtype=torch.float64)
+    E, L, G = evaluate(rows, B)
+    history = [E.clone()]
+    memory: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+    iterations = torch.zeros(p, dtype=torch.long)
+    active = torch.ones(p, dtype=torch.bool)
+    stuck = torch.zeros(p, dtype=torch.bool)
+    for _ in range(max_iter):
+        act = torch.nonzero(active).flatten()
+        if len(act) == 0:
+            break
+        d = -_two_loop(G, memory)[act]
+        slope = (d * G[act]).sum(1)
+        uphill = ~(slope < 0)
+        d[uphill], slope[uphill] = -G[act][uphill], -(G[act][uphill] ** 2).sum(1)
+        step = torch.ones(len(act), dtype=torch.float64)
+        if not memory:  # first step: a unit move of the whitened offsets
+            step = 1 / G[act].norm(dim=1).clamp_min(1e-300)
+        trial = _armijo(evaluate, act, B[act], E[act], d, slope, step)
+        s_ = torch.zeros_like(B)
+        y_ = torch.zeros_like(B)
+        moved = act[trial.moved]
+        s_[moved] = trial.B[trial.moved] - B[moved]
+        y_[moved] = trial.G[trial.moved] - G[moved]
+        B[act], E[act], L[act], G[act] = trial.B, trial.E, trial.L, trial.G
+        sy = (s_ * y_).sum(1)
+        rho = torch.where(sy > 1e-12 * s_.norm(dim=1) * y_.norm(dim=1), 1 / sy, 0.0)
+        memory = [*memory[-(_MEMORY - 1) :], (s_, y_, rho)]
+        iterations[act] += 1
+        history.append(E.clone())
+        stuck[act[~trial.moved]] = True  # no decrease along the direction: at its floor
+        active &= ~((_stall(history) <= tol) | stuck)
+    stall = torch.where(stuck, 0.0, _stall(history))
+    paths = base.clone()
+    paths[:, 1:-1] += M @ B.reshape(p, N - 1, k)
+    return paths, stall, E, L, iterations
+
+
+#: L-BFGS memory (curvature pairs kept per pair).
+_MEMORY = 12
+
+
+def _two_loop(
+    G: torch.Tensor, memory: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+) -> torch.Tensor:
+    """The L-BFGS direction ``H G`` for each row (Nocedal & Wright, Algorithm 7.4)."""
+    q = G.clone()
+    alphas = []
+    for s, y, rho in reversed(memory):
+        a = rho * (s * q).sum(1)
+        q -= a[:, None] * y
+        alphas.append(a)
+    if memory:
+        s, y, rho = memory[-1]
+        yy = (y * y).sum(1)
+        gamma = torch.where((rho > 0) & (yy > 0), 1 / (rho * yy).clamp_min(1e-300), 1.0)
+        q *= gamma[:, None]
+    for (s, y, rho), a in zip(memory, reversed(alphas), strict=True):
+        b = rho * (y * q).sum(1)
+        q += (a - b)[:, None] * s
+    return q
+
+
+class _Trial(NamedTuple):
+    B: torch.Tensor
+    E: torch.Tensor
+    L: torch.Tensor
+    G: torch.Tensor
+    moved: torch.Tensor
+
+
+def _armijo(
+    evaluate: Callable[..., tuple[torch.Tensor, ...]],
+    rows: torch.Tensor,
+    B: torch.Tensor,
+    E: torch.Tensor,
+    d: torch.Tensor,
+    slope: torch.Tensor,
+    step: torch.Tensor,
+    halvings: int = 30,
+) -> _Trial:
+    """Backtracking (Armijo, c = 1e-4) per row; rows that find no decrease stay put."""
+    out_B, out_E = B.clone(), E.clone()
+    out_L = torch.full_like(E, math.nan)
+    out_G = torch.zeros_like(B)
+    moved = torch.zeros(len(rows), dtype=torch.bool)
+    todo = torch.arange(len(rows))
+    for _ in range(halvings):
+        if len(todo) == 0:
+            break
+        cand = B[todo] + step[todo, None] * d[todo]
+        Et, Lt, Gt = evaluate(rows[todo], cand)
+        ok = torch.isfinite(Et) & (Et <= E[todo] + 1e-4 * step[todo] * slope[todo])
+        ok &= torch.isfinite(Gt).all(1)
+        done = todo[ok]
+        out_B[done], out_E[done], out_L[done], out_G[done] = cand[ok], Et[ok], Lt[ok], Gt[ok]
+        moved[done] = True
+        todo = todo[~ok]
+        step[todo] /= 2
+    if len(todo):  # no decrease found: keep the point (its gradient and length)
+        Et, Lt, Gt = evaluate(rows[todo], B[todo])
+        out_L[todo], out_G[todo] = Lt, Gt
+    return _Trial(out_B, out_E, out_L, out_G, moved)
+
+
+#: Iterations over which the energy's relative decrease decides convergence.
+STALL_WINDOW = 5
+
+
+def _stall(history: list[torch.Tensor]) -> torch.Tensor:
+    """Relative energy decrease over the last ``STALL_WINDOW`` (5) iterations, per pair.
+
+    Fewer iterations than the window count from the level's start; a level that stopped
+    at once (a straight path already optimal) has decrease 0.
+    """
+    now = history[-1]
+    before = history[max(0, len(history) - 1 - STALL_WINDOW)]
+    return ((before - now) / now.clamp_min(1e-300)).clamp_min(0.0)
+
+
+def minimise_response_energy(
+    responses: ResponsesVJP,
+    a: Any,
+    b: Any,
+    *,
+    init: Any = None,
+    nodes: int = 64,
+    coarsest: int = 8,
+    tol: float = 1e-7,
+    max_iter: int = 200,
+) -> DiscreteGeodesic:
+    r"""Discrete geodesics: paths minimising their energy through the responses.
+
+    The energy of the path ``c_0 = a, c_1, …, c_N = b`` (``N`` equal steps in ``t``) is
+    ``E = N Σᵢ ‖r(c_{i+1}) − r(c_i)‖²``, the discrete form of ``∫ ‖ṙ‖² dt``, whose
+    minimisers tend to the geodesics of the pullback metric ``JᵀJ`` as ``N`` grows (the
+    length of the response polygon from below, with error O(1/N²)). It needs forward
+    passes and one vector–Jacobian product per evaluation (``∂E/∂c_i = Jᵢᵀ vᵢ`` with
+    ``vᵢ = 2N(2rᵢ − r_{i−1} − r_{i+1})``), whatever the number of coordinates ``k`` —
+    the form for images. Each pair is minimised by its own L-BFGS iteration (memory 12,
+    Armijo backtracking), all pairs batched in each evaluation, over interior offsets in
+    a sine basis that whitens the flat energy (so the conditioning does not grow with
+    ``N``); a pair stops once its energy stalls. The path is refined from ``coarsest`` steps by doubling,
+    each level starting from the last one's path.
+
+    Parameters
+    ----------
+    responses : callable
+        ``responses(c)`` for ``c`` ``(M, k)`` returns the responses ``(M, n)`` and their
+        pullback ``v ↦ Jᵀv`` ``(M, n) → (M, k)``, float64 tensors (``ResponsesVJP``).
+        Called on all pairs' nodes at once.
+    a, b : Tensor (p, k)
+        End points.
+    init : Tensor (p, coarsest + 1, k), optional
+        Initial paths on the coarsest level's equally spaced nodes (default: straight).
+    nodes : int
+        ``N``, the steps of the final path (``N + 1`` nodes).
+    coarsest : int
+        Steps of the first level (levels ``coarsest · 2^j`` up to ``nodes``, then
+        ``nodes``).
+    tol : float
+        Convergence: each pair's energy fell by at most ``tol`` (relative) over the last
+        ``STALL_WINDOW`` (5) iterations of the final level, or no step along the L-BFGS
+        direction lowers it at all. A float32 network's energies are exact to about 1e-7.
+    max_iter : int
+        L-BFGS iterations at most, per level.
+
+    Returns
+    -------
+    DiscreteGeodesic
+
+    Examples
+    --------
+    The unit sphere in the chart (θ, φ): the discrete geodesic is the regular polygon
+    inscribed in the great circle, of length ``2N sin(α / 2N)`` for the angle ``α``.
+
+    >>> import math, torch
+    >>> def sphere(c):
+    ...     c = c.detach().requires_grad_(True)
+    ...     th, ph = c[:, 0], c[:, 1]
+    ...     r = torch.stack([th.sin() * ph.cos(), th.sin() * ph.sin(), th.cos()], -1)
+    ...     return r.detach(), lambda v: torch.autograd.grad(r, c, v, retain_graph=True)[0]
+    >>> a = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    >>> b = torch.tensor([[2.0, 1.0]], dtype=torch.float64)
+    >>> sol = minimise_response_energy(sphere, a, b, nodes=32)
+    >>> ra, rb = sphere(a)[0], sphere(b)[0]
+    >>> alpha = float(torch.arccos((ra * rb).sum()))
+    >>> bool(sol.converged[0]), abs(float(sol.length[0]) / (64 * math.sin(alpha / 64)) - 1) < 1e-9
+    (True, True)
+    """
+    a_ = torch.as_tensor(a, dtype=torch.float64)
+    b_ = torch.as_tensor(b, dtype=torch.float64)
+    if a_.ndim != 2 or a_.shape != b_.shape:
+        raise ShapeError(
+            f"a has shape {tuple(a_.shape)} and b {tuple(b_.shape)}; expected both (p, k)."
+        )
+    for name, value in (("nodes", nodes), ("coarsest", coarsest)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+            raise ParameterError(f"{name}={value!r}; expected an integer of at least 2.")
+    if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and math.isfinite(tol)):
+        raise ParameterError(f"tol={tol!r}; expected a positive number.")
+    if tol <= 0:
+        raise ParameterError(f"tol={tol!r}; expected a positive number.")
+    p, k = a_.shape
+    levels = [min(int(coarsest), int(nodes))]
+    while 2 * levels[-1] < nodes:
+        levels.append(2 * levels[-1])
+    if levels[-1] != nodes:
+        levels.append(int(nodes))
+    N = levels[0]
+    t = torch.linspace(0, 1, N + 1, dtype=torch.float64)
+    if init is None:
+        C = a_[:, None] + t[None, :, None] * (b_ - a_)[:, None]
+    else:
+        C = torch.as_tensor(init, dtype=torch.float64).clone()
+        if tuple(C.shape) != (p, N + 1, k):
+            raise ShapeError(f"init has shape {tuple(C.shape)}; expected {(p, N + 1, k)}.")
+        C[:, 0], C[:, -1] = a_, b_
+    initial = C.clone()
+    iterations = torch.zeros(p, dtype=torch.long)
+    for level, N in enumerate(levels):
+        if level:
+            C = _resample_path(C, N)
+        C, rel, E, L, its = _minimise_level(responses, C, tol=tol, max_iter=max_iter)
+        iterations += its
+    E0, L0, _ = _discrete_energy(responses, _resample_path(initial, N), gradient=False)
+    return DiscreteGeodesic(
+        t=torch.linspace(0, 1, N + 1, dtype=torch.float64),
+        path=C,
+        length=L,
+        energy=E,
+        initial_energy=E0,
+        initial_length=L0,
+        converged=rel <= tol,
+        residual=rel,
+        iterations=iterations,
+    )
+
+
+def _resample_path(C: torch.Tensor, N: int) -> torch.Tensor:
+    """Paths ``(p, M + 1, k)`` on equal steps, linearly interpolated to ``N`` equal steps."""
+    old = np.linspace(0, 1, C.shape[1])
+    new = np.linspace(0, 1, N + 1)
+    idx = np.clip(np.searchsorted(old, new, side="right") - 1, 0, len(old) - 2)
+    w = torch.as_tensor((new - old[idx]) / (old[idx + 1] - old[idx]))[None, :, None]
+    return (1 - w) * C[:, idx] + w * C[:, idx + 1]

@@ -138,3 +138,55 @@ def test_measuring_changes_nothing_on_the_map():
     for key, value in before.items():
         if isinstance(value, np.ndarray):
             np.testing.assert_array_equal(value, after[key])
+
+
+def _two_layer_net() -> torch.nn.Module:
+    torch.manual_seed(3)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Tanh(), torch.nn.Flatten(),
+        torch.nn.Linear(3 * 16, 5),
+    ).double()  # fmt: skip
+
+
+def test_vector_jacobian_products_match_central_differences():
+    # vᵀ (r(x + hu) − r(x − hu)) / 2h = uᵀ (Jᵀv): autograd against differences of responses,
+    # per layer, across chunks of the forward pass.
+    net = _two_layer_net()
+    rm = ng.TorchResponseMap(net, layers=["1", "3"], dtype=torch.float64, chunk_size=2)
+    rng = np.random.default_rng(0)
+    x, u = rng.normal(size=(5, 2, 4, 4)), rng.normal(size=(5, 2, 4, 4))
+    h = 1e-5
+    plus, minus = rm.layer_responses(x + h * u), rm.layer_responses(x - h * u)
+    for name, (r, pullback) in rm.layer_vjp(x).items():
+        np.testing.assert_allclose(r, rm.layer_responses(x)[name], rtol=1e-14)
+        v = rng.normal(size=r.shape)
+        directional = ((plus[name] - minus[name]) * v).sum(1) / (2 * h)
+        g = pullback(v)
+        assert g.shape == x.shape
+        np.testing.assert_allclose((g * u).reshape(5, -1).sum(1), directional, rtol=1e-7)
+        np.testing.assert_allclose(pullback(v), g, rtol=0)  # may be called again
+
+
+def test_a_maps_own_vjp_defaults_to_its_jacobians():
+    torch.manual_seed(4)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh()).double()
+    exact = ng.TorchResponseMap(net, dtype=torch.float64)
+
+    class Own(ng.ResponseMap):
+        layers = ("own",)
+
+        def layer_responses(self, x):
+            return {"own": exact.responses(x)}
+
+        def layer_jacobians(self, x, tangents=None):
+            return {"own": exact.jacobian(x, tangents)}
+
+    x = np.random.default_rng(1).normal(size=(6, 3))
+    v = np.random.default_rng(2).normal(size=(6, 4))
+    r, pullback = Own().layer_vjp(x)["own"]
+    np.testing.assert_allclose(r, exact.responses(x), rtol=1e-14)
+    np.testing.assert_allclose(pullback(v), exact.layer_vjp(x)["output"][1](v), rtol=1e-12)
+    with pytest.raises(ng.errors.ShapeError, match=r"cotangents have shape \(2, 4\)"):
+        pullback(v[:2])
+    with pytest.raises(ng.errors.NonFiniteError, match="cotangents"):
+        exact.layer_vjp(x)["output"][1](np.full((6, 4), np.nan))
