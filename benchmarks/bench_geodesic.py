@@ -78,6 +78,12 @@ def scipy_sphere(a: np.ndarray, b: np.ndarray) -> float:
     return quad(speed, 0, 1, epsabs=1e-14, epsrel=1e-13, limit=200)[0]
 
 
+def clocks() -> np.ndarray:
+    """(wall, CPU) seconds: CPU is the process's time over all its threads, which other jobs
+    on a shared machine change far less than the wall clock."""
+    return np.array([time.perf_counter(), time.process_time()])
+
+
 class PeerTimeout(BaseException):
     """Raised by the alarm in ``capped``; a BaseException, so no library's ``except Exception``
     swallows it."""
@@ -87,22 +93,23 @@ def _alarm(signum: int, frame: object) -> None:
     raise PeerTimeout
 
 
-def capped(fn: Callable[[], float], limit: float) -> tuple[float | None, float, str]:
-    """``fn()`` stopped after ``limit`` seconds: (value or None, seconds, note on failure)."""
+def capped(fn: Callable[[], float], limit: float) -> tuple[float | None, np.ndarray, str]:
+    """``fn()`` stopped after ``limit`` wall seconds: (value or None, (wall, CPU) seconds, note
+    on failure)."""
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, limit)
-    t0 = time.perf_counter()
+    t0 = clocks()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = float(fn())
         note = "" if np.isfinite(value) else f"returned {value}"
-        return (value if note == "" else None), time.perf_counter() - t0, note
+        return (value if note == "" else None), clocks() - t0, note
     except PeerTimeout:
-        return None, time.perf_counter() - t0, f"> {limit:.0f} s, stopped"
+        return None, clocks() - t0, f"> {limit:.0f} s, stopped"
     except Exception as e:  # a peer's failure is a result to report, not a crash
         msg = str(e).strip().splitlines()[0][:70] if str(e).strip() else ""
-        return None, time.perf_counter() - t0, f"{type(e).__name__}: {msg}"
+        return None, clocks() - t0, f"{type(e).__name__}: {msg}"
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -114,10 +121,10 @@ class Row:
 
     method: str
     sphere_err: float | None = None
-    sphere_s: float | None = None
+    sphere_s: np.ndarray | None = None  # (wall, CPU) seconds per pair
     sphere_done: str = ""
     mlp_ratio: float | None = None
-    mlp_s: float | None = None
+    mlp_s: np.ndarray | None = None  # (wall, CPU) seconds
     notes: str = ""
 
 
@@ -138,7 +145,7 @@ def run_peer(
     spent = 0.0
     for i in range(len(a)):
         value, t, note = capped(lambda i=i: sphere_fn(a[i], b[i]), limit)
-        spent += t
+        spent += t[0]
         if value is None:
             notes.append(f"sphere pair {i}: {note}")
             break
@@ -148,7 +155,7 @@ def run_peer(
             notes.append(f"sphere: {i + 1} pairs in the {budget:.0f} s budget")
             break
     if errs:
-        row.sphere_err, row.sphere_s = max(errs), float(np.mean(times))
+        row.sphere_err, row.sphere_s = max(errs), np.mean(times, axis=0)
     row.sphere_done = f"{len(errs)}/{len(a)}"
     value, t, note = capped(mlp_fn, limit)
     row.mlp_s = t
@@ -158,7 +165,7 @@ def run_peer(
         row.mlp_ratio = value / ref
     row.notes = "; ".join([n for n in [row.notes, *notes] if n])
     print(f"  {row.method}: sphere {row.sphere_done} pairs, max err {row.sphere_err}, "
-          f"MLP ratio {row.mlp_ratio} in {t:.1f} s {note}", flush=True)  # fmt: skip
+          f"MLP ratio {row.mlp_ratio} in {t[0]:.1f} s {note}", flush=True)  # fmt: skip
     return row
 
 
@@ -331,15 +338,18 @@ def fmt(x: float | None, spec: str) -> str:
     return "—" if x is None else format(x, spec)
 
 
+def fmt_time(t: np.ndarray | None) -> str:
+    return "—" if t is None else f"{t[0]:.3g} ({t[1]:.3g})"
+
+
 def print_table(rows: list[Row]) -> None:
-    print("\n| method | sphere: max rel. error | sphere: s / pair (pairs) "
-          "| MLP: length ÷ reference | MLP: time | notes |")  # fmt: skip
+    print("\n| method | sphere: max rel. error | sphere: s / pair, wall (CPU) [pairs] "
+          "| MLP: length ÷ reference | MLP: s, wall (CPU) | notes |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for r in rows:
-        err = fmt(r.sphere_err, ".1e")
-        ratio = fmt(r.mlp_ratio, ".9f")
-        print(f"| {r.method} | {err} | {fmt(r.sphere_s, '.3g')} ({r.sphere_done}) | {ratio} "
-              f"| {fmt(r.mlp_s, '.3g')} s | {r.notes} |")  # fmt: skip
+        err, ratio = fmt(r.sphere_err, ".1e"), fmt(r.mlp_ratio, ".9f")
+        print(f"| {r.method} | {err} | {fmt_time(r.sphere_s)} [{r.sphere_done}] | {ratio} "
+              f"| {fmt_time(r.mlp_s)} | {r.notes} |")  # fmt: skip
 
 
 def main() -> None:
@@ -366,27 +376,29 @@ def main() -> None:
     exact = RADIUS * np.arccos(np.clip((unit(a) * unit(b)).sum(1), -1, 1))
     rm = ng.TorchResponseMap(sphere, dtype=torch.float64)
     ng.geodesic(rm, a[:2], b[:2])  # warm-up
-    t0 = time.perf_counter()
+    t0 = clocks()
     ds1 = ng.geodesic(rm, a, b, starts=1)
-    t_ng1 = time.perf_counter() - t0
+    t_ng1 = clocks() - t0
     err_ng1 = np.abs(ds1.length.values / exact - 1).max()
-    t0 = time.perf_counter()
+    t0 = clocks()
     ds = ng.geodesic(rm, a, b)
-    t_ng = time.perf_counter() - t0
+    t_ng = clocks() - t0
     err_ng = np.abs(ds.length.values / exact - 1).max()
     q = args.peer_pairs
-    t0 = time.perf_counter()
+    t0 = clocks()
     peer = np.array([scipy_sphere(a[i], b[i]) for i in range(q)])
-    t_sp = time.perf_counter() - t0
+    t_sp = clocks() - t0
     err_sp = np.abs(peer / exact[:q] - 1).max()
     print(f"\nsphere r = {RADIUS}: {p} pairs (ng, one call), {q} pairs (scipy, a loop)")
-    print(f"{'method':<44}{'max rel. error':>16}{'ms / pair':>12}{'converged':>11}")
-    print(f"{'ng.geodesic, starts=1':<44}{err_ng1:>16.2e}{1e3 * t_ng1 / p:>12.2f}"
-          f"{int(ds1.converged.sum()):>8}/{p}")  # fmt: skip
-    print(f"{'ng.geodesic, starts=3 (default)':<44}{err_ng:>16.2e}{1e3 * t_ng / p:>12.2f}"
-          f"{int(ds.converged.sum()):>8}/{p}")  # fmt: skip
-    print(f"{'scipy solve_bvp, exact Γ, tol 1e-10':<44}{err_sp:>16.2e}{1e3 * t_sp / q:>12.2f}")
-    print(f"per-pair speed-up over scipy: {(t_sp / q) / (t_ng / p):.1f}x")
+    print(f"{'method':<44}{'max rel. error':>16}{'ms / pair':>12}{'CPU ms':>10}{'converged':>11}")
+    print(f"{'ng.geodesic, starts=1':<44}{err_ng1:>16.2e}{1e3 * t_ng1[0] / p:>12.2f}"
+          f"{1e3 * t_ng1[1] / p:>10.2f}{int(ds1.converged.sum()):>8}/{p}")  # fmt: skip
+    print(f"{'ng.geodesic, starts=3 (default)':<44}{err_ng:>16.2e}{1e3 * t_ng[0] / p:>12.2f}"
+          f"{1e3 * t_ng[1] / p:>10.2f}{int(ds.converged.sum()):>8}/{p}")  # fmt: skip
+    print(f"{'scipy solve_bvp, exact Γ, tol 1e-10':<44}{err_sp:>16.2e}{1e3 * t_sp[0] / q:>12.2f}"
+          f"{1e3 * t_sp[1] / q:>10.2f}")  # fmt: skip
+    print(f"per-pair speed-up over scipy: {(t_sp[0] / q) / (t_ng[0] / p):.1f}x wall, "
+          f"{(t_sp[1] / q) / (t_ng[1] / p):.1f}x CPU")  # fmt: skip
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from test_geodesic import MLP_A, MLP_B, _bvp_reference, _mlp
@@ -394,21 +406,22 @@ def main() -> None:
     net = _mlp()
     mm = ng.TorchResponseMap(net, dtype=torch.float64)
     ng.geodesic(mm, MLP_A[None], MLP_B[None])  # warm-up
-    t0 = time.perf_counter()
+    t0 = clocks()
     dm = ng.geodesic(mm, MLP_A[None], MLP_B[None])
-    t_m = time.perf_counter() - t0
+    t_m = clocks() - t0
     cands = np.unique(np.round(dm.candidate_length.values[0], 9))
     print("\ntanh MLP 2-16-16-5, one pair joined by two geodesics")
     print(f"ng.geodesic: length {float(dm.length[0]):.12f} (candidates {cands.tolist()}), "
-          f"{t_m:.2f} s, degree {len(dm.t) - 1}, residual {float(dm.residual[0]):.1e}")  # fmt: skip
+          f"{t_m[0]:.2f} s ({t_m[1]:.2f} s CPU), degree {len(dm.t) - 1}, residual {float(dm.residual[0]):.1e}")  # fmt: skip
     if not (args.mlp_peer or peers):
         return
-    t0 = time.perf_counter()
+    t0 = clocks()
     ref = _bvp_reference(net, MLP_A, MLP_B, bends=(0.5, -0.5))
-    t_r = time.perf_counter() - t0
-    print(f"scipy solve_bvp (two starts): lengths {[round(r, 12) for r in ref]}, {t_r:.1f} s")
+    t_r = clocks() - t0
+    print(f"scipy solve_bvp (two starts): lengths {[round(r, 12) for r in ref]}, "
+          f"{t_r[0]:.1f} s ({t_r[1]:.1f} s CPU)")  # fmt: skip
     print(f"ng / scipy minimum - 1 = {float(dm.length[0]) / min(ref) - 1:.2e}; "
-          f"speed-up {t_r / t_m:.0f}x")  # fmt: skip
+          f"speed-up {t_r[0] / t_m[0]:.0f}x wall, {t_r[1] / t_m[1]:.0f}x CPU")  # fmt: skip
     if not peers:
         return
     s = args.slow_pairs
