@@ -152,7 +152,7 @@ def run_peer(
         errs.append(abs(value / exact[i] - 1))
         times.append(t)
         if spent >= budget and i + 1 < len(a):
-            notes.append(f"sphere: {i + 1} pairs in the {budget:.0f} s budget")
+            notes.append(f"sphere: {i + 1} pair{'s' if i else ''} in the {budget:.0f} s budget")
             break
     if errs:
         row.sphere_err, row.sphere_s = max(errs), np.mean(times, axis=0)
@@ -197,7 +197,8 @@ def geomstats_rows(
         from geomstats.numerics.geodesic import ExpODESolver, LogODESolver
         from geomstats.numerics.ivp import GSIVPIntegrator
     except Exception as e:  # ImportError, or numpy.trapz gone (NumPy >= 2.4)
-        print(f"geomstats not importable: {type(e).__name__}: {e}")
+        print(f"geomstats not importable: {type(e).__name__}: {e} (it needs autograd and "
+              "numpy<2.4: the bench extra, in an environment of its own; see docs/geodesics.md)")  # fmt: skip
         return []
     print(f"geomstats {geomstats.__version__}, backend {gs.__name__}")
     layers = mlp_layers(net)
@@ -280,7 +281,7 @@ def stochman_rows(
         from stochman.geodesic import geodesic_minimizing_energy
         from stochman.manifold import EmbeddedManifold
     except Exception as e:
-        print(f"stochman not importable: {type(e).__name__}: {e}")
+        print(f"stochman not importable: {type(e).__name__}: {e} (the bench extra)")
         return []
     print(f"stochman {getattr(stochman, '__version__', '(version unknown)')}")
 
