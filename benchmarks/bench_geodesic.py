@@ -79,8 +79,8 @@ def scipy_sphere(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def clocks() -> np.ndarray:
-    """(wall, CPU) seconds: CPU is the process's time over all its threads, which other jobs
-    on a shared machine change far less than the wall clock."""
+    """(wall, CPU) seconds; CPU is the process's time over all its threads (the wall clock also
+    counts the waits for a shared machine's other jobs; both still vary between runs there)."""
     return np.array([time.perf_counter(), time.process_time()])
 
 
