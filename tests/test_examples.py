@@ -28,6 +28,7 @@ def run(script: str, *args: str) -> None:
         ("demo_api.py", ("--out", "{tmp}/demo", "--epochs", "2")),
         ("place_cells.py", ("--presentations", "1000", "--bootstrap", "10")),
         ("curvature_shallow.py", ("--out", "{tmp}/c.png", "--steps", "20", "--res", "9")),
+        ("geodesics_2d.py", ("--out", "{tmp}/g.png", "--resolution", "8")),
         ("digit_distances.py", ("--out", "{tmp}/d.png", "--per-class", "2", "--nodes", "8")),
         pytest.param(
             "curvature_from_trials.py",
