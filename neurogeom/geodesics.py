@@ -347,7 +347,8 @@ JETS_MAX_COORDINATES = 32
 
 def _estimated(rm: ResponseMap, probe: np.ndarray, T: np.ndarray | None) -> bool:
     """Whether the map's measurements are estimates (one point, one direction)."""
-    one = np.eye(int(np.prod(probe.shape[1:])))[:1].reshape(1, *probe.shape[1:])
+    one = np.zeros((1, *probe.shape[1:]))
+    one.reshape(-1)[0] = 1.0
     return bool(rm.measure(probe, one if T is None else T[:1], resamples=False).estimated)
 
 
