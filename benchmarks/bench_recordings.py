@@ -91,7 +91,7 @@ def run(
     est: str, d: dict[str, Any], n_bootstrap: int, extra: dict[str, Any] | None = None
 ) -> dict[str, float]:
     params: dict[str, Any] = dict(extra or {})
-    if d["period"] is not None and est.startswith("local"):
+    if d["period"] is not None and (est.startswith("local") or est == "gaussian_process"):
         params["period"] = d["period"]
     kw: dict[str, Any] = {"on_invalid": "flag", "estimator_params": params}
     if est == "spline2d":

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._arrays import as_array
 from ..errors import InputTypeError, InsufficientSamplesError, ParameterError, ShapeError
+from ._periodic import check_span, periods, wrapped
 from .base import JacobianEstimator, per_dimension, register_estimator
 
 __all__ = ["LocalPolynomial"]
@@ -174,8 +175,8 @@ class LocalPolynomial(JacobianEstimator):
         d = X.shape[1]
         self.X_ = X
         self.sample_weight_ = np.ones(len(X)) if w is None else w
-        self.period_ = _periods(self.period, d)
-        _check_span(X, self.period_)
+        self.period_ = periods(self.period, d)
+        check_span(X, self.period_)
         chosen = isinstance(self.bandwidth, str)
         self.degree_ = int(self.degree)
         if len(X) < self.n_coefficients_for(d):
@@ -373,7 +374,7 @@ class LocalPolynomial(JacobianEstimator):
         """
         X, R, tau = self.X_, self.responses_, self.noise_variance_
         assert tau is not None
-        delta = _wrapped(X[pairs[:, 1]] - X[pairs[:, 0]], self.period_)
+        delta = wrapped(X[pairs[:, 1]] - X[pairs[:, 0]], self.period_)
         try:
             with np.errstate(invalid="ignore", over="ignore"):
                 C, _ = self._rows(X[pairs[:, 0]] + delta / 2, h, intercept=False)
@@ -534,12 +535,6 @@ class LocalPolynomial(JacobianEstimator):
         return est
 
 
-def _wrapped(diff: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """Differences wrapped into ``(−P/2, P/2]`` along periodic dimensions."""
-    P = np.where(np.isfinite(period), period, 1.0)
-    return np.asarray(np.where(np.isfinite(period), diff - P * np.round(diff / P), diff))
-
-
 def _neighbour_pairs(X: np.ndarray, scale: np.ndarray, period: np.ndarray) -> np.ndarray:
     """For each condition and dimension, its nearest neighbour along that dimension, ``(k, 2)``.
 
@@ -548,7 +543,7 @@ def _neighbour_pairs(X: np.ndarray, scale: np.ndarray, period: np.ndarray) -> np
     """
     out = set()
     for k in range(len(X)):
-        u = _wrapped(X - X[k], period) / scale
+        u = wrapped(X - X[k], period) / scale
         dist = np.sqrt((u * u).sum(1))
         dist[k] = np.inf
         dist[dist == 0] = np.inf
@@ -559,30 +554,6 @@ def _neighbour_pairs(X: np.ndarray, scale: np.ndarray, period: np.ndarray) -> np
             if np.isfinite(cand[j]):
                 out.add((min(k, j), max(k, j)))
     return np.array(sorted(out), dtype=np.intp).reshape(-1, 2)
-
-
-def _check_span(X: np.ndarray, period: np.ndarray) -> None:
-    """Refuse periodic dimensions whose samples leave a gap wider than half the period."""
-    for a in np.flatnonzero(np.isfinite(period)):
-        P = period[a]
-        v = np.sort(np.unique(np.mod(X[:, a], P)))
-        gaps = np.diff(np.r_[v, v[0] + P])
-        if gaps.max() > P / 2:
-            raise ParameterError(
-                f"stimulus dimension {a} is declared periodic with period {P:.4g}, but its "
-                f"samples (mod {P:.4g}) leave a gap of {gaps.max():.4g} > half the period: "
-                "they do not span it. Check the period (grating orientation has period π, "
-                "direction 2π) or do not declare the dimension periodic."
-            )
-
-
-def _periods(period: Any, d: int) -> np.ndarray:
-    if period is None:
-        return np.full(d, np.inf)
-    seq = list(period) if isinstance(period, (list, tuple, np.ndarray)) else [period] * d
-    if len(seq) != d:
-        raise ParameterError(f"period has {len(seq)} entries for {d} stimulus dimensions.")
-    return np.array([np.inf if p is None else float(p) for p in seq])
 
 
 def _kish(w: np.ndarray) -> np.ndarray:
