@@ -12,7 +12,7 @@ import pytest
 
 import neurogeom as ng
 from neurogeom import simulate
-from neurogeom.errors import InsufficientSamplesError, ParameterError
+from neurogeom.errors import InsufficientSamplesError, ParameterError, ShapeError
 from neurogeom.estimators import LocalPolynomial
 
 PERIOD = [np.pi, None]
@@ -316,3 +316,30 @@ def test_bias_correction_needs_enough_conditions():
     assert est.degree_ == 1 and "too few conditions" in est.bandwidth_method_
     with pytest.raises(InsufficientSamplesError, match="bias_correction=False"):
         LocalPolynomial(bias_correction=True).fit(X, R.mean(1))
+
+
+def test_a_transposed_or_ambiguous_layout_is_refused_not_guessed():
+    """Bug: (P, n, T) responses were read as (P, T, n); an ambiguous array must be named."""
+    _, X, R, _ = _design(8, 6, reps=3)  # (48, 3 trials, 40 neurons), tuned neurons
+    with pytest.raises(ShapeError, match=r"\(48, 40, 3\).*look like \(condition, neuron, trial"):
+        ng.SampledResponseMap(X, R.transpose(0, 2, 1))
+    with pytest.raises(ShapeError, match="layout='condition,neuron,trial'"):
+        ng.SampledGeometry().fit(X, R.transpose(0, 2, 1))
+    # alike neurons (one rate per condition, independent Poisson draws): nothing tells
+    # the axes apart, so a square or trial-heavy array needs its layout named ...
+    rate = 5.0 + 3.0 * np.sin(X[:, 0])[:, None, None]
+    alike = np.random.default_rng(0).poisson(rate, size=(len(X), 6, 6)).astype(float)
+    with pytest.raises(ShapeError, match="do not tell which axis"):
+        ng.SampledResponseMap(X, alike)
+    params = {"bandwidth": [0.4, 0.2]}
+    named = ng.SampledResponseMap(
+        X, alike, layout="condition,trial,neuron", estimator_params=params
+    )
+    assert named.trials.shape == (48, 6, 6)
+    # ... while the ordinary shapes keep working: tuned neurons, and few trials of many
+    ok = ng.SampledResponseMap(X, R, estimator_params=params)
+    assert ok.trials.shape == (48, 3, 40)
+    few = ng.SampledResponseMap(X, alike[:, :3], estimator_params=params)
+    assert few.trials.shape == (48, 3, 6)
+    est = ng.SampledGeometry(layout="condition,neuron,trial", bandwidth=[0.4, 0.2])
+    np.testing.assert_array_equal(est.fit(X, R.transpose(0, 2, 1)).response_map_.trials, R)

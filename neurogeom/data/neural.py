@@ -82,6 +82,8 @@ class Recording:
         from ..maps.sampled import SampledResponseMap
 
         kwargs.setdefault("stimulus_names", self.stimulus_names)
+        if np.ndim(self.responses) == 3:  # (P, T, n): its last axis is unit_ids
+            kwargs.setdefault("layout", "condition,trial,neuron")
         return SampledResponseMap(self.stimuli, self.responses, **kwargs)
 
 
