@@ -291,7 +291,7 @@ class SampledResponseMap(ResponseMap):
         self.estimator = get_estimator(estimator, **(estimator_params or {}))
         fit_kw: dict[str, Any] = {}
         if trials.shape[1] >= 2 and getattr(self.estimator, "supports_noise_variance", False):
-            fit_kw["noise_variance"] = trials.var(axis=1, ddof=1).sum(-1) / trials.shape[1]
+            fit_kw["noise_variance"] = trials.var(axis=1, ddof=1) / trials.shape[1]  # (P, n)
         self.estimator.fit(X, trials.mean(axis=1), **fit_kw)
         self._setup_noise()
         self.single_trial_variances_ = self._single_trial_variances()
@@ -800,6 +800,9 @@ class SampledResponseMap(ResponseMap):
         """``C_p + Aᵀ(C − C_p)``: the degree-``p`` weights of ``est`` refitted at its bandwidth."""
         base = est.frozen()
         base.set_params(bias_correction=False)
+        h_p = getattr(self.estimator, "base_bandwidth_", None)
+        if h_p is not None:  # the degree-p width (the bias-corrected fit's may be wider)
+            base.set_params(bandwidth=np.array(h_p, dtype=np.float64))
         base.fit(self.stimuli, self.trials.mean(1), sample_weight=sample_weight)
         C_p = base.linear_weights(xs)
         return np.asarray(C_p + np.swapaxes(A, 1, 2) @ (C - C_p))
