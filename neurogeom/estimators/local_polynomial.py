@@ -266,16 +266,9 @@ class LocalPolynomial(JacobianEstimator):
         """
         X, R, tau = merged.X_, merged.responses_, merged.noise_variance_
         assert tau is not None and tau.ndim == 2
-        pairs = self._pairs(merged, self._scale(merged.X_))
-        a, b = pairs[:, 0], pairs[:, 1]
-        q = np.arange(len(a))
-        delta = wrapped(X[b] - X[a], self.period_)
-        mid = X[a] + delta / 2
+        pairs = self._pairs(merged, self._scale(X))
         start = self.bandwidth_.copy()
-        with np.errstate(invalid="ignore", over="ignore"):
-            C_p, _ = merged._rows(mid, start, intercept=False, check=False)
-        w = np.einsum("qa,qaM->qM", delta, C_p) @ R  # pilot slope along Δx, (pairs, n)
-        t = R[b] - R[a]
+        w = merged._pilot_slopes(pairs, start)  # the degree-p slope along Δx, (pairs, n)
         fit = LocalPolynomial(
             degree=self.degree_,
             bandwidth=1.0,
@@ -284,16 +277,7 @@ class LocalPolynomial(JacobianEstimator):
             chunk_elements=self.chunk_elements,
         ).fit(X, R, sample_weight=merged.sample_weight_)
         factors = 2.0 ** (np.arange(17) / 8)
-        terms = np.full((len(factors), len(pairs)), np.inf)
-        for i, f in enumerate(factors):
-            try:
-                with np.errstate(invalid="ignore", over="ignore"):
-                    C, _ = fit._rows(mid, start * f, intercept=False)
-            except InsufficientSamplesError:
-                continue
-            c = np.einsum("qa,qaM->qM", delta, C)
-            cov = c[q, b, None] * tau[b] - c[q, a, None] * tau[a]
-            terms[i] = (w * (t - c @ R)).sum(1) ** 2 + 2 * (w**2 * cov).sum(1)
+        terms = np.array([fit._metric_terms(pairs, start * f, w, tau) for f in factors])
         scores = terms.sum(1)
         ok = np.isfinite(scores)
         if ok.any():
@@ -303,6 +287,32 @@ class LocalPolynomial(JacobianEstimator):
             near = np.isfinite(diff).all(1) & (diff.sum(1) <= se)
             self.bandwidth_ = start * factors[int(np.flatnonzero(near)[0])]
         self.correction_scores_ = np.column_stack([start[None, :] * factors[:, None], scores])
+
+    def _metric_terms(
+        self, pairs: np.ndarray, h: np.ndarray, w: np.ndarray, tau: np.ndarray
+    ) -> np.ndarray:
+        """Per-pair metric-risk terms of this fit at widths h (see :meth:`_correction_width`)."""
+        X, R = self.X_, self.responses_
+        a, b = pairs[:, 0], pairs[:, 1]
+        q = np.arange(len(a))
+        delta = wrapped(X[b] - X[a], self.period_)
+        try:
+            with np.errstate(invalid="ignore", over="ignore"):
+                C, _ = self._rows(X[a] + delta / 2, h, intercept=False)
+        except InsufficientSamplesError:
+            return np.full(len(pairs), np.inf)
+        c = np.einsum("qa,qaM->qM", delta, C)
+        cov = c[q, b, None] * tau[b] - c[q, a, None] * tau[a]
+        terms = (w * (R[b] - R[a] - c @ R)).sum(1) ** 2 + 2 * (w**2 * cov).sum(1)
+        return np.asarray(np.where(np.isfinite(terms), terms, np.inf))
+
+    def _pilot_slopes(self, pairs: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """``Ĵ(m)Δx`` of this fit at widths h for each pair, ``(k, n)``."""
+        X = self.X_
+        delta = wrapped(X[pairs[:, 1]] - X[pairs[:, 0]], self.period_)
+        with np.errstate(invalid="ignore", over="ignore"):
+            C, _ = self._rows(X[pairs[:, 0]] + delta / 2, h, intercept=False, check=False)
+        return np.asarray(np.einsum("qa,qaM->qM", delta, C) @ self.responses_)
 
     def _widen_until_valid(self, merged: LocalPolynomial) -> None:
         """Widen a data-chosen bandwidth (×2^¼ steps) until the corrected fit is valid.
