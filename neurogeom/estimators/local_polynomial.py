@@ -66,7 +66,7 @@ class LocalPolynomial(JacobianEstimator):
         ``"auto"``: on when the bandwidth is data-chosen, off for fixed widths. With a
         data-chosen bandwidth and per-neuron noise variances the degree-(p+2) fit may be
         wider than the degree-p one (``base_bandwidth_``): its width minimises the
-        metric's risk along neighbouring conditions (:meth:`_correction_width`; the
+        metric's risk along neighbouring conditions (see docs/estimating.md; the
         narrowest width within one standard error of the minimum).
     bandwidth_grid : array, optional
         Candidate factors; default 25 values from 0.02 to 2 (log-spaced), so the widest
