@@ -91,7 +91,7 @@ def run(
     est: str, d: dict[str, Any], n_bootstrap: int, extra: dict[str, Any] | None = None
 ) -> dict[str, float]:
     params: dict[str, Any] = dict(extra or {})
-    if d["period"] is not None and est.startswith("local"):
+    if d["period"] is not None and (est.startswith("local") or est == "gaussian_process"):
         params["period"] = d["period"]
     kw: dict[str, Any] = {"on_invalid": "flag", "estimator_params": params}
     if est == "spline2d":
@@ -130,6 +130,7 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--n-bootstrap", type=int, default=200)
+    parser.add_argument("--per-seed", action="store_true", help="also print each seed's row")
     parser.add_argument(
         "--params",
         default="{}",
@@ -152,6 +153,10 @@ def main() -> None:
                 except Exception as err:  # the baseline raised raw scipy errors too
                     print(f"| {est} | error: {type(err).__name__}: {str(err)[:80]} |")
                     break
+            if rows and args.per_seed:
+                for seed, r in enumerate(rows):
+                    cells = " | ".join(f"{r.get(c, np.nan):.3g}" for c in cols)
+                    print(f"| {est} (seed {seed}) | {cells} |", flush=True)
             if rows:
                 mean = {c: np.mean([r.get(c, np.nan) for r in rows]) for c in cols}
                 print(f"| {est} | " + " | ".join(f"{mean[c]:.3g}" for c in cols) + " |", flush=True)

@@ -33,7 +33,14 @@ from .curvature import (
     scalar_curvature,
     second_fundamental_form,
 )
-from .data.neural import Recording, from_assembly, read_arrays, read_netcdf, read_nwb
+from .data.neural import (
+    Recording,
+    from_assembly,
+    geometry_per_time_bin,
+    read_arrays,
+    read_netcdf,
+    read_nwb,
+)
 from .dataset import load, save
 from .errors import NeurogeomError
 from .estimators import available_estimators, get_estimator
@@ -93,6 +100,7 @@ __all__ = [
     "geodesic_distance",
     "geodesic_distances",
     "geometry",
+    "geometry_per_time_bin",
     "get_estimator",
     "iterative_log_volume",
     "load",

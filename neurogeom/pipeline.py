@@ -355,8 +355,9 @@ class SampledGeometry(_GeometryTransformer):
         Passed to the estimator as ``bandwidth`` (None: the estimator's default).
     estimator_params : dict, optional
         Further estimator parameters.
-    noise, correction, domain, on_invalid, n_bootstrap, random_state, positive
-        As in :class:`~neurogeom.SampledResponseMap`.
+    noise, correction, domain, on_invalid, n_bootstrap, random_state, positive, layout
+        As in :class:`~neurogeom.SampledResponseMap` (``layout`` names the axes of
+        trial-level responses ``(m, T, n)`` / ``(m, n, T)`` where the data cannot).
     tangents, features, rank, scale, stimulus_shape
         As in :class:`NetworkGeometry`.
 
@@ -396,10 +397,12 @@ class SampledGeometry(_GeometryTransformer):
         scale: str = "none",
         stimulus_shape: tuple[int, ...] | None = None,
         positive: bool = True,
+        layout: str | None = None,
     ) -> None:
         self.estimator = estimator
         self.bandwidth = bandwidth
         self.positive = positive
+        self.layout = layout
         self.estimator_params = estimator_params
         self.noise = noise
         self.correction = correction
@@ -453,6 +456,7 @@ class SampledGeometry(_GeometryTransformer):
             n_bootstrap=self.n_bootstrap,
             random_state=self.random_state,
             positive=self.positive,
+            layout=self.layout,
         )
         return self
 

@@ -12,7 +12,7 @@ import pytest
 
 import neurogeom as ng
 from neurogeom import simulate
-from neurogeom.errors import InsufficientSamplesError, ParameterError
+from neurogeom.errors import InsufficientSamplesError, ParameterError, ShapeError
 from neurogeom.estimators import LocalPolynomial
 
 PERIOD = [np.pi, None]
@@ -316,3 +316,106 @@ def test_bias_correction_needs_enough_conditions():
     assert est.degree_ == 1 and "too few conditions" in est.bandwidth_method_
     with pytest.raises(InsufficientSamplesError, match="bias_correction=False"):
         LocalPolynomial(bias_correction=True).fit(X, R.mean(1))
+
+
+def test_a_transposed_or_ambiguous_layout_is_refused_not_guessed():
+    """Bug: (P, n, T) responses were read as (P, T, n); an ambiguous array must be named."""
+    _, X, R, _ = _design(8, 6, reps=3)  # (48, 3 trials, 40 neurons), tuned neurons
+    with pytest.raises(ShapeError, match=r"\(48, 40, 3\).*look like \(condition, neuron, trial"):
+        ng.SampledResponseMap(X, R.transpose(0, 2, 1))
+    with pytest.raises(ShapeError, match="layout='condition,neuron,trial'"):
+        ng.SampledGeometry().fit(X, R.transpose(0, 2, 1))
+    # alike neurons (one rate per condition, independent Poisson draws): nothing tells
+    # the axes apart, so a square or trial-heavy array needs its layout named ...
+    rate = 5.0 + 3.0 * np.sin(X[:, 0])[:, None, None]
+    alike = np.random.default_rng(0).poisson(rate, size=(len(X), 6, 6)).astype(float)
+    with pytest.raises(ShapeError, match="do not tell which axis"):
+        ng.SampledResponseMap(X, alike)
+    params = {"bandwidth": [0.4, 0.2]}
+    named = ng.SampledResponseMap(
+        X, alike, layout="condition,trial,neuron", estimator_params=params
+    )
+    assert named.trials.shape == (48, 6, 6)
+    # ... while the ordinary shapes keep working: tuned neurons, and few trials of many
+    ok = ng.SampledResponseMap(X, R, estimator_params=params)
+    assert ok.trials.shape == (48, 3, 40)
+    few = ng.SampledResponseMap(X, alike[:, :3], estimator_params=params)
+    assert few.trials.shape == (48, 3, 6)
+    est = ng.SampledGeometry(layout="condition,neuron,trial", bandwidth=[0.4, 0.2])
+    np.testing.assert_array_equal(est.fit(X, R.transpose(0, 2, 1)).response_map_.trials, R)
+
+
+def _ring_assembly(xr, gains, *, noise: bool, seed: int = 0):
+    """A Poisson von Mises ring recorded in time bins that differ only in gain."""
+    pop = simulate.VonMisesRing(24, amplitude=10.0, kappa=2.0, baseline=0.5)
+    theta = np.tile(np.arange(24) * 2 * np.pi / 24, 8)  # 24 directions × 8 repetitions
+    rng = np.random.default_rng(seed)
+    mean = pop.mean(theta[:, None])
+    base = rng.poisson(mean).astype(float)
+    bins = [rng.poisson(g * mean).astype(float) if noise else g * base for g in gains]
+    import pandas as pd
+
+    index = pd.MultiIndex.from_arrays(
+        [np.arange(len(gains)) * 50, np.arange(1, len(gains) + 1) * 50],
+        names=("time_bin_start", "time_bin_end"),
+    )
+    coords = xr.Coordinates.from_pandas_multiindex(index, "time_bin")
+    asm = xr.DataArray(
+        np.stack(bins, axis=-1),
+        dims=("presentation", "neuroid", "time_bin"),
+        coords={"direction": ("presentation", theta), **coords},
+    )
+    return pop, asm
+
+
+def test_geometry_per_time_bin_scales_by_gain_squared():
+    """A time_bin dim in the output; responses × g in a bin give its metric × g²."""
+    xr = pytest.importorskip("xarray")
+    gains = [1.0, 2.0, 0.5]
+    qa = np.linspace(0.1, 6.0, 7)[:, None]
+    q = ng.Points(qa)
+    params = {"estimator_params": {"period": 2 * np.pi}, "n_bootstrap": 20}
+    # the same trials scaled: the defaults (bandwidth, noise correction) are scale-equivariant
+    _, asm = _ring_assembly(xr, gains, noise=False)
+    ds = ng.geometry_per_time_bin(asm, "direction", q, map_params=params)
+    assert ds.log_volume_element.dims == ("time_bin", "point")
+    assert ds.time_bin.values.tolist() == ["0-50", "50-100", "100-150"]
+    assert ds.time_bin_start.values.tolist() == [0, 50, 100]
+    g = ds.metric.values[..., 0, 0]
+    np.testing.assert_allclose(g, np.square(gains)[:, None] * g[0], rtol=1e-9)
+    single = ng.geometry(
+        ng.from_assembly(asm.isel(time_bin=1, drop=True), "direction").response_map(**params), q
+    )
+    np.testing.assert_allclose(ds.metric.values[1], single.metric.values, rtol=1e-12)
+    assert "time_bin" not in ds.attrs["bandwidth"]  # one bandwidth for all bins here
+    # independent Poisson draws per bin: each against the exact metric × g²
+    pop, asm = _ring_assembly(xr, gains, noise=True, seed=1)
+    ds = ng.geometry_per_time_bin(asm, "direction", q, map_params=params)
+    truth = pop.metric(qa)[:, 0, 0]
+    err = np.abs(ds.metric.values[..., 0, 0] / (np.square(gains)[:, None] * truth) - 1)
+    assert (np.median(err, axis=1) < 0.2).all()
+    assert set(ng.dataset.config_of(ds)["estimation_per_time_bin"]) == {"0-50", "50-100", "100-150"}
+
+
+def test_geometry_per_time_bin_records_each_bins_bandwidth():
+    """A near-silent bin gets its own (wider) bandwidth; the attrs list both, by bin."""
+    xr = pytest.importorskip("xarray")
+    _, asm = _ring_assembly(xr, [1.0, 0.03], noise=True, seed=1)
+    params = {"estimator_params": {"period": 2 * np.pi}}
+    ds = ng.geometry_per_time_bin(asm, "direction", [[1.0]], map_params=params)
+    per_bin = [
+        ng.from_assembly(asm.isel(time_bin=i, drop=True), "direction").response_map(**params)
+        for i in range(2)
+    ]
+    h = [rm.estimator.bandwidth_[0] for rm in per_bin]
+    assert h[0] != h[1]
+    assert ds.attrs["bandwidth"] == (
+        f"time_bin 0-50: direction: {h[0]:.4g}; time_bin 50-100: direction: {h[1]:.4g}"
+    )
+
+
+def test_geometry_per_time_bin_needs_a_time_bin_dim():
+    xr = pytest.importorskip("xarray")
+    _, asm = _ring_assembly(xr, [1.0], noise=False)
+    with pytest.raises(ng.errors.DataFormatError, match="time_bin"):
+        ng.geometry_per_time_bin(asm.isel(time_bin=0, drop=True), "direction", [[1.0]])

@@ -26,7 +26,14 @@ from ..errors import (
     VariableError,
 )
 
-__all__ = ["Recording", "from_assembly", "read_arrays", "read_netcdf", "read_nwb"]
+__all__ = [
+    "Recording",
+    "from_assembly",
+    "geometry_per_time_bin",
+    "read_arrays",
+    "read_netcdf",
+    "read_nwb",
+]
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class Recording:
         from ..maps.sampled import SampledResponseMap
 
         kwargs.setdefault("stimulus_names", self.stimulus_names)
+        if np.ndim(self.responses) == 3:  # (P, T, n): its last axis is unit_ids
+            kwargs.setdefault("layout", "condition,trial,neuron")
         return SampledResponseMap(self.stimuli, self.responses, **kwargs)
 
 
@@ -449,8 +458,8 @@ def from_assembly(
         The coordinates along ``presentation`` that are the stimulus parameters.
     time_bin : optional
         The ``time_bin`` value to take (by label) when the assembly has that dim; required
-        then (geometry per time bin: loop over ``assembly.time_bin`` and concatenate the
-        Datasets along a ``time_bin`` dim).
+        then. For geometry in every bin, with a ``time_bin`` dim in the output, use
+        :func:`geometry_per_time_bin`.
 
     Returns
     -------
@@ -507,3 +516,115 @@ def from_assembly(
     if counts.max() > 1 and counts.min() == counts.max():
         X, R, _ = _group(X, R, Path("assembly"))
     return Recording(X, R, names, ids, source="assembly")
+
+
+def geometry_per_time_bin(
+    assembly: Any,
+    stimulus: str | Sequence[str],
+    where: Any,
+    *,
+    map_params: dict[str, Any] | None = None,
+    **geometry_params: Any,
+) -> Any:
+    """Geometry of a Brain-Score-style assembly in each of its time bins, one Dataset.
+
+    Each bin is read as :func:`from_assembly` reads one (``assembly.isel(time_bin=i)``),
+    turned into a :class:`~neurogeom.SampledResponseMap` (:meth:`Recording.response_map`,
+    with ``map_params``; the estimator's data-chosen settings are chosen per bin) and
+    measured by :func:`~neurogeom.geometry` on ``where``; the Datasets are stacked along a
+    new ``time_bin`` dim (:func:`~neurogeom.dataset.stack`).
+
+    Parameters
+    ----------
+    assembly : xarray.DataArray
+        Dims ``presentation × neuroid × time_bin`` (any order), as for
+        :func:`from_assembly`.
+    stimulus : str or sequence of str
+        The stimulus-parameter coordinates along ``presentation``.
+    where : Slice or array
+        Query stimuli, as for :func:`~neurogeom.geometry` (the same in every bin).
+    map_params : dict, optional
+        Keyword arguments of :class:`~neurogeom.SampledResponseMap` (``estimator``,
+        ``estimator_params``, ``noise``, ``n_bootstrap``, ...).
+    **geometry_params
+        Keyword arguments of :func:`~neurogeom.geometry` (``level``, ``space``, ...).
+
+    Returns
+    -------
+    xarray.Dataset
+        Every variable of the per-bin Datasets with a leading ``time_bin`` dim, whose
+        coordinate is the assembly's ``time_bin`` labels (``"start-end"`` strings for
+        Brain-Score's (start, end) pairs, with ``time_bin_start`` / ``time_bin_end``
+        coordinates when the assembly has them). Attributes that differ between bins (the
+        chosen bandwidths) list every bin's value; ``config`` records the per-bin
+        estimation settings under ``estimation_per_time_bin``.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr, neurogeom as ng
+    >>> from neurogeom import simulate
+    >>> pop = simulate.VonMisesRing(16, amplitude=4.0, baseline=0.5)
+    >>> theta = np.tile(np.arange(24) * 2 * np.pi / 24, 4)  # 24 directions × 4 repeats
+    >>> gains = [1.0, 2.0]                                  # the second bin twice the rate
+    >>> R = np.stack([g * pop.mean(theta[:, None]) for g in gains], -1)
+    >>> a = xr.DataArray(R, dims=("presentation", "neuroid", "time_bin"),
+    ...     coords={"direction": ("presentation", theta), "time_bin": ["early", "late"]})
+    >>> ds = ng.geometry_per_time_bin(a, "direction", ng.Points(np.array([[1.0]])),
+    ...     map_params={"estimator_params": {"period": 2 * np.pi, "bandwidth": 0.3},
+    ...                 "correction": None})
+    >>> ds.log_volume_element.dims, ds.time_bin.values.tolist()
+    (('time_bin', 'point'), ['early', 'late'])
+    >>> g = ds.metric.values[:, 0, 0, 0]
+    >>> bool(np.isclose(g[1] / g[0], 4.0))          # metric ∝ gain²
+    True
+    """
+    from ..dataset import config_of, stack, stamp_provenance
+    from ..measure import geometry
+
+    dims = getattr(assembly, "dims", None)
+    if dims is None or "time_bin" not in dims:
+        raise DataFormatError(
+            f"geometry_per_time_bin needs an xarray DataArray with a time_bin dim; got "
+            f"{'dims ' + str(dims) if dims is not None else type(assembly).__name__}. For "
+            "an assembly without time bins use from_assembly(...).response_map()."
+        )
+    n = int(assembly.sizes["time_bin"])
+    labels, extra = _time_bin_labels(assembly)
+    datasets = []
+    for i in range(n):
+        rec = from_assembly(assembly.isel(time_bin=i, drop=True), stimulus)
+        rm = rec.response_map(**(map_params or {}))
+        datasets.append(geometry(rm, where, **geometry_params))
+    out = stack(datasets, "time_bin", labels, long_name="time bin")
+    for key in datasets[0].attrs:
+        if key == "config":
+            continue
+        values = [str(ds.attrs.get(key, "")) for ds in datasets]
+        if any(v != values[0] for v in values):
+            out.attrs[key] = "; ".join(f"time_bin {b}: {v}" for b, v in zip(labels, values))
+    configs = [config_of(ds) for ds in datasets]
+    if configs[0]:
+        config = dict(configs[0])
+        config.pop("estimation", None)
+        config["estimation_per_time_bin"] = {
+            str(b): c.get("estimation") for b, c in zip(labels, configs)
+        }
+        out = stamp_provenance(out, config)
+    for name, coord in extra.items():
+        out = out.assign_coords({name: ("time_bin", coord)})
+    return out
+
+
+def _time_bin_labels(assembly: Any) -> tuple[list[Any], dict[str, np.ndarray]]:
+    """Coordinate values for the ``time_bin`` dim, and start/end coordinates if present."""
+    n = int(assembly.sizes["time_bin"])
+    extra: dict[str, np.ndarray] = {}
+    for name in ("time_bin_start", "time_bin_end"):
+        if name in assembly.coords and assembly[name].dims == ("time_bin",):
+            extra[name] = np.asarray(assembly[name].values)
+    if "time_bin" not in assembly.coords:
+        return list(range(n)), extra
+    values = assembly["time_bin"].values
+    if values.dtype == object and len(values) and isinstance(values[0], tuple):
+        return ["-".join(str(v) for v in t) for t in values], extra
+    return values.tolist(), extra

@@ -76,6 +76,13 @@ def _check_params(cls: type[BaseEstimator], params: dict[str, Any], what: str) -
     """Refuse keyword arguments that are not parameters of ``cls``, listing the valid ones."""
     valid = cls._get_param_names()
     unknown = sorted(set(params) - set(valid))
+    if "period" in unknown:
+        raise ParameterError(
+            f"{what} does not take period=: it has no notion of a periodic stimulus "
+            "dimension. Use an estimator that does (local_linear, local_quadratic, "
+            "local_cubic, local_quartic, gaussian_process, grid_differences), or sample an "
+            "interval of the dimension that stays away from the wrap."
+        )
     if unknown:
         raise ParameterError(
             f"{what} has no parameter {', '.join(map(repr, unknown))}; "

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InsufficientSamplesError, OutOfDomainError, ParameterError, ShapeError
+from ._periodic import periods
 from .base import JacobianEstimator, as_2d, register_estimator
 
 __all__ = ["GridDifferences", "StencilDifferences"]
@@ -146,6 +147,14 @@ class GridDifferences(JacobianEstimator):
     The stimuli must be every node of a grid with uniform spacing along each axis (any
     order, each node once); Jacobians are estimated at the nodes.
 
+    Parameters
+    ----------
+    period : float, sequence of float/None, or None
+        Period of circular stimulus dimensions per dimension. A periodic axis must have
+        nodes ``θ₀ + k·P/n`` (k = 0..n−1, one period without its repeated end); its
+        differences wrap — central at every node, the neighbours of the last node include
+        the first — and a query at ``θ + P`` is the node at ``θ``.
+
     Examples
     --------
     >>> import numpy as np
@@ -157,10 +166,11 @@ class GridDifferences(JacobianEstimator):
            [0., 1.]])
     """
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, period: Any = None) -> None:
+        self.period = period
 
     def _fit(self, X: np.ndarray, R: np.ndarray, w: np.ndarray | None) -> None:
+        self.period_ = periods(self.period, X.shape[1])
         axes = [np.unique(X[:, a]) for a in range(X.shape[1])]
         shape = tuple(len(t) for t in axes)
         if int(np.prod(shape)) != len(X) or min(shape) < 3:
@@ -174,6 +184,15 @@ class GridDifferences(JacobianEstimator):
             if not np.allclose(dt, dt[0], rtol=1e-6):
                 raise ShapeError("grid spacing must be uniform along each axis.")
             steps.append(float(dt[0]))
+        for a in np.flatnonzero(np.isfinite(self.period_)):
+            P, n = float(self.period_[a]), len(axes[a])
+            if not np.isclose(n * steps[a], P, rtol=1e-6):
+                raise ParameterError(
+                    f"stimulus dimension {a} is declared periodic with period {P:.4g}, but its "
+                    f"{n} grid nodes with spacing {steps[a]:.4g} span {n * steps[a]:.4g}: a "
+                    f"periodic axis needs nodes θ₀ + k·{P:.4g}/n (one period, without the "
+                    "repeated end node). Check the period or leave the dimension non-periodic."
+                )
         index = np.stack([np.searchsorted(t, X[:, a]) for a, t in enumerate(axes)], 1)
         flat = np.ravel_multi_index(tuple(index.T), shape)
         if len(np.unique(flat)) != len(X):
@@ -185,26 +204,38 @@ class GridDifferences(JacobianEstimator):
 
     def linear_weights(self, Xq: Any) -> np.ndarray:
         """Weights ``C`` (m, d, M); queries must be grid nodes."""
-        node = _match_rows(self._query(Xq), self.nodes_, "grid nodes")
+        node = _match_rows(self._on_period(self._query(Xq)), self.nodes_, "grid nodes")
         d, M = len(self.shape_), len(self.row_of_node_)
         C = np.zeros((len(node), d, M))
         multi = np.array(np.unravel_index(node, self.shape_)).T
         for q, idx in enumerate(multi):
             for a in range(d):
-                for offset, coef in _stencil(int(idx[a]), self.shape_[a]):
+                n = self.shape_[a]
+                periodic = bool(np.isfinite(self.period_[a]))
+                for offset, coef in _stencil(int(idx[a]), n, periodic):
                     nb = idx.copy()
-                    nb[a] += offset
+                    nb[a] = (nb[a] + offset) % n
                     row = self.row_of_node_[np.ravel_multi_index(tuple(nb), self.shape_)]
                     C[q, a, row] += coef / self.steps_[a]
         return C
 
     def predict(self, Xq: Any) -> np.ndarray:
         """Responses at the queried grid nodes, shape ``(m, n)``."""
-        node = _match_rows(self._query(Xq), self.nodes_, "grid nodes")
+        node = _match_rows(self._on_period(self._query(Xq)), self.nodes_, "grid nodes")
         return np.asarray(self.responses_[self.row_of_node_[node]])
 
+    def _on_period(self, Xq: np.ndarray) -> np.ndarray:
+        """Queries with periodic coordinates wrapped into the nodes' period."""
+        Xq = Xq.copy()
+        for a in np.flatnonzero(np.isfinite(self.period_)):
+            lo, P, half = self.axes_[a][0], self.period_[a], self.steps_[a] / 2
+            Xq[:, a] = lo - half + np.mod(Xq[:, a] - lo + half, P)
+        return Xq
 
-def _stencil(i: int, n: int) -> list[tuple[int, float]]:
+
+def _stencil(i: int, n: int, periodic: bool = False) -> list[tuple[int, float]]:
+    if periodic:
+        return [(1, 0.5), (-1, -0.5)]
     if i == 0:
         return [(0, -1.5), (1, 2.0), (2, -0.5)]
     if i == n - 1:

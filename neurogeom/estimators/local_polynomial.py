@@ -10,6 +10,7 @@ import numpy as np
 
 from .._arrays import as_array
 from ..errors import InputTypeError, InsufficientSamplesError, ParameterError, ShapeError
+from ._periodic import check_span, periods, wrapped
 from .base import JacobianEstimator, per_dimension, register_estimator
 
 __all__ = ["LocalPolynomial"]
@@ -62,7 +63,11 @@ class LocalPolynomial(JacobianEstimator):
         bandwidth, and the variance — the bootstrap's, the noise correction's — is that of
         the corrected estimate). For slopes the correction must be p + 2: with a symmetric
         kernel the interior bias of degree-p and degree-(p+1) slopes (p odd) is the same.
-        ``"auto"``: on when the bandwidth is data-chosen, off for fixed widths.
+        ``"auto"``: on when the bandwidth is data-chosen, off for fixed widths. With a
+        data-chosen bandwidth and per-neuron noise variances the degree-(p+2) fit may be
+        wider than the degree-p one (``base_bandwidth_``): its width minimises the
+        metric's risk along neighbouring conditions (see docs/estimating.md; the
+        narrowest width within one standard error of the minimum).
     bandwidth_grid : array, optional
         Candidate factors; default 25 values from 0.02 to 2 (log-spaced), so the widest
         candidate spans the sampled range.
@@ -83,6 +88,12 @@ class LocalPolynomial(JacobianEstimator):
     Attributes
     ----------
     bandwidth_ : array (d,)
+        Widths of the fitted polynomial (of degree ``degree_``).
+    base_bandwidth_ : array (d,)
+        Widths of the degree-``degree`` fit (equal to ``bandwidth_`` unless the
+        bias-corrected fit was widened).
+    correction_scores_ : array (k, d + 1) or None
+        The bias-corrected fit's candidate widths and their metric-risk scores.
     bandwidth_method_ : str
         How ``bandwidth_`` was chosen ("fixed" or the criterion), for the record.
     degree_ : int
@@ -138,11 +149,13 @@ class LocalPolynomial(JacobianEstimator):
         X : array, shape (M, d)
         R : array, shape (M, n)
         sample_weight : array, shape (M,), optional
-        noise_variance : array, shape (M,), optional
-            Noise variance of each response row summed over neurons (``tr Cov(rₖ)``; for a
-            trial mean the trial variance over T). With it the slope criterion uses every
-            condition and subtracts the noise covariance of target and prediction in closed
-            form (an unbiased risk estimate); without it each pair is held out of its fit.
+        noise_variance : array, shape (M,) or (M, n), optional
+            Noise variance of each response row, summed over neurons (``tr Cov(rₖ)``) or per
+            neuron (for a trial mean the trial variance over T). With it the slope criterion
+            uses every condition and subtracts the noise covariance of target and prediction
+            in closed form (an unbiased risk estimate); without it the criterion falls back
+            to response cross-validation. Per-neuron variances also let the bias-corrected
+            fit's width be chosen by the metric's risk (see ``bias_correction``).
 
         Returns
         -------
@@ -152,10 +165,11 @@ class LocalPolynomial(JacobianEstimator):
         if noise_variance is not None:
             v = np.asarray(as_array(noise_variance, "noise_variance"), dtype=np.float64)
             M = int(np.shape(X)[0])
-            if v.shape != (M,) or not (np.isfinite(v).all() and (v >= 0).all()):
+            n = int(np.shape(R)[1]) if np.ndim(R) == 2 else 1
+            if v.shape not in ((M,), (M, n)) or not (np.isfinite(v).all() and (v >= 0).all()):
                 raise ShapeError(
-                    f"noise_variance has shape {v.shape}; expected ({M},) finite variances "
-                    ">= 0, one per response row."
+                    f"noise_variance has shape {v.shape}; expected ({M},) or ({M}, {n}) "
+                    "finite variances >= 0, one per response row (and neuron)."
                 )
             self.noise_variance_ = v
         super().fit(X, R, sample_weight)
@@ -174,8 +188,8 @@ class LocalPolynomial(JacobianEstimator):
         d = X.shape[1]
         self.X_ = X
         self.sample_weight_ = np.ones(len(X)) if w is None else w
-        self.period_ = _periods(self.period, d)
-        _check_span(X, self.period_)
+        self.period_ = periods(self.period, d)
+        check_span(X, self.period_)
         chosen = isinstance(self.bandwidth, str)
         self.degree_ = int(self.degree)
         if len(X) < self.n_coefficients_for(d):
@@ -192,6 +206,8 @@ class LocalPolynomial(JacobianEstimator):
         else:
             self.bandwidth_ = per_dimension(self.bandwidth, "bandwidth", d)
             self.bandwidth_method_ = "fixed"
+        self.base_bandwidth_ = self.bandwidth_
+        self.correction_scores_: np.ndarray | None = None
         auto = self.bias_correction == "auto"
         if self.bias_correction is True or (auto and slope_cv):
             chosen_h = self.bandwidth_.copy()
@@ -205,16 +221,98 @@ class LocalPolynomial(JacobianEstimator):
                         "bias_correction=False."
                     )
                 if chosen:
-                    self._widen_until_valid(self._merged(X, R))
+                    merged = self._merged(X, R)
+                    self._widen_until_valid(merged)
+                    self.base_bandwidth_ = self.bandwidth_
+                    if slope_cv and merged.noise_variance_ is not None:
+                        if merged.noise_variance_.ndim == 2:
+                            self._correction_width(merged)
             except InsufficientSamplesError:
                 if not auto:
                     raise
                 self.degree_, self.bandwidth_ = int(self.degree), chosen_h
+                self.base_bandwidth_ = chosen_h
                 self.bandwidth_method_ += (
                     f"; degree {self.degree} (too few conditions for the bias-corrected fit)"
                 )
             else:
                 self.bandwidth_method_ += f"; estimated with degree {self.degree_} (bias-corrected)"
+                widen = float(self.bandwidth_[0] / self.base_bandwidth_[0])
+                if self.correction_scores_ is not None:
+                    self.bandwidth_method_ += (
+                        f" at {widen:.3g} × the degree-{self.degree} widths (metric risk)"
+                    )
+
+    def _correction_width(self, merged: LocalPolynomial) -> None:
+        """Widen the bias-corrected fit to the minimum of the metric's risk along neighbours.
+
+        ``merged`` is the degree-p fit to the distinct conditions, with per-neuron noise
+        variances τ. For each neighbour pair (k, l) (midpoint m, displacement Δx) and
+        candidate width h, the degree-(p+2) prediction ``p = Ĉ(m; h)Δx · R`` of the target
+        ``t = ȳ_l − ȳ_k`` is weighted by the pilot slope ``w = Ĵ_p(m)Δx`` (the degree-p fit
+        at its own width): to first order the metric's error along Δx is
+        ``Δxᵀ(ĝ − g)Δx ≈ 2 wᵀ(Ĵ − J)Δx``, so the score
+
+        ``Σ_pairs (wᵀ(t − p))² + 2 Σᵢ wᵢ² (c_l τ_{l,i} − c_k τ_{k,i})``
+
+        (the second term removes the covariance of target and prediction, as in
+        :meth:`_derivative_score`) estimates the metric's risk up to a constant. Unlike the
+        slope risk it gives no weight to neurons that are flat at m — their estimates are
+        pure variance, which the noise correction removes from the metric, and which would
+        otherwise push the width wide. Minimised over ``2^(k/8)`` × the smallest valid width
+        (k = 0..16; all dimensions by one factor, keeping the degree-p aspect). Sets
+        ``bandwidth_`` (the bias-corrected fit's) and ``correction_scores_`` (widths,
+        scores); ``base_bandwidth_`` stays the degree-p width.
+        """
+        X, R, tau = merged.X_, merged.responses_, merged.noise_variance_
+        assert tau is not None and tau.ndim == 2
+        pairs = self._pairs(merged, self._scale(X))
+        start = self.bandwidth_.copy()
+        w = merged._pilot_slopes(pairs, start)  # the degree-p slope along Δx, (pairs, n)
+        fit = LocalPolynomial(
+            degree=self.degree_,
+            bandwidth=1.0,
+            bias_correction=False,
+            period=self.period,
+            chunk_elements=self.chunk_elements,
+        ).fit(X, R, sample_weight=merged.sample_weight_)
+        factors = 2.0 ** (np.arange(17) / 8)
+        terms = np.array([fit._metric_terms(pairs, start * f, w, tau) for f in factors])
+        scores = terms.sum(1)
+        ok = np.isfinite(scores)
+        if ok.any():
+            best = int(np.argmin(np.where(ok, scores, np.inf)))
+            diff = terms[: best + 1] - terms[best]
+            se = np.sqrt(len(pairs)) * diff.std(axis=1)
+            near = np.isfinite(diff).all(1) & (diff.sum(1) <= se)
+            self.bandwidth_ = start * factors[int(np.flatnonzero(near)[0])]
+        self.correction_scores_ = np.column_stack([start[None, :] * factors[:, None], scores])
+
+    def _metric_terms(
+        self, pairs: np.ndarray, h: np.ndarray, w: np.ndarray, tau: np.ndarray
+    ) -> np.ndarray:
+        """Per-pair metric-risk terms of this fit at widths h (see :meth:`_correction_width`)."""
+        X, R = self.X_, self.responses_
+        a, b = pairs[:, 0], pairs[:, 1]
+        q = np.arange(len(a))
+        delta = wrapped(X[b] - X[a], self.period_)
+        try:
+            with np.errstate(invalid="ignore", over="ignore"):
+                C, _ = self._rows(X[a] + delta / 2, h, intercept=False)
+        except InsufficientSamplesError:
+            return np.full(len(pairs), np.inf)
+        c = np.einsum("qa,qaM->qM", delta, C)
+        cov = c[q, b, None] * tau[b] - c[q, a, None] * tau[a]
+        terms = (w * (R[b] - R[a] - c @ R)).sum(1) ** 2 + 2 * (w**2 * cov).sum(1)
+        return np.asarray(np.where(np.isfinite(terms), terms, np.inf))
+
+    def _pilot_slopes(self, pairs: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """``Ĵ(m)Δx`` of this fit at widths h for each pair, ``(k, n)``."""
+        X = self.X_
+        delta = wrapped(X[pairs[:, 1]] - X[pairs[:, 0]], self.period_)
+        with np.errstate(invalid="ignore", over="ignore"):
+            C, _ = self._rows(X[pairs[:, 0]] + delta / 2, h, intercept=False, check=False)
+        return np.asarray(np.einsum("qa,qaM->qM", delta, C) @ self.responses_)
 
     def _widen_until_valid(self, merged: LocalPolynomial) -> None:
         """Widen a data-chosen bandwidth (×2^¼ steps) until the corrected fit is valid.
@@ -258,12 +356,7 @@ class LocalPolynomial(JacobianEstimator):
         if self.bandwidth not in _METHODS:
             raise ParameterError(f"bandwidth={self.bandwidth!r}; use one of {_METHODS} or widths.")
         d = X.shape[1]
-        if self.scale is not None:
-            scale = per_dimension(self.scale, "scale", d)
-        else:
-            scale = np.std(X, axis=0)
-            periodic = np.isfinite(self.period_)
-            scale[periodic] = np.minimum(scale[periodic], self.period_[periodic] / np.sqrt(12))
+        scale = self._scale(X)
         if not (scale > 0).all():
             raise ParameterError(
                 "stimuli do not vary along some dimension; give scale= or bandwidth=."
@@ -302,6 +395,15 @@ class LocalPolynomial(JacobianEstimator):
         scores = np.array([[*(np.array(k) * scale), v] for k, v in tried.items()])
         return np.asarray(best * scale, dtype=np.float64), scores, method
 
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        """Per-dimension scale of the bandwidth candidates (``scale``, or the spread)."""
+        if self.scale is not None:
+            return per_dimension(self.scale, "scale", X.shape[1])
+        scale = np.std(X, axis=0)
+        periodic = np.isfinite(self.period_)
+        scale[periodic] = np.minimum(scale[periodic], self.period_[periodic] / np.sqrt(12))
+        return np.asarray(scale)
+
     def _merged(self, X: np.ndarray, R: np.ndarray) -> LocalPolynomial:
         """The degree-p fit to the distinct conditions (repetitions merged, weights summed)."""
         Xu, inv = np.unique(X, axis=0, return_inverse=True)
@@ -313,14 +415,16 @@ class LocalPolynomial(JacobianEstimator):
         Ru = Ru[keep] / w[keep, None]
         tau: np.ndarray | None = None
         if self.noise_variance_ is not None:  # variance of a weighted mean of independent rows
-            tau = np.bincount(inv, self.sample_weight_**2 * self.noise_variance_, len(Xu))
-            tau = tau[keep] / w[keep] ** 2
+            v = self.noise_variance_
+            tau = np.zeros((len(Xu), *v.shape[1:]))
+            np.add.at(tau, inv, (self.sample_weight_**2).reshape(-1, *([1] * (v.ndim - 1))) * v)
+            tau = tau[keep] / (w[keep] ** 2).reshape(-1, *([1] * (v.ndim - 1)))
         elif (np.bincount(inv) >= 2).all() and (self.sample_weight_ == 1).all():
             # every condition repeated as separate rows: their spread is the noise
-            count = np.bincount(inv).astype(np.float64)
-            sq = np.zeros(len(Xu))
-            np.add.at(sq, inv, ((R - Ru[inv]) ** 2).sum(1))
-            tau = sq / (count - 1) / count
+            count = np.bincount(inv).astype(np.float64)[:, None]
+            sq = np.zeros(Ru.shape)
+            np.add.at(sq, inv, (R - Ru[inv]) ** 2)
+            tau = sq / (count - 1) / count  # per neuron
         est = LocalPolynomial(
             degree=self.degree,
             bandwidth=1.0,
@@ -339,10 +443,16 @@ class LocalPolynomial(JacobianEstimator):
             k = min(len(X), int(self.cv_max_points))
             idx = np.sort(rng.choice(len(X), size=k, replace=False))
             return lambda h: est._cv_score(R, idx, h, method == "gcv")
-        pairs = _neighbour_pairs(X, scale, est.period_)
+        pairs = self._pairs(est, scale)
+        return lambda h: est._derivative_score(pairs, h)
+
+    def _pairs(self, est: LocalPolynomial, scale: np.ndarray) -> np.ndarray:
+        """The neighbour pairs of the slope criteria on ``est``'s conditions (subsampled)."""
+        rng = np.random.default_rng(self.random_state)
+        pairs = _neighbour_pairs(est.X_, scale, est.period_)
         if len(pairs) > self.cv_max_points:
             pairs = pairs[np.sort(rng.choice(len(pairs), self.cv_max_points, replace=False))]
-        return lambda h: est._derivative_score(pairs, h)
+        return pairs
 
     def _cv_score(self, R: np.ndarray, idx: np.ndarray, h: np.ndarray, gcv: bool) -> float:
         """Leave-one-condition-out (or generalised) CV of the fitted responses at widths h."""
@@ -373,7 +483,8 @@ class LocalPolynomial(JacobianEstimator):
         """
         X, R, tau = self.X_, self.responses_, self.noise_variance_
         assert tau is not None
-        delta = _wrapped(X[pairs[:, 1]] - X[pairs[:, 0]], self.period_)
+        tau = tau.sum(1) if tau.ndim == 2 else tau
+        delta = wrapped(X[pairs[:, 1]] - X[pairs[:, 0]], self.period_)
         try:
             with np.errstate(invalid="ignore", over="ignore"):
                 C, _ = self._rows(X[pairs[:, 0]] + delta / 2, h, intercept=False)
@@ -534,12 +645,6 @@ class LocalPolynomial(JacobianEstimator):
         return est
 
 
-def _wrapped(diff: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """Differences wrapped into ``(−P/2, P/2]`` along periodic dimensions."""
-    P = np.where(np.isfinite(period), period, 1.0)
-    return np.asarray(np.where(np.isfinite(period), diff - P * np.round(diff / P), diff))
-
-
 def _neighbour_pairs(X: np.ndarray, scale: np.ndarray, period: np.ndarray) -> np.ndarray:
     """For each condition and dimension, its nearest neighbour along that dimension, ``(k, 2)``.
 
@@ -548,7 +653,7 @@ def _neighbour_pairs(X: np.ndarray, scale: np.ndarray, period: np.ndarray) -> np
     """
     out = set()
     for k in range(len(X)):
-        u = _wrapped(X - X[k], period) / scale
+        u = wrapped(X - X[k], period) / scale
         dist = np.sqrt((u * u).sum(1))
         dist[k] = np.inf
         dist[dist == 0] = np.inf
@@ -559,30 +664,6 @@ def _neighbour_pairs(X: np.ndarray, scale: np.ndarray, period: np.ndarray) -> np
             if np.isfinite(cand[j]):
                 out.add((min(k, j), max(k, j)))
     return np.array(sorted(out), dtype=np.intp).reshape(-1, 2)
-
-
-def _check_span(X: np.ndarray, period: np.ndarray) -> None:
-    """Refuse periodic dimensions whose samples leave a gap wider than half the period."""
-    for a in np.flatnonzero(np.isfinite(period)):
-        P = period[a]
-        v = np.sort(np.unique(np.mod(X[:, a], P)))
-        gaps = np.diff(np.r_[v, v[0] + P])
-        if gaps.max() > P / 2:
-            raise ParameterError(
-                f"stimulus dimension {a} is declared periodic with period {P:.4g}, but its "
-                f"samples (mod {P:.4g}) leave a gap of {gaps.max():.4g} > half the period: "
-                "they do not span it. Check the period (grating orientation has period π, "
-                "direction 2π) or do not declare the dimension periodic."
-            )
-
-
-def _periods(period: Any, d: int) -> np.ndarray:
-    if period is None:
-        return np.full(d, np.inf)
-    seq = list(period) if isinstance(period, (list, tuple, np.ndarray)) else [period] * d
-    if len(seq) != d:
-        raise ParameterError(f"period has {len(seq)} entries for {d} stimulus dimensions.")
-    return np.array([np.inf if p is None else float(p) for p in seq])
 
 
 def _kish(w: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from scipy.spatial import ConvexHull, QhullError
+from scipy.stats import f as f_dist
 from sklearn.covariance import ledoit_wolf
 
 from .._arrays import as_array, check_count, check_finite, is_torch, to_tensor
@@ -81,12 +82,63 @@ def _trials(responses: Any, layout: str | None = None) -> np.ndarray:
         R = R[:, None, :]
     elif R.ndim == 3 and layout == LAYOUTS[1]:
         R = np.ascontiguousarray(R.transpose(0, 2, 1))
+    elif R.ndim == 3 and layout is None and dims is None:
+        _check_layout(R)
     if R.ndim != 3:
         raise ShapeError(
             f"responses have shape {R.shape}; expected (presentations, neurons) or "
             "(presentations, repetitions, neurons)."
         )
     return R
+
+
+#: Significance at which the data must favour the trial axis before a layout is inferred.
+_LAYOUT_LEVEL = 1e-3
+
+
+def _check_layout(R: np.ndarray) -> None:
+    """Refuse a 3-D array whose trial axis the data do not single out.
+
+    Both axes 1 and 2 of a ``(P, a, b)`` array fit "trial" by shape. Repetitions of a
+    condition are exchangeable draws around one mean; neurons are not (they are tuned
+    differently). So within each condition the spread across the trial axis is the noise,
+    the spread across the neuron axis the noise plus the neurons' differences. With
+    ``v₁``, ``v₂`` the mean within-condition sample variances across axis 1 and axis 2
+    (degrees of freedom ``P·b·(a−1)``, ``P·a·(b−1)``), the reading ``(condition, trial,
+    neuron)`` is taken when ``v₂/v₁`` exceeds its F quantile at level
+    ``_LAYOUT_LEVEL`` (the data say axis 1 holds the repetitions). The array is refused,
+    asking for the layout, when the data say the opposite (``v₁/v₂`` beyond its quantile:
+    the (P, n, T) mix-up) or when they cannot tell (weak tuning, alike neurons) and
+    ``a ≥ b``; undecided arrays with fewer entries along axis 1 than axis 2 (a recording's
+    few repetitions of many neurons) keep the documented reading. One trial (``a = 1``) or
+    one neuron (``b = 1``) leaves no choice to make.
+    """
+    P, a, b = R.shape
+    if a < 2 or b < 2 or not np.isfinite(R).all():  # non-finite values are refused later
+        return
+    v1 = float(R.var(axis=1, ddof=1).mean())
+    v2 = float(R.var(axis=2, ddof=1).mean())
+    df1, df2 = P * b * (a - 1), P * a * (b - 1)
+    if v2 > 0 and (v1 == 0 or f_dist.sf(v2 / v1, df2, df1) < _LAYOUT_LEVEL):
+        return
+    transposed = v1 > 0 and (v2 == 0 or f_dist.sf(v1 / v2, df1, df2) < _LAYOUT_LEVEL)
+    if not transposed and a < b:
+        return  # undecided, fewer repetitions than neurons: the documented reading
+    looks = (
+        "the data look like (condition, neuron, trial): the spread across axis 2 is the smaller one"
+        if transposed
+        else f"the data do not tell which axis holds the repetitions (the spread within "
+        f"conditions is alike along both) while axis 1 ({a}) is not shorter than axis 2 "
+        f"({b}), as the trial axis of a recording usually is"
+    )
+    raise ShapeError(
+        f"responses have shape {R.shape}: both (condition, trial, neuron) = "
+        f"({P}, {a} trials, {b} neurons) and (condition, neuron, trial) = ({P}, {a} neurons, "
+        f"{b} trials) fit, and {looks} (mean within-condition variance {v1:.4g} across axis "
+        f"1, {v2:.4g} across axis 2). Name the layout: layout='condition,trial,neuron' or "
+        "layout='condition,neuron,trial' (or pass a DataArray with dims presentation, "
+        "repetition, neuroid)."
+    )
 
 
 class SampledResponseMap(ResponseMap):
@@ -140,9 +192,14 @@ class SampledResponseMap(ResponseMap):
         Units per stimulus dimension (e.g. ``("rad", "")``), carried to :meth:`grid`'s
         coordinates and so to Datasets and plot axes.
     layout : str, optional
-        Axis order of 3-D numpy responses: ``"condition,trial,neuron"`` (the default
-        reading) or ``"condition,neuron,trial"`` (transposed on intake). DataArrays name
-        their dims instead.
+        Axis order of 3-D numpy responses: ``"condition,trial,neuron"`` or
+        ``"condition,neuron,trial"`` (transposed on intake). DataArrays name their dims
+        instead. Without it a ``(P, a, b)`` array is read as ``(condition, trial, neuron)``
+        only where that reading is not in doubt: the data single out axis 1 as the
+        repetitions (within conditions the spread along it is significantly the smaller,
+        an F test at level 10⁻³), or they cannot tell and ``a < b`` (few repetitions of
+        many neurons). An array whose data say ``(condition, neuron, trial)``, or an
+        undecided one with ``a ≥ b``, raises a ``ShapeError`` asking for ``layout=``.
     random_state : int
     positive : bool
         With ``correction="analytic"``: ``True`` (default) keeps the corrected metric positive
@@ -234,7 +291,7 @@ class SampledResponseMap(ResponseMap):
         self.estimator = get_estimator(estimator, **(estimator_params or {}))
         fit_kw: dict[str, Any] = {}
         if trials.shape[1] >= 2 and getattr(self.estimator, "supports_noise_variance", False):
-            fit_kw["noise_variance"] = trials.var(axis=1, ddof=1).sum(-1) / trials.shape[1]
+            fit_kw["noise_variance"] = trials.var(axis=1, ddof=1) / trials.shape[1]  # (P, n)
         self.estimator.fit(X, trials.mean(axis=1), **fit_kw)
         self._setup_noise()
         self.single_trial_variances_ = self._single_trial_variances()
@@ -743,6 +800,9 @@ class SampledResponseMap(ResponseMap):
         """``C_p + Aᵀ(C − C_p)``: the degree-``p`` weights of ``est`` refitted at its bandwidth."""
         base = est.frozen()
         base.set_params(bias_correction=False)
+        h_p = getattr(self.estimator, "base_bandwidth_", None)
+        if h_p is not None:  # the degree-p width (the bias-corrected fit's may be wider)
+            base.set_params(bandwidth=np.array(h_p, dtype=np.float64))
         base.fit(self.stimuli, self.trials.mean(1), sample_weight=sample_weight)
         C_p = base.linear_weights(xs)
         return np.asarray(C_p + np.swapaxes(A, 1, 2) @ (C - C_p))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neurogeom import simulate as sim
-from neurogeom.errors import InsufficientSamplesError
+from neurogeom.errors import InsufficientSamplesError, ShapeError
 from neurogeom.estimators import LocalPolynomial, get_estimator
 
 
@@ -112,3 +112,51 @@ def test_too_few_samples_under_kernel_raises():
         LocalPolynomial(degree=2, bandwidth=1.0).fit(X[:4], X[:4])
     with pytest.raises(ValueError, match="bandwidth"):
         LocalPolynomial(bandwidth=-1.0).fit(X, X)
+
+
+def _oc_trials(seed: int = 0):
+    pop = sim.OrientationContrast(40, random_state=seed)
+    th = np.arange(16) * np.pi / 16
+    c = np.linspace(0.05, 1.0, 16)
+    X = np.array([(a, b) for a in th for b in c])
+    return X, pop.sample(X, 5, noise="poisson", random_state=seed + 1)
+
+
+def test_per_neuron_noise_variances_leave_the_slope_selection_unchanged():
+    """(M, n) variances are summed for the slope risk: the same candidates, the same scores."""
+    X, R = _oc_trials()
+    v = R.var(1, ddof=1) / R.shape[1]
+    per = LocalPolynomial(period=[np.pi, None]).fit(X, R.mean(1), noise_variance=v)
+    summed = LocalPolynomial(period=[np.pi, None]).fit(X, R.mean(1), noise_variance=v.sum(1))
+    np.testing.assert_allclose(per.cv_scores_, summed.cv_scores_, rtol=1e-12)
+    np.testing.assert_array_equal(per.base_bandwidth_, summed.base_bandwidth_)
+    # repeated rows instead of means: the trial spread is recovered per neuron
+    rows = LocalPolynomial(period=[np.pi, None]).fit(
+        np.repeat(X, R.shape[1], axis=0), R.reshape(-1, R.shape[2])
+    )
+    np.testing.assert_allclose(rows.base_bandwidth_, per.base_bandwidth_, rtol=1e-12)
+    np.testing.assert_allclose(rows.bandwidth_, per.bandwidth_, rtol=1e-12)
+    with pytest.raises(ShapeError, match=r"\(256,\) or \(256, 40\)"):
+        LocalPolynomial().fit(X, R.mean(1), noise_variance=v[:, :3])
+
+
+def test_bias_corrected_width_by_the_metric_risk():
+    """The degree-(p+2) width: ≥ the degree-p one, on the 2^(k/8) ladder, recorded."""
+    X, R = _oc_trials(1)
+    v = R.var(1, ddof=1) / R.shape[1]
+    est = LocalPolynomial(period=[np.pi, None]).fit(X, R.mean(1), noise_variance=v)
+    assert est.degree_ == 3 and est.correction_scores_ is not None
+    ratio = est.bandwidth_ / est.base_bandwidth_
+    assert np.allclose(ratio, ratio[0]) and ratio[0] >= 1.0
+    k = 8 * np.log2(ratio[0])
+    assert abs(k - round(k)) < 1e-9
+    assert "metric risk" in est.bandwidth_method_
+    widths, scores = est.correction_scores_[:, :2], est.correction_scores_[:, 2]
+    assert np.isfinite(scores).any()
+    # the chosen width is a candidate no wider than the score's minimum
+    best = widths[int(np.argmin(scores))]
+    assert (est.bandwidth_ <= best + 1e-12).all()
+    # a fixed bandwidth is never widened
+    fixed = LocalPolynomial(bandwidth=[0.3, 0.2], bias_correction=True).fit(X, R.mean(1))
+    np.testing.assert_array_equal(fixed.bandwidth_, [0.3, 0.2])
+    assert fixed.correction_scores_ is None

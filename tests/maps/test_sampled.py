@@ -93,7 +93,14 @@ def kanitscheider_run(seed, correction, N=20, T=200, ds=0.1, info=13.14):
     means = 5.0 + X @ fprime[None]
     R = means[:, None, :] + rng.multivariate_normal(np.zeros(N), cov, size=(2, T))
     rm = ng.SampledResponseMap(
-        X, R, est, noise="empirical", correction=correction, domain=None, positive=False
+        X,
+        R,
+        est,
+        noise="empirical",
+        correction=correction,
+        domain=None,
+        positive=False,
+        layout="condition,trial,neuron",  # 20 alike neurons: the data cannot tell the axes
     )
     return float(rm.metric([[0.0]])[0, 0, 0])
 
