@@ -111,10 +111,10 @@ def _check_layout(R: np.ndarray) -> None:
     the (P, n, T) mix-up) or when they cannot tell (weak tuning, alike neurons) and
     ``a ≥ b``; undecided arrays with fewer entries along axis 1 than axis 2 (a recording's
     few repetitions of many neurons) keep the documented reading. One trial (``a = 1``) or
-    one neuron (``b = 1``) leaves no choice to make.
+    one neuron (``b = 1``) leaves no choice to make; no conditions (``P = 0``) are refused later.
     """
     P, a, b = R.shape
-    if a < 2 or b < 2 or not np.isfinite(R).all():  # non-finite values are refused later
+    if P == 0 or a < 2 or b < 2 or not np.isfinite(R).all():  # refused later
         return
     v1 = float(R.var(axis=1, ddof=1).mean())
     v2 = float(R.var(axis=2, ddof=1).mean())
