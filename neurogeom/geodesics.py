@@ -52,6 +52,8 @@ from .errors import (
 from .maps.base import ResponseMap
 from .riemann.curvature import curvature_from_embedding
 from .riemann.geodesic import (
+    DiscreteGeodesic,
+    GeodesicSolution,
     chebyshev_collocation,
     christoffel_from_metric_derivatives,
     minimise_response_energy,
@@ -471,24 +473,27 @@ def _best(conv: np.ndarray, length: np.ndarray, resid: np.ndarray) -> np.ndarray
     return np.where(conv.any(0), shortest, closest)
 
 
-def _picked(
-    length: np.ndarray, conv: np.ndarray, resid: np.ndarray, **per_start: np.ndarray
-) -> dict[str, Any]:
-    """The kept start's values of ``(S, p)`` arrays, the candidates and distinct counts."""
+def _picked(sol: GeodesicSolution | DiscreteGeodesic, starts: int) -> dict[str, Any]:
+    """Per pair, the kept start's values of a solve over ``starts × p`` paths, the
+    candidates' lengths and the number of distinct converged geodesics."""
+    length, conv, resid, energy, its = (
+        getattr(sol, name).reshape(starts, -1).numpy()
+        for name in ("length", "converged", "residual", "energy", "iterations")
+    )
     best = _best(conv, length, resid)
     cols = np.arange(length.shape[1])
     cand = np.where(conv, length, np.nan)
     found = np.array([len(_distinct(cand[:, j][conv[:, j]], length[best[j], j])) for j in cols])
-    out = {key: value[best, cols] for key, value in per_start.items()}
-    out.update(
-        length=length[best, cols],
-        converged=conv[best, cols],
-        residual=resid[best, cols],
-        candidates=cand.T,
-        found=found,
-        pick=best * len(cols) + cols,
-    )
-    return out
+    return {
+        "length": length[best, cols],
+        "converged": conv[best, cols],
+        "residual": resid[best, cols],
+        "energy": energy[best, cols],
+        "iterations": its[best, cols],
+        "candidates": cand.T,
+        "found": found,
+        "pick": best * len(cols) + cols,
+    }
 
 
 def _solve_collocation(
@@ -531,13 +536,7 @@ def _solve_collocation(
             "geodesic cannot pass where the chart degenerates. Choose end points joined away "
             "from it, or a slice (within=) where the representation is regular."
         )
-    res = _picked(
-        sol.length.reshape(S, p).numpy(),
-        sol.converged.reshape(S, p).numpy(),
-        sol.residual.reshape(S, p).numpy(),
-        energy=sol.energy.reshape(S, p).numpy(),
-        iterations=sol.iterations.reshape(S, p).numpy(),
-    )
+    res = _picked(sol, S)
     ts, Ds, ws = chebyshev_collocation(64)  # the straight segment, for contrast
     straight_c = torch.as_tensor(ca[:, None] + ts.numpy()[None, :, None] * (cb - ca)[:, None])
     g0 = field.metric(straight_c.reshape(-1, k)).reshape(p, len(ts), k, k)
@@ -577,13 +576,7 @@ def _solve_energy(
         tol=tol,
         max_iter=max_iter,
     )
-    res = _picked(
-        sol.length.reshape(S, p).numpy(),
-        sol.converged.reshape(S, p).numpy(),
-        sol.residual.reshape(S, p).numpy(),
-        energy=sol.energy.reshape(S, p).numpy(),
-        iterations=sol.iterations.reshape(S, p).numpy(),
-    )
+    res = _picked(sol, S)
     res.update(  # the first initial path is the straight segment
         t=sol.t.numpy(),
         path_c=sol.path[res["pick"]].numpy(),

@@ -237,11 +237,8 @@ def response_energy(responses: Any) -> torch.Tensor:
     >>> round(float(response_energy(r)), 12)     # ‖ṙ‖² = 25
     25.0
     """
-    r = torch.as_tensor(responses)
-    if r.ndim < 2 or r.shape[-2] < 2:
-        raise ShapeError(f"responses have shape {tuple(r.shape)}; expected (..., N >= 2, n).")
-    diff = r[..., 1:, :] - r[..., :-1, :]
-    return (r.shape[-2] - 1) * (diff**2).sum(dim=(-1, -2))
+    diff = _response_steps(responses)
+    return diff.shape[-2] * (diff**2).sum(dim=(-1, -2))
 
 
 def response_length(responses: Any) -> torch.Tensor:
@@ -262,10 +259,15 @@ def response_length(responses: Any) -> torch.Tensor:
     >>> round(float(response_length(r)), 12)
     5.0
     """
+    return _response_steps(responses).norm(dim=-1).sum(-1)
+
+
+def _response_steps(responses: Any) -> torch.Tensor:
+    """``r_{i+1} − r_i`` ``(..., N − 1, n)`` of responses ``(..., N, n)``, N ≥ 2."""
     r = torch.as_tensor(responses)
     if r.ndim < 2 or r.shape[-2] < 2:
         raise ShapeError(f"responses have shape {tuple(r.shape)}; expected (..., N >= 2, n).")
-    return (r[..., 1:, :] - r[..., :-1, :]).norm(dim=-1).sum(-1)
+    return r[..., 1:, :] - r[..., :-1, :]
 
 
 def christoffel_from_metric_derivatives(g: torch.Tensor, dg: torch.Tensor) -> torch.Tensor:
@@ -705,13 +707,13 @@ def _discrete_energy(
     N = n1 - 1
     r, pull = responses(C.reshape(-1, k))
     r = r.reshape(p, n1, -1)
+    step = _response_steps(r)
+    energy, length = N * (step**2).sum(dim=(1, 2)), step.norm(dim=-1).sum(1)
     if not gradient:
-        return response_energy(r), response_length(r), None
-    step = r[:, 1:] - r[:, :-1]
+        return energy, length, None
     v = torch.zeros_like(r)
     v[:, 1:-1] = 2 * N * (step[:, :-1] - step[:, 1:])
-    grad = pull(v.reshape(p * n1, -1)).reshape(p, n1, k)
-    return response_energy(r), response_length(r), grad
+    return energy, length, pull(v.reshape(p * n1, -1)).reshape(p, n1, k)
 
 
 def _minimise_level(
